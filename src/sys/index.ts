@@ -1,0 +1,6 @@
+// The native seam's public face: everything above src/sys imports from here.
+export { SyscallError, errnoName, mmapFd, munmap, pollReadable, readFd, PROT_READ, PROT_WRITE, addressOf } from "./native.js";
+export { Fd, liveFds } from "./fd.js";
+export { closeAtExit, type Closable } from "./cleanup.js";
+export * as bpf from "./bpf.js";
+export * as perf from "./perf.js";

@@ -1,0 +1,139 @@
+// The one place where tsbcc touches native code. Every syscall the project makes goes through the
+// functions exported here, so tests can count fds, and so the rest of the code stays plain TypeScript.
+import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
+
+const require = createRequire(import.meta.url);
+// koffi is CommonJS; loading it lazily keeps `import "tsbcc"` cheap for code paths that never make a syscall.
+type Koffi = typeof import("koffi");
+let koffiModule: Koffi | undefined;
+export function koffi(): Koffi {
+  return (koffiModule ??= require("koffi") as Koffi);
+}
+
+/** x86-64 syscall numbers. Other architectures would add their own table here. */
+export const SYS = { bpf: 321, perf_event_open: 298 } as const;
+
+interface Libc {
+  bpf: (nr: number, cmd: number, attr: Uint8Array, size: number) => number;
+  perfEventOpen: (nr: number, attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number) => number;
+  ioctl: (fd: number, request: number, arg: number | bigint) => number;
+  ioctlPtr: (fd: number, request: number, arg: Uint8Array) => number;
+  close: (fd: number) => number;
+  fcntl: (fd: number, cmd: number, arg: number) => number;
+  mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
+  munmap: (addr: unknown, len: number) => number;
+  read: (fd: number, buf: Uint8Array, len: number) => number;
+}
+
+let libc: Libc | undefined;
+function lib(): Libc {
+  if (libc) return libc;
+  if (process.platform !== "linux" || process.arch !== "x64") {
+    throw new Error(`tsbcc supports Linux on x86-64 only (this is ${process.platform}/${process.arch})`);
+  }
+  const k = koffi();
+  const c = k.load("libc.so.6");
+  // glibc's syscall() is variadic; a fixed prototype is ABI-compatible for integer and pointer arguments
+  // on x86-64 Linux, and lets us avoid koffi's slower variadic path.
+  libc = {
+    bpf: c.func("syscall", "long", ["long", "int", "void *", "unsigned int"]) as Libc["bpf"],
+    perfEventOpen: c.func("syscall", "long", ["long", "void *", "int", "int", "int", "unsigned long"]) as Libc["perfEventOpen"],
+    ioctl: c.func("ioctl", "int", ["int", "unsigned long", "unsigned long"]) as Libc["ioctl"],
+    ioctlPtr: c.func("ioctl", "int", ["int", "unsigned long", "void *"]) as Libc["ioctlPtr"],
+    close: c.func("close", "int", ["int"]) as Libc["close"],
+    fcntl: c.func("fcntl", "int", ["int", "int", "int"]) as Libc["fcntl"],
+    mmap: c.func("mmap", "void *", ["void *", "size_t", "int", "int", "int", "long"]) as Libc["mmap"],
+    munmap: c.func("munmap", "int", ["void *", "size_t"]) as Libc["munmap"],
+    read: c.func("read", "long", ["int", "void *", "size_t"]) as Libc["read"],
+  };
+  return libc;
+}
+
+const errnoNames = new Map<number, string>(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `errno ${errno}`;
+}
+
+/** A failed syscall: carries errno, its symbolic code, and which call failed (e.g. "bpf(BPF_PROG_LOAD)"). */
+export class SyscallError extends Error {
+  readonly errno: number;
+  readonly code: string;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, detail?: string) {
+    super(`${syscall} failed: ${errnoName(errno)}${detail ? ` (${detail})` : ""}`);
+    this.name = "SyscallError";
+    this.errno = errno;
+    this.code = errnoName(errno);
+    this.syscall = syscall;
+  }
+}
+
+function lastErrno(): number {
+  return koffi().errno();
+}
+
+export function rawBpf(cmd: number, attr: Uint8Array, size: number): { ret: number; errno: number } {
+  const ret = lib().bpf(SYS.bpf, cmd, attr, size);
+  return { ret, errno: ret < 0 ? lastErrno() : 0 };
+}
+
+export function rawPerfEventOpen(attr: Uint8Array, pid: number, cpu: number, groupFd: number, flags: number) {
+  const ret = lib().perfEventOpen(SYS.perf_event_open, attr, pid, cpu, groupFd, flags);
+  return { ret, errno: ret < 0 ? lastErrno() : 0 };
+}
+
+export function ioctl(fd: number, request: number, arg: number | bigint | Uint8Array, what = "ioctl"): number {
+  const ret = arg instanceof Uint8Array ? lib().ioctlPtr(fd, request, arg) : lib().ioctl(fd, request, arg);
+  if (ret < 0) throw new SyscallError(what, lastErrno());
+  return ret;
+}
+
+export function closeFd(fd: number): void {
+  lib().close(fd);
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+/** Moves an fd out of 0-2 so a closed stdin/stdout/stderr can never be handed to the kernel as a BPF object. */
+export function dupAboveStdio(fd: number): number {
+  if (fd > 2) return fd;
+  const moved = lib().fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  const err = moved < 0 ? lastErrno() : 0;
+  lib().close(fd);
+  if (moved < 0) throw new SyscallError("fcntl(F_DUPFD_CLOEXEC)", err);
+  return moved;
+}
+
+export const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const MAP_FAILED = -1n;
+
+/** Maps `len` bytes of `fd` and returns the pointer (opaque) plus a zero-copy ArrayBuffer over it. */
+export function mmapFd(fd: number, len: number, prot: number, offset: number): { ptr: unknown; buffer: ArrayBuffer } {
+  const k = koffi();
+  const ptr = lib().mmap(null, len, prot, MAP_SHARED, fd, offset);
+  const addr = ptr === null ? 0n : k.address(ptr);
+  if (addr === 0n || addr === MAP_FAILED || addr === 0xffffffffffffffffn) throw new SyscallError("mmap", lastErrno());
+  return { ptr, buffer: k.view(ptr, len) };
+}
+
+export function munmap(ptr: unknown, len: number): void {
+  if (lib().munmap(ptr, len) < 0) throw new SyscallError("munmap", lastErrno());
+}
+
+/** The address of a Buffer/TypedArray's bytes, for pointer fields inside syscall attribute structs. */
+export function addressOf(buf: Uint8Array): bigint {
+  if (buf.byteLength === 0) return 0n;
+  return koffi().address(buf);
+}
+
+export function readFd(fd: number, buf: Uint8Array): number {
+  const n = lib().read(fd, buf, buf.byteLength);
+  if (n < 0) throw new SyscallError("read", lastErrno());
+  return n;
+}
+
+/** Readiness of an fd on Node's event loop (libuv poll), without a thread blocked per reader. */
+export function pollReadable(fd: number, onReadable: () => void): { close(): void } {
+  const handle = koffi().node.poll(fd, { readable: true }, () => onReadable());
+  return { close: () => handle.close() };
+}
