@@ -178,9 +178,12 @@ export function structFromFields(tag: string, fields: TracepointField[], resolve
 }
 
 // A field recorded wider than its C type (syscall arguments are stored as longs) takes a type of the
-// recorded size, so that the next member lands where the format says.
+// recorded size, so that the next member lands where the format says. Unlike BCC, qualifiers do not
+// hide a type from the table: `const int ruleset_fd; size:8` (landlock syscalls) would otherwise leave
+// every later member 4 bytes early.
 export function widenedType(type: string, size: number): string {
-  const is = (...names: string[]) => names.includes(type);
+  const bare = type.replace(/\b(const|volatile)\s+/g, "").trim();
+  const is = (...names: string[]) => names.includes(bare);
   if (size === 2) {
     if (is("char", "int8_t")) return "s16";
     if (is("unsigned char", "uint8_t")) return "u16";

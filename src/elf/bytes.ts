@@ -100,3 +100,31 @@ export function decodeText(bytes: Uint8Array, start: number, end: number): strin
   }
   return utf8.decode(bytes.subarray(start, end));
 }
+
+/**
+ * Name lookup in a string table section. Decoded names are cached by offset, and the bytes decoded at
+ * distinct offsets are budgeted: a crafted table where many entries point into one long unterminated run
+ * would otherwise cost time and memory quadratic in the file size.
+ */
+export class StringTable {
+  private readonly cache = new Map<number, string>();
+  private budget: number;
+
+  constructor(private readonly table: Uint8Array, private readonly what: string) {
+    this.budget = 8 * table.length + (1 << 20);
+  }
+
+  get(offset: number): string {
+    let s = this.cache.get(offset);
+    if (s === undefined) {
+      s = cString(this.table, offset, this.what);
+      this.budget -= s.length + 1;
+      if (this.budget < 0) {
+        throw new ElfError(`${this.what}: names overlap implausibly (more than 8x the table size decoded)`);
+      }
+      this.cache.set(offset, s);
+    }
+    return s;
+  }
+}
+

@@ -6,7 +6,7 @@
 // and libraries) are all ELF64 little-endian.
 
 import { readFileSync } from "node:fs";
-import { LeBytes, cString } from "./bytes.js";
+import { LeBytes, StringTable } from "./bytes.js";
 import { decodeBuildId, decodeDebuglink, decodeStapsdt, isStapsdtNote, parseNotes } from "./notes.js";
 import { describeSection, parseRelocations, parseSymbolTable } from "./tables.js";
 import {
@@ -298,9 +298,8 @@ function readSections(rd: LeBytes, header: ElfHeader): ElfSection[] {
     const names = sections[shstrndx];
     if (!names) throw new ElfError(`e_shstrndx ${shstrndx} is out of range (${shnum} sections)`);
     if (names.type !== SHT_STRTAB) throw new ElfError(`e_shstrndx ${shstrndx} names a section of type ${names.type}, not SHT_STRTAB`);
-    for (let i = 0; i < shnum; i++) {
-      sections[i]!.name = cString(names.data, nameOffsets[i]!, `section ${i} name (section name table ${shstrndx})`);
-    }
+    const table = new StringTable(names.data, `section name table (section ${shstrndx})`);
+    for (let i = 0; i < shnum; i++) sections[i]!.name = table.get(nameOffsets[i]!);
   }
   return sections;
 }

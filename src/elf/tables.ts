@@ -1,7 +1,7 @@
 // Symbol tables and relocation sections. Entry counts come from section sizes that the reader has already
 // checked against the file length, so every loop here is bounded by the input size.
 
-import { LeBytes, cString } from "./bytes.js";
+import { LeBytes, StringTable } from "./bytes.js";
 import {
   ElfError, REL64_SIZE, RELA64_SIZE, SHN_XINDEX, SHT_DYNSYM, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_STRTAB,
   SHT_SYMTAB, SHT_SYMTAB_SHNDX, SYM64_SIZE,
@@ -44,8 +44,7 @@ export function parseSymbolTable(sections: readonly ElfSection[], index: number)
     throw new ElfError(`section ${index} is not a symbol table`);
   }
   const count = entryCount(s, SYM64_SIZE, "symbol table");
-  const strtab = linkedSection(sections, s, [SHT_STRTAB], "string table").data;
-  const where = `${describeSection(s)} string table`;
+  const strtab = new StringTable(linkedSection(sections, s, [SHT_STRTAB], "string table").data, `${describeSection(s)} string table`);
   const rd = new LeBytes(s.data);
   let extIndexes: LeBytes | undefined; // SHT_SYMTAB_SHNDX, looked up only when a symbol needs it
   const symbols: ElfSymbol[] = new Array(count);
@@ -59,7 +58,7 @@ export function parseSymbolTable(sections: readonly ElfSection[], index: number)
     }
     symbols[i] = {
       index: i,
-      name: cString(strtab, rd.u32(at, "st_name"), where),
+      name: strtab.get(rd.u32(at, "st_name")),
       value: rd.u64(at + 8, "st_value"),
       size: rd.u64(at + 16, "st_size"),
       type: info & 0xf,

@@ -90,10 +90,10 @@ function readAuxvPageSize(): number | undefined {
   } catch {
     return undefined;
   }
-  const wordSize = process.arch === "x64" || process.arch === "arm64" || process.arch === "ppc64" ||
-    process.arch === "s390x" || process.arch === "riscv64" || process.arch === "loong64" || process.arch === "mips64el"
-    ? 8
-    : 4;
+  // The word size follows the process ABI; every 64-bit Node.js target has "64" in its name
+  // except x64 (x86-64) and s390x.
+  const arch: string = process.arch;
+  const wordSize = arch === "x64" || arch === "s390x" || arch.includes("64") ? 8 : 4;
   const little = os.endianness() === "LE";
   const read = (off: number): bigint =>
     wordSize === 8

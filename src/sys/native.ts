@@ -24,6 +24,9 @@ interface Libc {
   mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => unknown;
   munmap: (addr: unknown, len: number) => number;
   read: (fd: number, buf: Uint8Array, len: number) => number;
+  epollCreate1: (flags: number) => number;
+  epollCtl: (epfd: number, op: number, fd: number, event: Uint8Array | null) => number;
+  epollWait: (epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -46,6 +49,9 @@ function lib(): Libc {
     mmap: c.func("mmap", "void *", ["void *", "size_t", "int", "int", "int", "long"]) as Libc["mmap"],
     munmap: c.func("munmap", "int", ["void *", "size_t"]) as Libc["munmap"],
     read: c.func("read", "long", ["int", "void *", "size_t"]) as Libc["read"],
+    epollCreate1: c.func("epoll_create1", "int", ["int"]) as Libc["epollCreate1"],
+    epollCtl: c.func("epoll_ctl", "int", ["int", "int", "int", "void *"]) as Libc["epollCtl"],
+    epollWait: c.func("epoll_wait", "int", ["int", "void *", "int", "int"]) as Libc["epollWait"],
   };
   return libc;
 }
@@ -132,8 +138,57 @@ export function readFd(fd: number, buf: Uint8Array): number {
   return n;
 }
 
-/** Readiness of an fd on Node's event loop (libuv poll), without a thread blocked per reader. */
-export function pollReadable(fd: number, onReadable: () => void): { close(): void } {
-  const handle = koffi().node.poll(fd, { readable: true }, () => onReadable());
-  return { close: () => handle.close() };
+/**
+ * Readiness of an fd on Node's event loop (libuv poll), without a thread blocked per reader. libuv polls
+ * level-triggered. `stop()`/`start()` disarm and re-arm the watch; `unref()` lets the process exit while the
+ * watch is armed (and `ref()` undoes it), like a timer's.
+ */
+export interface PollWatch {
+  close(): void;
+  stop(): void;
+  start(): void;
+  ref(): void;
+  unref(): void;
+}
+export function pollReadable(fd: number, onReadable: () => void): PollWatch {
+  const callback = () => onReadable();
+  const handle = koffi().node.poll(fd, { readable: true }, callback);
+  return {
+    close: () => handle.close(),
+    stop: () => handle.stop(),
+    start: () => handle.start({ readable: true }, callback),
+    ref: () => handle.ref(),
+    unref: () => handle.unref(),
+  };
+}
+
+export const EPOLLIN = 0x1, EPOLLET = 0x80000000;
+export const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2;
+const EPOLL_CLOEXEC = 0o2000000;
+/** sizeof(struct epoll_event) on x86-64, where the struct is packed: u32 events, u64 data. */
+export const EPOLL_EVENT_SIZE = 12;
+
+/** epoll_create1(EPOLL_CLOEXEC); the caller wraps the raw fd in an Fd. */
+export function epollCreate(): number {
+  const fd = lib().epollCreate1(EPOLL_CLOEXEC);
+  if (fd < 0) throw new SyscallError("epoll_create1", lastErrno());
+  return fd;
+}
+
+/** epoll_ctl: `events` is an EPOLL* mask, `data` the u64 handed back by epoll_wait (we use small integers). */
+export function epollCtl(epfd: number, op: number, fd: number, events = 0, data = 0): void {
+  const ev = new Uint8Array(EPOLL_EVENT_SIZE);
+  const v = new DataView(ev.buffer);
+  v.setUint32(0, events >>> 0, true);
+  v.setBigUint64(4, BigInt(data), true);
+  if (lib().epollCtl(epfd, op, fd, ev) < 0) throw new SyscallError("epoll_ctl", lastErrno());
+}
+
+/** epoll_wait into `events` (EPOLL_EVENT_SIZE bytes each); returns how many were filled. EINTR counts as 0. */
+export function epollWait(epfd: number, events: Uint8Array, timeoutMs: number): number {
+  const n = lib().epollWait(epfd, events, Math.floor(events.byteLength / EPOLL_EVENT_SIZE), timeoutMs);
+  if (n >= 0) return n;
+  const errno = lastErrno();
+  if (errnoName(errno) === "EINTR") return 0;
+  throw new SyscallError("epoll_wait", errno);
 }

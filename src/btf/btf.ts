@@ -1,0 +1,471 @@
+/**
+ * `Btf`: a parsed BTF blob (kernel, module/split, or object BTF) with types materialized on demand.
+ *
+ * Parsing does one validating pass (see parse.ts) and keeps the raw words; `type(id)` builds and caches the object
+ * for one id. Name lookups compare bytes in the string table, and after a few lookups build a hash index, so a
+ * tool that needs three types out of 130k never decodes the other names.
+ */
+import { BtfError } from "./error.js";
+import { checkInt, parseHeader, scanTypes, sectionWords, validateTypes, type BtfHeader } from "./parse.js";
+import { typeToString } from "./spell.js";
+import { cstringEquals, encodeUtf8, hashBytes, hashCString, readCString } from "./strings.js";
+import {
+  BTF_INT_BOOL, BTF_INT_CHAR, BTF_INT_SIGNED, BTF_KIND, KIND_NAMES, VOID, alignof, arrayInfo, findMember, kindNumber,
+  resolve, sizeof,
+  type BtfKind, type BtfType, type Linkage, type Member, type TypeSource,
+} from "./types.js";
+
+export interface ParseOptions {
+  /** For split BTF (kernel module BTF): the BTF whose ids and strings this one continues. */
+  base?: Btf;
+  /**
+   * Check every record's contents now instead of when each type is first used (about 3x the parse time for
+   * vmlinux). Without it, a bad reference surfaces as a BtfError from `type()` or the helpers.
+   */
+  validate?: boolean;
+}
+
+export interface EnumeratorHit {
+  /** The ENUM or ENUM64 type holding the enumerator. */
+  typeId: number;
+  value: number | bigint;
+}
+
+const LINKAGES: readonly Linkage[] = ["static", "global", "extern"];
+/** Lookups served by a linear byte scan before a hash index is worth building. */
+const SCANS_BEFORE_INDEX = 4;
+
+export class Btf implements TypeSource {
+  readonly base: Btf | undefined;
+  readonly header: BtfHeader;
+  readonly littleEndian: boolean;
+  /** Id of the first type defined by this blob (1, or the base's `length`). */
+  readonly firstId: number;
+  /** One past the highest valid id (ids of the base included). */
+  readonly length: number;
+  /** Total string space: base strings then ours. */
+  readonly stringsEnd: number;
+  /** Own string table. The input bytes are referenced, not copied: do not modify them. */
+  readonly strings: Uint8Array;
+  private readonly words: Uint32Array;
+  private readonly offsets: Uint32Array;
+  private readonly strBase: number;
+  private readonly cache: (BtfType | undefined)[];
+  private nameTable: Int32Array | undefined;
+  private nameScans = 0;
+  private enumTable: { slots: Int32Array; typeIds: Int32Array; index: Int32Array } | undefined;
+  private enumScans = 0;
+
+  private readonly strCache = new Map<number, string>();
+
+  private constructor(bytes: Uint8Array, base: Btf | undefined, validate: boolean) {
+    const h = parseHeader(bytes);
+    this.header = h;
+    this.base = base;
+    this.littleEndian = h.littleEndian;
+    if (base && base.littleEndian !== h.littleEndian) throw new BtfError("BTF: split BTF byte order differs from its base");
+    const strStart = h.hdrLen + h.strOff;
+    // A Buffer view (no copy) so strings decode with Buffer's native slicers even when given a plain Uint8Array.
+    this.strings = Buffer.from(bytes.buffer, bytes.byteOffset + strStart, h.strLen) as unknown as Uint8Array;
+    this.strBase = base ? base.stringsEnd : 0;
+    this.stringsEnd = this.strBase + h.strLen;
+    if (h.strLen > 0 && this.strings[h.strLen - 1] !== 0) throw new BtfError("BTF: string section does not end with NUL");
+    if (!base && (h.strLen === 0 || this.strings[0] !== 0)) throw new BtfError("BTF: string section must start with NUL");
+    this.words = sectionWords(bytes, h.hdrLen + h.typeOff, h.typeLen, h.littleEndian);
+    this.firstId = base ? base.length : 1;
+    const scan = scanTypes(this.words, this.stringsEnd, this.firstId);
+    this.offsets = scan.offsets;
+    this.length = this.firstId + scan.count;
+    this.cache = new Array<BtfType | undefined>(scan.count);
+    if (validate) validateTypes(this.words, this.offsets, this.stringsEnd, this.firstId, this.length);
+  }
+
+  /** Parse a raw BTF blob. Throws BtfError for anything malformed. */
+  static parse(bytes: Uint8Array, options: ParseOptions = {}): Btf {
+    if (!(bytes instanceof Uint8Array)) throw new BtfError("BTF: expected a Uint8Array");
+    return new Btf(bytes, options.base, options.validate ?? false);
+  }
+
+  /** Number of types defined by this blob (not counting the base or void). */
+  get count(): number {
+    return this.length - this.firstId;
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.length) throw new BtfError(`BTF: no type id ${id}`);
+  }
+
+  /** Kind number of a type without materializing it. */
+  kindOf(id: number): number {
+    if (id === 0) return BTF_KIND.VOID;
+    if (id < this.firstId && this.base) return this.base.kindOf(id);
+    this.checkId(id);
+    return (this.words[this.offsets[id - this.firstId] + 1] >>> 24) & 0x1f;
+  }
+
+  kindName(id: number): BtfKind {
+    return KIND_NAMES[this.kindOf(id)];
+  }
+
+  /** Name of a type without materializing it ("" when anonymous). */
+  nameOf(id: number): string {
+    if (id === 0) return "";
+    if (id < this.firstId && this.base) return this.base.nameOf(id);
+    this.checkId(id);
+    return this.str(this.words[this.offsets[id - this.firstId]]);
+  }
+
+  /** String at an offset of the (base + own) string space. */
+  str(off: number): string {
+    if (off < this.strBase && this.base) return this.base.str(off);
+    const local = off - this.strBase;
+    if (!Number.isInteger(local) || local < 0 || local >= this.strings.length) throw new BtfError(`BTF: string offset ${off} out of range`);
+    let s = this.strCache.get(local);
+    if (s === undefined) {
+      s = readCString(this.strings, local);
+      this.strCache.set(local, s);
+    }
+    return s;
+  }
+
+  /** The type with this id (0 is void). Objects are cached: the same id gives the same object. */
+  type(id: number): BtfType {
+    if (id === 0) return VOID;
+    if (id < this.firstId && this.base) return this.base.type(id);
+    this.checkId(id);
+    const i = id - this.firstId;
+    let t = this.cache[i];
+    if (t === undefined) {
+      t = this.materialize(id, this.offsets[i]);
+      this.cache[i] = t;
+    }
+    return t;
+  }
+
+  /** Ids defined by this blob (not the base), optionally only of one kind. */
+  *ids(kind?: BtfKind): IterableIterator<number> {
+    const k = kind === undefined ? -1 : kindNumber(kind);
+    for (let i = 0; i < this.offsets.length; i++) {
+      if (k < 0 || ((this.words[this.offsets[i] + 1] >>> 24) & 0x1f) === k) yield this.firstId + i;
+    }
+  }
+
+  /** Every type defined by this blob, materialized (slow for vmlinux; prefer lookups). */
+  *types(kind?: BtfKind): IterableIterator<BtfType> {
+    for (const id of this.ids(kind)) yield this.type(id);
+  }
+
+  // ---- name lookup --------------------------------------------------------------------------------------------
+
+  private nameEquals(off: number, name: Uint8Array): boolean {
+    if (off < this.strBase && this.base) return this.base.nameEquals(off, name);
+    return cstringEquals(this.strings, off - this.strBase, name);
+  }
+
+  private nameHash(off: number): number {
+    if (off < this.strBase && this.base) return this.base.nameHash(off);
+    return hashCString(this.strings, off - this.strBase);
+  }
+
+  private static slot(hash: number, kind: number, mask: number): number {
+    return (Math.imul(hash ^ (kind * 0x9e3779b1), 0x85ebca6b) >>> 0) & mask;
+  }
+
+  private buildNameTable(): Int32Array {
+    const n = this.offsets.length;
+    let size = 16;
+    while (size < n * 2) size *= 2;
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let i = 0; i < n; i++) {
+      const p = this.offsets[i];
+      const off = this.words[p];
+      if (off === 0) continue;
+      let s = Btf.slot(this.nameHash(off), (this.words[p + 1] >>> 24) & 0x1f, mask);
+      while (table[s] !== 0) s = (s + 1) & mask;
+      table[s] = i + 1;
+    }
+    return table;
+  }
+
+  /** Own ids with this kind and name, ascending. */
+  private ownIds(kind: number, name: Uint8Array, all: boolean, out: number[]): void {
+    const w = this.words;
+    const offs = this.offsets;
+    if (!this.nameTable && ++this.nameScans > SCANS_BEFORE_INDEX) this.nameTable = this.buildNameTable();
+    const table = this.nameTable;
+    if (!table) {
+      for (let i = 0; i < offs.length; i++) {
+        const p = offs[i];
+        if (((w[p + 1] >>> 24) & 0x1f) === kind && w[p] !== 0 && this.nameEquals(w[p], name)) {
+          out.push(this.firstId + i);
+          if (!all) return;
+        }
+      }
+      return;
+    }
+    const mask = table.length - 1;
+    const found: number[] = [];
+    for (let s = Btf.slot(hashBytes(name), kind, mask); table[s] !== 0; s = (s + 1) & mask) {
+      const i = table[s] - 1;
+      const p = offs[i];
+      if (((w[p + 1] >>> 24) & 0x1f) === kind && this.nameEquals(w[p], name)) found.push(this.firstId + i);
+    }
+    found.sort((a, b) => a - b);
+    if (found.length) out.push(...(all ? found : found.slice(0, 1)));
+  }
+
+  private collectIds(kind: number, name: Uint8Array, all: boolean, out: number[]): void {
+    if (this.base) {
+      this.base.collectIds(kind, name, all, out);
+      if (!all && out.length) return;
+    }
+    this.ownIds(kind, name, all, out);
+  }
+
+  /** Every id of this kind and name (base ids first), ascending. */
+  findIds(kind: BtfKind, name: string): number[] {
+    const out: number[] = [];
+    if (name !== "") this.collectIds(kindNumber(kind), encodeUtf8(name), true, out);
+    return out;
+  }
+
+  /** First id with this kind and name, or 0 when absent. */
+  findId(kind: BtfKind, name: string): number {
+    const out: number[] = [];
+    if (name !== "") this.collectIds(kindNumber(kind), encodeUtf8(name), false, out);
+    return out.length ? out[0] : 0;
+  }
+
+  /** First type with this kind and name. */
+  findByName(kind: BtfKind, name: string): BtfType | undefined {
+    const id = this.findId(kind, name);
+    return id === 0 ? undefined : this.type(id);
+  }
+
+  // ---- enumerator lookup -------------------------------------------------------------------------------------
+
+  private isEnumKind(k: number): boolean {
+    return k === BTF_KIND.ENUM || k === BTF_KIND.ENUM64;
+  }
+
+  private buildEnumTable(): { slots: Int32Array; typeIds: Int32Array; index: Int32Array } {
+    const w = this.words;
+    let total = 0;
+    for (let i = 0; i < this.offsets.length; i++) {
+      const info = w[this.offsets[i] + 1];
+      if (this.isEnumKind((info >>> 24) & 0x1f)) total += info & 0xffff;
+    }
+    const typeIds = new Int32Array(total);
+    const index = new Int32Array(total);
+    let size = 16;
+    while (size < total * 2) size *= 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    let e = 0;
+    for (let i = 0; i < this.offsets.length; i++) {
+      const p = this.offsets[i];
+      const kind = (w[p + 1] >>> 24) & 0x1f;
+      if (!this.isEnumKind(kind)) continue;
+      const stride = kind === BTF_KIND.ENUM ? 2 : 3;
+      const vlen = w[p + 1] & 0xffff;
+      for (let j = 0; j < vlen; j++, e++) {
+        typeIds[e] = this.firstId + i;
+        index[e] = j;
+        let s = Btf.slot(this.nameHash(w[p + 3 + j * stride]), 0, mask);
+        while (slots[s] !== 0) s = (s + 1) & mask;
+        slots[s] = e + 1;
+      }
+    }
+    return { slots, typeIds, index };
+  }
+
+  private enumeratorAt(typeId: number, j: number): EnumeratorHit {
+    const t = this.type(typeId);
+    if (t.kind !== "enum" && t.kind !== "enum64") throw new BtfError("BTF: enumerator index corrupt");
+    return { typeId, value: t.values[j].value };
+  }
+
+  private ownEnumerator(name: Uint8Array): EnumeratorHit | undefined {
+    const w = this.words;
+    if (!this.enumTable && ++this.enumScans > SCANS_BEFORE_INDEX) this.enumTable = this.buildEnumTable();
+    const et = this.enumTable;
+    if (et) {
+      const mask = et.slots.length - 1;
+      let best = -1;
+      for (let s = Btf.slot(hashBytes(name), 0, mask); et.slots[s] !== 0; s = (s + 1) & mask) {
+        const e = et.slots[s] - 1;
+        const p = this.offsets[et.typeIds[e] - this.firstId];
+        const stride = ((w[p + 1] >>> 24) & 0x1f) === BTF_KIND.ENUM ? 2 : 3;
+        if (this.nameEquals(w[p + 3 + et.index[e] * stride], name) && (best < 0 || e < best)) best = e;
+      }
+      return best < 0 ? undefined : this.enumeratorAt(et.typeIds[best], et.index[best]);
+    }
+    for (let i = 0; i < this.offsets.length; i++) {
+      const p = this.offsets[i];
+      const kind = (w[p + 1] >>> 24) & 0x1f;
+      if (!this.isEnumKind(kind)) continue;
+      const stride = kind === BTF_KIND.ENUM ? 2 : 3;
+      const vlen = w[p + 1] & 0xffff;
+      for (let j = 0; j < vlen; j++) {
+        if (this.nameEquals(w[p + 3 + j * stride], name)) return this.enumeratorAt(this.firstId + i, j);
+      }
+    }
+    return undefined;
+  }
+
+  /** Value of a named enumerator (e.g. `TASK_COMM_LEN`) and the enum holding it; first match in id order. */
+  enumValue(name: string): EnumeratorHit | undefined {
+    if (name === "") return undefined;
+    const bytes = encodeUtf8(name);
+    return this.base?.enumValue(name) ?? this.ownEnumerator(bytes);
+  }
+
+  // ---- materialization ---------------------------------------------------------------------------------------
+
+  /** Word index of an INT type's record, or -1 when `id` is not an INT (no materialization). */
+  private intRecord(id: number): { words: Uint32Array; p: number } | undefined {
+    if (id === 0) return undefined;
+    if (id < this.firstId && this.base) return this.base.intRecord(id);
+    const p = this.offsets[id - this.firstId];
+    if (((this.words[p + 1] >>> 24) & 0x1f) !== BTF_KIND.INT) return undefined;
+    return { words: this.words, p };
+  }
+
+  private ref(from: number, id: number): number {
+    if (id >= this.length) throw new BtfError(`BTF: type ${from}: reference to type ${id}, only ${this.length} types`);
+    return id;
+  }
+
+  private members(id: number, p: number, vlen: number, kflag: boolean): Member[] {
+    const w = this.words;
+    const out: Member[] = new Array(vlen);
+    for (let j = 0; j < vlen; j++) {
+      const q = p + 3 + j * 3;
+      const type = this.ref(id, w[q + 1]);
+      let bitOffset = w[q + 2];
+      let bitfieldSize = 0;
+      if (kflag) {
+        bitfieldSize = bitOffset >>> 24;
+        bitOffset &= 0xffffff;
+      } else {
+        // Older encoding: the bitfield width lives in the INT type the member points at.
+        const int = this.intRecord(type);
+        if (int) {
+          const size = int.words[int.p + 2];
+          const enc = int.words[int.p + 3];
+          const bits = enc & 0xff;
+          const off = (enc >>> 16) & 0xff;
+          if (bits !== size * 8 || off !== 0) {
+            bitfieldSize = bits;
+            bitOffset += off;
+          }
+        }
+      }
+      out[j] = { name: this.str(w[q]), type, bitOffset, bitfieldSize };
+    }
+    return out;
+  }
+
+  private materialize(id: number, p: number): BtfType {
+    const w = this.words;
+    const name = this.str(w[p]);
+    const info = w[p + 1];
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const kflag = (info & 0x80000000) !== 0;
+    const x = w[p + 2];
+    if ((info & 0x60ff0000) !== 0) throw new BtfError(`BTF: type ${id}: reserved info bits set`);
+    switch (kind) {
+      case BTF_KIND.PTR: case BTF_KIND.TYPEDEF: case BTF_KIND.VOLATILE: case BTF_KIND.CONST: case BTF_KIND.RESTRICT:
+      case BTF_KIND.FUNC: case BTF_KIND.TYPE_TAG: case BTF_KIND.VAR: case BTF_KIND.DECL_TAG: case BTF_KIND.FUNC_PROTO:
+        this.ref(id, x);
+        break;
+      case BTF_KIND.ARRAY:
+        this.ref(id, w[p + 3]);
+        this.ref(id, w[p + 4]);
+        break;
+    }
+    switch (kind) {
+      case BTF_KIND.INT: {
+        const enc = w[p + 3];
+        checkInt(id, x, enc);
+        const e = enc >>> 24;
+        return {
+          id, kind: "int", name, size: x, bits: enc & 0xff, bitOffset: (enc >>> 16) & 0xff,
+          signed: (e & BTF_INT_SIGNED) !== 0, char: (e & BTF_INT_CHAR) !== 0, bool: (e & BTF_INT_BOOL) !== 0,
+        };
+      }
+      case BTF_KIND.PTR: return { id, kind: "ptr", name, type: x };
+      case BTF_KIND.ARRAY: return { id, kind: "array", name, type: w[p + 3], indexType: w[p + 4], nelems: w[p + 5] };
+      case BTF_KIND.STRUCT: return { id, kind: "struct", name, size: x, members: this.members(id, p, vlen, kflag) };
+      case BTF_KIND.UNION: return { id, kind: "union", name, size: x, members: this.members(id, p, vlen, kflag) };
+      case BTF_KIND.ENUM: {
+        const values = new Array(vlen);
+        for (let j = 0; j < vlen; j++) {
+          const raw = w[p + 4 + j * 2];
+          values[j] = { name: this.str(w[p + 3 + j * 2]), value: kflag ? raw | 0 : raw };
+        }
+        return { id, kind: "enum", name, size: x, signed: kflag, values };
+      }
+      case BTF_KIND.ENUM64: {
+        const values = new Array(vlen);
+        for (let j = 0; j < vlen; j++) {
+          const q = p + 3 + j * 3;
+          const u = (BigInt(w[q + 2]) << 32n) | BigInt(w[q + 1]);
+          values[j] = { name: this.str(w[q]), value: kflag ? BigInt.asIntN(64, u) : u };
+        }
+        return { id, kind: "enum64", name, size: x, signed: kflag, values };
+      }
+      case BTF_KIND.FWD: return { id, kind: "fwd", name, fwdKind: kflag ? "union" : "struct" };
+      case BTF_KIND.TYPEDEF: return { id, kind: "typedef", name, type: x };
+      case BTF_KIND.VOLATILE: return { id, kind: "volatile", name, type: x };
+      case BTF_KIND.CONST: return { id, kind: "const", name, type: x };
+      case BTF_KIND.RESTRICT: return { id, kind: "restrict", name, type: x };
+      case BTF_KIND.TYPE_TAG: return { id, kind: "type_tag", name, type: x };
+      case BTF_KIND.FUNC: {
+        const linkage = LINKAGES[vlen];
+        if (!linkage) throw new BtfError(`BTF: func ${id}: bad linkage ${vlen}`);
+        return { id, kind: "func", name, type: x, linkage };
+      }
+      case BTF_KIND.FUNC_PROTO: {
+        const params = [];
+        let variadic = false;
+        for (let j = 0; j < vlen; j++) {
+          const q = p + 3 + j * 2;
+          if (j === vlen - 1 && w[q] === 0 && w[q + 1] === 0) variadic = true;
+          else params.push({ name: this.str(w[q]), type: this.ref(id, w[q + 1]) });
+        }
+        return { id, kind: "func_proto", name, returnType: x, params, variadic };
+      }
+      case BTF_KIND.VAR: {
+        const linkage = LINKAGES[w[p + 3]];
+        if (!linkage) throw new BtfError(`BTF: var ${id}: bad linkage ${w[p + 3]}`);
+        return { id, kind: "var", name, type: x, linkage };
+      }
+      case BTF_KIND.DATASEC: {
+        const vars = new Array(vlen);
+        for (let j = 0; j < vlen; j++) {
+          const q = p + 3 + j * 3;
+          vars[j] = { type: this.ref(id, w[q]), offset: w[q + 1], size: w[q + 2] };
+        }
+        return { id, kind: "datasec", name, size: x, vars };
+      }
+      case BTF_KIND.FLOAT: return { id, kind: "float", name, size: x };
+      case BTF_KIND.DECL_TAG: return { id, kind: "decl_tag", name, type: x, componentIdx: w[p + 3] | 0 };
+      default:
+        throw new BtfError(`BTF: type ${id}: unknown kind ${kind}`);
+    }
+  }
+
+  // ---- helpers (see types.ts) --------------------------------------------------------------------------------
+
+  resolve(t: number | BtfType): BtfType { return resolve(this, t); }
+  /** Id after skipping typedef/const/volatile/restrict/type_tag. */
+  resolveId(id: number): number { return resolve(this, id).id; }
+  sizeof(t: number | BtfType): number { return sizeof(this, t); }
+  alignof(t: number | BtfType): number { return alignof(this, t); }
+  arrayInfo(t: number | BtfType): { elemType: number; count: number } { return arrayInfo(this, t); }
+  findMember(t: number | BtfType, name: string): Member | undefined { return findMember(this, t, name); }
+  typeToString(t: number | BtfType, declName = ""): string { return typeToString(this, t, declName); }
+}

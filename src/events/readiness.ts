@@ -1,0 +1,218 @@
+// Readiness of a set of fds on Node's event loop, and the poll()/consume() contract both readers share.
+//
+// Default strategy ("epoll"): one epoll fd holds every ring fd (per-CPU perf events, ring buffer maps) with
+// EPOLLET, and that single epoll fd is watched by libuv. Edge-triggered matters for ring buffers: their fds poll
+// readable while *any* byte is reserved, including a record still marked BUSY, so a level-triggered watch would
+// re-fire on every loop turn until the producer commits. With EPOLLET the next notification is the kernel's own
+// wakeup. The alternative ("per-fd", one libuv handle per fd) exists to measure against (bench/events.ts).
+import {
+  EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_EVENT_SIZE, EPOLLET, EPOLLIN, epollCreate, epollCtl, epollWait, Fd,
+  pollReadable, type PollWatch,
+} from "../sys/index.js";
+
+export type WatchStrategy = "epoll" | "per-fd";
+
+/** Tells the owner when some watched fd may have data; `waiting` says whether anyone is blocked in poll(). */
+export interface Readiness {
+  add(fd: number): void;
+  remove(fd: number): void;
+  /** true while a poll() waits: the watch keeps the process alive and is armed. */
+  setWaiting(waiting: boolean): void;
+  close(): void;
+  /** fds this object itself owns (the epoll fd), for leak accounting in tests. */
+  readonly ownFds: number;
+}
+
+class EpollReadiness implements Readiness {
+  readonly #ep: Fd;
+  readonly #watch: PollWatch;
+  readonly #events = new Uint8Array(EPOLL_EVENT_SIZE * 64);
+  readonly ownFds = 1;
+  constructor(onWake: () => void) {
+    this.#ep = new Fd(epollCreate(), "epoll (event readers)");
+    this.#watch = pollReadable(this.#ep.value, () => {
+      // Collect the edge events so the epoll fd stops polling readable; which fd fired does not matter
+      // because every wakeup drains every ring.
+      while (epollWait(this.#ep.value, this.#events, 0) === 64);
+      onWake();
+    });
+    this.#watch.unref();
+  }
+  add(fd: number): void {
+    epollCtl(this.#ep.value, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, fd);
+  }
+  remove(fd: number): void {
+    epollCtl(this.#ep.value, EPOLL_CTL_DEL, fd);
+  }
+  setWaiting(waiting: boolean): void {
+    if (waiting) this.#watch.ref();
+    else this.#watch.unref();
+  }
+  close(): void {
+    this.#watch.close();
+    this.#ep.close();
+  }
+}
+
+/** One libuv handle per fd, level-triggered; disarmed when a wakeup arrives and nobody waits. */
+class PerFdReadiness implements Readiness {
+  readonly #watches = new Map<number, PollWatch>();
+  readonly #onWake: () => void;
+  #waiting = false;
+  readonly ownFds = 0;
+  constructor(onWake: () => void) {
+    this.#onWake = onWake;
+  }
+  add(fd: number): void {
+    const w = pollReadable(fd, () => {
+      if (!this.#waiting) w.stop(); // level-triggered: without this an idle reader with data would spin
+      this.#onWake();
+    });
+    if (!this.#waiting) w.unref();
+    this.#watches.set(fd, w);
+  }
+  remove(fd: number): void {
+    this.#watches.get(fd)?.close();
+    this.#watches.delete(fd);
+  }
+  setWaiting(waiting: boolean): void {
+    if (waiting === this.#waiting) return;
+    this.#waiting = waiting;
+    for (const w of this.#watches.values()) {
+      if (waiting) {
+        w.start();
+        w.ref();
+      } else w.unref();
+    }
+  }
+  close(): void {
+    for (const w of this.#watches.values()) w.close();
+    this.#watches.clear();
+  }
+}
+
+interface Waiter {
+  resolve: (n: number) => void;
+  reject: (e: unknown) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * The shared poll()/consume() machinery. Subclasses implement drain(): deliver what is in the rings now and
+ * return the number of records (or a negative stop code from a callback). Callbacks run only inside
+ * consume() and poll(), never spontaneously (BCC semantics).
+ */
+export abstract class PollingReader {
+  protected readonly readiness: Readiness;
+  #waiters: Waiter[] = [];
+  #draining = false;
+  #closed = false;
+  #closeDeferred = false;
+
+  constructor(strategy: WatchStrategy = "epoll") {
+    const wake = () => this.#onWake();
+    this.readiness = strategy === "per-fd" ? new PerFdReadiness(wake) : new EpollReadiness(wake);
+  }
+
+  protected abstract drain(): number;
+  /** Frees the rings; called once, never while a drain is running. */
+  protected abstract release(): void;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Delivers every record available now, without waiting. Returns how many records reached the callback, or
+   * the negative value a callback returned to stop. Calling it from inside a callback returns 0.
+   */
+  consume(): number {
+    if (this.#closed || this.#draining) return 0;
+    this.#draining = true;
+    try {
+      return this.drain();
+    } finally {
+      this.#draining = false;
+      if (this.#closeDeferred) this.#finishClose();
+    }
+  }
+
+  /**
+   * Drains what is already there; if that was nothing, waits for a wakeup (or `timeoutMs`; negative waits
+   * forever, 0 does not wait) and drains again. Resolves with the count consume() would return. It always
+   * resolves on a later event-loop turn, so `while (...) await r.poll()` never starves timers or signals.
+   */
+  poll(timeoutMs = -1): Promise<number> {
+    if (this.#closed) return Promise.reject(new Error("event reader is closed"));
+    let first: number;
+    try {
+      first = this.consume();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (first !== 0 || timeoutMs === 0) return new Promise((resolve) => setImmediate(() => resolve(first)));
+    return new Promise<number>((resolve, reject) => {
+      const w: Waiter = { resolve, reject };
+      if (timeoutMs > 0) {
+        w.timer = setTimeout(() => {
+          this.#removeWaiter(w);
+          try {
+            resolve(this.consume());
+          } catch (e) {
+            reject(e);
+          }
+        }, timeoutMs);
+      }
+      this.#waiters.push(w);
+      if (this.#waiters.length === 1) this.readiness.setWaiting(true);
+    });
+  }
+
+  #removeWaiter(w: Waiter): void {
+    const i = this.#waiters.indexOf(w);
+    if (i >= 0) this.#waiters.splice(i, 1);
+    if (this.#waiters.length === 0 && !this.#closed) this.readiness.setWaiting(false);
+  }
+
+  #settle(fn: (w: Waiter) => void): void {
+    const ws = this.#waiters;
+    this.#waiters = [];
+    if (!this.#closed) this.readiness.setWaiting(false);
+    for (const w of ws) {
+      clearTimeout(w.timer);
+      fn(w);
+    }
+  }
+
+  #onWake(): void {
+    // Nobody waiting: leave the data where it is; the next poll() drains before it waits.
+    if (this.#waiters.length === 0 || this.#closed) return;
+    let n: number;
+    try {
+      n = this.consume();
+    } catch (e) {
+      this.#settle((w) => w.reject(e));
+      return;
+    }
+    // 0 means the wakeup brought nothing deliverable yet (a BUSY ring record): keep waiting for the next one.
+    if (n !== 0 || this.#closed) this.#settle((w) => w.resolve(n));
+  }
+
+  /** Stops watching, resolves pending polls with 0, and frees the rings (after the running drain, if any). */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#settle((w) => w.resolve(0));
+    if (this.#draining) this.#closeDeferred = true;
+    else this.#finishClose();
+  }
+
+  #finishClose(): void {
+    this.#closeDeferred = false;
+    try {
+      this.readiness.close();
+    } finally {
+      this.release();
+    }
+  }
+}

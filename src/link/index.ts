@@ -1,0 +1,4 @@
+export { Link, AttachError } from "./link.js";
+export { attachTracepoint } from "./tracepoint.js";
+export { attachRawTracepoint, attachBtfProgram } from "./raw-tracepoint.js";
+export { attachToPerfEvent } from "./perf-event-link.js";

@@ -1,0 +1,42 @@
+// An attachment of a program to a hook. Closing it detaches. Every link is registered for process teardown,
+// although the kinds used here (perf events, BPF links, raw tracepoint fds) are also removed by the kernel when
+// the process dies.
+import { closeAtExit, type Fd } from "../sys/index.js";
+
+export class Link {
+  readonly description: string;
+  #fds: Fd[];
+  #unregister: () => void;
+  #onClose?: () => void;
+  constructor(description: string, fds: Fd[], onClose?: () => void) {
+    this.description = description;
+    this.#fds = fds;
+    this.#onClose = onClose;
+    this.#unregister = closeAtExit(this);
+  }
+  #closed = false;
+  get closed(): boolean {
+    return this.#closed;
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Close the BPF link (if any) before the perf event it sits on: reverse creation order.
+    for (const fd of this.#fds.reverse()) fd.close();
+    this.#fds = [];
+    const extra = this.#onClose;
+    this.#onClose = undefined;
+    extra?.();
+    this.#unregister();
+  }
+}
+
+/** The attach step failed; `hint` says what the user can do about it. */
+export class AttachError extends Error {
+  readonly target: string;
+  constructor(target: string, problem: string, options?: { cause?: unknown }) {
+    super(`cannot attach to ${target}: ${problem}`, options);
+    this.name = "AttachError";
+    this.target = target;
+  }
+}

@@ -1,0 +1,194 @@
+// ObjectSpec -> kernel objects. Creates BTF, maps (with their initial data) and loads programs on demand.
+// This is the only loader step that depends on the running kernel.
+import { bpf, SyscallError, type Fd } from "../sys/index.js";
+import { numPossibleCpus } from "../kernel/cpus.js";
+import { linuxVersionCode } from "../kernel/release.js";
+import { MapType, ProgType, mapTypeName, progTypeName } from "./constants.js";
+import { linkProgram } from "./link-program.js";
+import { loadProgram, type SourceLine } from "./verifier.js";
+import type { MapSpec } from "./map-spec.js";
+import type { ObjectSpec, ProgramSpec } from "./spec.js";
+
+export class MapCreateError extends Error {
+  readonly map: string;
+  readonly errno: number;
+  constructor(map: MapSpec, cause: SyscallError) {
+    super(`cannot create map "${map.name}" (${mapTypeName(map.type)}, key ${map.keySize} B, value ${map.valueSize} B, ` +
+      `${map.maxEntries} entries): ${cause.code}${mapHint(cause.code, map)}`, { cause });
+    this.name = "MapCreateError";
+    this.map = map.name;
+    this.errno = cause.errno;
+  }
+}
+
+function mapHint(code: string, m: MapSpec): string {
+  if (code === "EPERM") return process.getuid?.() === 0 ? " (refused by the kernel: lockdown or a security module?)" : " (creating BPF maps needs root or CAP_BPF)";
+  if (code === "EINVAL") return m.type === MapType.RINGBUF ? " (ring buffer size must be a power of two multiple of the page size)" : " (this kernel rejects these map attributes)";
+  if (code === "ENOMEM") return " (not enough locked memory: lower max_entries)";
+  return "";
+}
+
+export interface LoadedMap {
+  spec: MapSpec;
+  fd: Fd;
+}
+
+export interface LoadOptions {
+  /** Values for global variables (`const volatile` in .rodata, or .data/.bss), by symbol name. */
+  constants?: Record<string, number | bigint | boolean | Uint8Array>;
+  /** Log level for every program load (1: verifier, 2: register states); the log is kept on the program. */
+  logLevel?: number;
+}
+
+export class LoadedObject {
+  readonly spec: ObjectSpec;
+  readonly maps = new Map<string, LoadedMap>();
+  readonly btfFd?: Fd;
+  readonly #programs = new Map<string, { fd: Fd; type: number; log?: string }>();
+  #closed = false;
+  readonly #options: LoadOptions;
+
+  constructor(spec: ObjectSpec, options: LoadOptions = {}) {
+    this.spec = spec;
+    this.#options = options;
+    if (spec.btf) {
+      // Maps and programs work without BTF (just untyped); a kernel that rejects our BTF must not stop the load.
+      const res = bpf.btfLoad(spec.btf.raw);
+      this.btfFd = res.fd;
+    }
+    try {
+      for (const m of spec.maps) this.maps.set(m.name, { spec: m, fd: this.#createMap(m) });
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  #createMap(m: MapSpec): Fd {
+    let maxEntries = m.maxEntries;
+    if (m.type === MapType.PERF_EVENT_ARRAY && maxEntries === 0) maxEntries = numPossibleCpus();
+    let inner: Fd | undefined;
+    if (m.inner) inner = this.#createMap(m.inner);
+    const attr: bpf.MapCreateAttr = {
+      mapType: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries, flags: m.flags,
+      innerMapFd: inner?.value, name: kernelObjectName(m.name), mapExtra: m.mapExtra,
+    };
+    let fd: Fd;
+    try {
+      const typed = this.btfFd && (m.btfKeyTypeId || m.btfValueTypeId) && hasBtfKeyValue(m.type);
+      try {
+        fd = bpf.mapCreate(typed ? { ...attr, btfFd: this.btfFd!.value, btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId } : attr);
+      } catch (e) {
+        if (!typed || !(e instanceof SyscallError) || e.code !== "EINVAL") throw e;
+        fd = bpf.mapCreate(attr); // Some map types refuse BTF key/value ids; they work untyped.
+      }
+    } catch (e) {
+      if (e instanceof SyscallError) throw new MapCreateError(m, e);
+      throw e;
+    } finally {
+      inner?.close();
+    }
+    if (m.initialData || this.#options.constants) this.#fillGlobals(m, fd);
+    return fd;
+  }
+
+  #fillGlobals(m: MapSpec, fd: Fd): void {
+    if (!m.initialData && !Object.keys(this.#options.constants ?? {}).some((k) => this.spec.globals.get(k)?.map === m.name)) return;
+    const value = m.initialData ? m.initialData.slice() : new Uint8Array(m.valueSize);
+    for (const [name, v] of Object.entries(this.#options.constants ?? {})) {
+      const g = this.spec.globals.get(name);
+      if (!g || g.map !== m.name) continue;
+      value.set(encodeConstant(name, v, g.size), g.offset);
+    }
+    bpf.mapUpdate(fd.value, new Uint8Array(4), value);
+    if (m.freeze) bpf.mapFreeze(fd.value);
+  }
+
+  programSpec(name: string): ProgramSpec {
+    const p = this.spec.programs.find((x) => x.name === name);
+    if (!p) {
+      const names = this.spec.programs.map((x) => x.name).join(", ") || "none";
+      throw new Error(`no program named "${name}" in this object (programs: ${names})`);
+    }
+    return p;
+  }
+
+  /** Loads (once) the named program; `progType` overrides the type implied by its section (BCC's load_func). */
+  loadProgram(name: string, progType?: number, extra: Partial<bpf.ProgLoadAttr> = {}): { fd: Fd; type: number; log?: string } {
+    if (this.#closed) throw new Error("object is closed");
+    const prog = this.programSpec(name);
+    const type = progType ?? prog.kind.progType;
+    const cached = this.#programs.get(name);
+    if (cached && cached.type === type) return cached;
+    if (type === ProgType.UNSPEC) {
+      throw new Error(`program "${name}" (section "${prog.section}") has no known type: give one (e.g. loadFunc("${name}", BPF.KPROBE))`);
+    }
+    const linked = linkProgram(this.spec, prog, (map) => {
+      const m = this.maps.get(map);
+      if (!m) throw new Error(`program "${name}" uses map "${map}", which was not created`);
+      return m.fd.value;
+    });
+    const ext = this.spec.btf?.ext;
+    const withBtf = this.btfFd && linked.funcInfo;
+    const attr: bpf.ProgLoadAttr = {
+      progType: type, insns: linked.insns, license: this.spec.license || "GPL", name: kernelObjectName(name),
+      expectedAttachType: progType === undefined || progType === prog.kind.progType ? prog.kind.expectedAttachType : 0,
+      kernVersion: this.spec.kernVersion || linuxVersionCode(),
+      ...(withBtf ? { btfFd: this.btfFd!.value, funcInfo: linked.funcInfo, lineInfo: linked.lineInfo } : {}),
+      ...extra,
+    };
+    const sourceOf = (insn: number): SourceLine | undefined => {
+      const o = linked.origin(insn);
+      const l = ext?.lineAt(o.section, o.offset);
+      return l ? { file: l.file, line: l.line, column: l.column, text: l.text } : undefined;
+    };
+    const loaded = loadProgram({ name, attr, logLevel: this.#options.logLevel, sourceOf });
+    const entry = { fd: loaded.fd, type, log: loaded.log };
+    cached?.fd.close();
+    this.#programs.set(name, entry);
+    return entry;
+  }
+
+  loadedProgram(name: string): { fd: Fd; type: number } | undefined {
+    return this.#programs.get(name);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#programs.values()) p.fd.close();
+    this.#programs.clear();
+    for (const m of this.maps.values()) m.fd.close();
+    this.btfFd?.close();
+  }
+}
+
+/** Kernel object names: at most 15 bytes of [A-Za-z0-9_.]. */
+export function kernelObjectName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.]/g, "_").slice(0, 15);
+}
+
+function hasBtfKeyValue(type: number): boolean {
+  // These map types take no BTF key/value ids (the kernel rejects them with EINVAL).
+  const untyped: number[] = [MapType.PERF_EVENT_ARRAY, MapType.RINGBUF, MapType.PROG_ARRAY, MapType.CGROUP_ARRAY,
+    MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.STACK_TRACE, MapType.DEVMAP, MapType.CPUMAP,
+    MapType.XSKMAP, MapType.SOCKMAP, MapType.SOCKHASH, MapType.QUEUE, MapType.STACK, MapType.USER_RINGBUF];
+  return !untyped.includes(type);
+}
+
+function encodeConstant(name: string, v: number | bigint | boolean | Uint8Array, size: number): Uint8Array {
+  if (v instanceof Uint8Array) {
+    if (v.byteLength !== size) throw new Error(`constant "${name}" is ${size} bytes; got ${v.byteLength} bytes`);
+    return v;
+  }
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  const n = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
+  const bits = BigInt(size * 8);
+  if (size > 8 || n >= 1n << bits || n < -(1n << (bits - 1n))) throw new Error(`constant "${name}" (${size} bytes) cannot hold ${String(v)}`);
+  const u = BigInt.asUintN(Number(bits), n);
+  for (let i = 0; i < size; i++) view.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
+  return out;
+}
+
+export { progTypeName };
