@@ -100,24 +100,19 @@ search_kernels() {
     awk '{print $1}' | sed -E 's/^linux-image-//; s/-unsigned$//' | sort -uV
 }
 
+# Sets KVER. Without TSBCC_VM_KERNEL: the newest linux-image-<series>-N-amd64 that apt knows of.
 pick_kernel() {
   if [[ -n ${TSBCC_VM_KERNEL:-} ]]; then
-    local k=$TSBCC_VM_KERNEL
-    [[ $k == *-amd64 ]] || k="$k-amd64"
-    echo "$k"; return
+    KVER=$TSBCC_VM_KERNEL
+    [[ $KVER == *-amd64 ]] || KVER="$KVER-amd64"
+    return 0
   fi
-  local found
-  found=$(search_kernels | tail -1)
-  if [[ -z $found ]]; then
+  KVER=$(search_kernels | tail -1)
+  if [[ -z $KVER ]]; then
     apt_update_once || true
-    found=$(search_kernels | tail -1)
+    KVER=$(search_kernels | tail -1)
   fi
-  if [[ -z $found ]]; then
-    found=$(newest_cached_kernel)
-    [[ -n $found ]] && log "apt knows no linux-image-${TSBCC_VM_KERNEL_SERIES:-6.1.0}-*-amd64; using cached $found"
-  fi
-  [[ -n $found ]] || unavailable "no linux-image-${TSBCC_VM_KERNEL_SERIES:-6.1.0}-*-amd64 package known to apt and none cached"
-  echo "$found"
+  [[ -n $KVER ]]
 }
 
 download_kernel() {
@@ -130,16 +125,13 @@ download_kernel() {
   return 1
 }
 
+# Returns 1 when the package cannot be downloaded.
 unpack_kernel() {
   local kver=$1 dir=$CACHE/kernels/$1
   [[ -f $dir/root/boot/vmlinuz-$kver && -f $dir/root/lib/modules/$kver/modules.dep ]] && return 0
   local deb
-  deb=$(ls -t "$CACHE"/debs/linux-image-"$kver"{,-unsigned}_*.deb 2>/dev/null | head -1 || true)
-  if [[ -z $deb ]]; then
-    log "downloading linux-image-$kver"
-    deb=$(download_kernel "$kver") || { apt_update_once && deb=$(download_kernel "$kver"); } ||
-      unavailable "apt-get download linux-image-$kver failed: $(tail -1 "$CACHE/debs/.apt-download.err" 2>/dev/null)"
-  fi
+  log "downloading linux-image-$kver"
+  deb=$(download_kernel "$kver") || return 1
   log "unpacking $(basename "$deb")"
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/root"
   dpkg -x "$deb" "$dir.tmp/root"
@@ -147,8 +139,32 @@ unpack_kernel() {
   # Debian generates modules.dep at install time (postinst); we need it for load order and for modprobe in the guest.
   depmod -b "$dir.tmp/root" "$kver"
   rm -rf "$dir" && mv "$dir.tmp" "$dir"
-  # Keep only the newest package of each kind: they are ~70 MB each.
-  ls -t "$CACHE"/debs/linux-image-*.deb 2>/dev/null | tail -n +3 | xargs -r rm -f
+  rm -f "$deb"   # ~70 MB, and everything needed is unpacked
+  # Debian replaces kernel ABIs often; keep the two newest unpacked kernels (~400 MB each).
+  ls -1 "$CACHE/kernels" | grep -v '\.tmp$' | sort -V | head -n -2 | while read -r old; do
+    [[ $old == "$kver" ]] || { log "removing old kernel $old"; rm -rf "${CACHE:?}/kernels/$old"; }
+  done
+}
+
+# Picks, downloads and unpacks a kernel; sets KVER. Stale apt lists (the newest package listed may be gone from
+# the archive) get one apt-get update; with no registry at all a previously unpacked kernel still serves.
+obtain_kernel() {
+  local why
+  if pick_kernel && unpack_kernel "$KVER"; then return 0; fi
+  if [[ -z ${TSBCC_VM_KERNEL:-} ]] && apt_update_once && pick_kernel && unpack_kernel "$KVER"; then return 0; fi
+  if [[ -n ${TSBCC_VM_KERNEL:-} ]] && apt_update_once && unpack_kernel "$KVER"; then return 0; fi
+  if [[ -n $KVER ]]; then
+    why="apt-get download linux-image-$KVER failed: $(tail -1 "$CACHE/debs/.apt-download.err" 2>/dev/null)"
+  else
+    why="no linux-image-${TSBCC_VM_KERNEL_SERIES:-6.1.0}-*-amd64 package known to apt"
+  fi
+  local cached
+  cached=$(newest_cached_kernel)
+  if [[ -z ${TSBCC_VM_KERNEL:-} && -n $cached ]]; then
+    log "$why; using the cached kernel $cached"
+    KVER=$cached; return 0
+  fi
+  unavailable "$why"
 }
 
 # qemu can boot an uncompressed ELF vmlinux through its PVH entry point: that skips the real-mode setup and the
@@ -274,8 +290,8 @@ build_initramfs() {
 [[ $(uname -m) == x86_64 ]] || unavailable "host is $(uname -m); the VM tier boots an amd64 kernel"
 ensure_tools
 BUSYBOX=$(find_busybox)
-KVER=$(pick_kernel)
-unpack_kernel "$KVER"
+KVER=
+obtain_kernel
 build_initramfs "$KVER" "$BUSYBOX"
 report_config "$CACHE/kernels/$KVER/root/boot/config-$KVER"
 BOOT_IMAGE=$CACHE/kernels/$KVER/root/boot/vmlinuz-$KVER

@@ -10,7 +10,7 @@ const EOPNOTSUPP = 95;
 const ENOTSUPP = 524;
 
 /** Upper bound for one chunk's key+value buffers; whole-map buffers for all but huge maps. */
-const CHUNK_BYTES = 64 << 20;
+const CHUNK_BYTES = Number(process.env.TSBCC_CHUNK ?? 64 << 20);
 /** Entries gathered per chunk on the one-syscall-per-entry path (only bounds memory there). */
 const FALLBACK_CHUNK = 1024;
 

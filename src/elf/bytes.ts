@@ -53,7 +53,7 @@ export class LeBytes {
 
   /** A u64 that must fit in a JS number exactly (offsets, sizes, alignments). */
   u64n(offset: number, what: string): number {
-    return toSafeNumber(this.u64(offset, what), `${what} at offset ${offset}`);
+    return toSafeNumber(this.u64(offset, what), `${what} (at offset ${offset})`);
   }
 
   /** Zero-copy view of [offset, offset + size). */
@@ -86,19 +86,9 @@ export function cString(table: Uint8Array, offset: number, what: string): string
   return decodeText(table, offset, end);
 }
 
-/** Decodes bytes [start, end); plain ASCII (the common case for symbol names) skips TextDecoder. */
+/** Decodes bytes [start, end) as UTF-8 (TextDecoder has a fast path for the usual ASCII names). */
 export function decodeText(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= 64) {
-    let ascii = true;
-    for (let i = start; i < end; i++) {
-      if (bytes[i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode(...bytes.subarray(start, end));
-  }
-  return utf8.decode(bytes.subarray(start, end));
+  return start === end ? "" : utf8.decode(bytes.subarray(start, end));
 }
 
 /**

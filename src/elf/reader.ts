@@ -100,16 +100,17 @@ export class ElfFile {
    * without duplicates, sorted by address: the input for symbolization and uprobe name lookup.
    */
   functionSymbols(): ElfSymbol[] {
-    const seen = new Set<string>();
+    const byName = new Map<string, ElfSymbol[]>(); // for dropping .dynsym entries that repeat .symtab ones
     const out: ElfSymbol[] = [];
     for (const type of [SHT_SYMTAB, SHT_DYNSYM]) {
       for (const s of this.sections) {
         if (s.type !== type) continue;
         for (const sym of this.symbolTable(s.index)) {
           if ((sym.type !== STT_FUNC && sym.type !== STT_GNU_IFUNC) || sym.sectionIndex === SHN_UNDEF) continue;
-          const key = `${sym.name}@${sym.value}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
+          const same = byName.get(sym.name);
+          if (same?.some((x) => x.value === sym.value)) continue;
+          if (same) same.push(sym);
+          else byName.set(sym.name, [sym]);
           out.push(sym);
         }
       }
@@ -272,7 +273,7 @@ function readSections(rd: LeBytes, header: ElfHeader): ElfSection[] {
   const nameOffsets: number[] = new Array(shnum);
   for (let i = 0; i < shnum; i++) {
     const at = shoff + i * entsize;
-    const what = `section header ${i} at offset ${at}`;
+    const what = `section header ${i}`;
     const type = rd.u32(at + 4, what);
     const offset = rd.u64n(at + 24, `${what} sh_offset`);
     const size = rd.u64n(at + 32, `${what} sh_size`);

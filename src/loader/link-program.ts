@@ -2,14 +2,14 @@
 // patches calls to point at them, patches map references with map fds, and carries the matching func_info and
 // line_info records along with rebased instruction offsets.
 import { INSN_SIZE, ObjectError, type ObjectSpec, type ProgramSpec, type Relocation } from "./spec.js";
-import type { ExtRecords } from "./ext-records.js";
+import { concatLoadRecords, type LoadRecords } from "../btf/ext.js";
 
 const BPF_PSEUDO_MAP_FD = 1, BPF_PSEUDO_MAP_VALUE = 2, BPF_PSEUDO_CALL = 1;
 
 export interface LinkedProgram {
   insns: Uint8Array;
-  funcInfo?: ExtRecords;
-  lineInfo?: ExtRecords;
+  funcInfo?: LoadRecords;
+  lineInfo?: LoadRecords;
   /** For error messages: instruction index -> (section, byte offset in that section). */
   origin(insn: number): { section: string; offset: number };
 }
@@ -68,26 +68,13 @@ export function linkProgram(obj: ObjectSpec, prog: ProgramSpec, mapFd: (name: st
     }
   }
   const ext = obj.btf?.ext;
-  const collect = (which: "funcInfo" | "lineInfo"): ExtRecords | undefined => {
-    if (!ext) return undefined;
-    const parts = pieces.map((p) => ({ recs: ext[which].get(p.section), p }));
-    if (parts.every((x) => !x.recs)) return undefined;
-    const recSize = parts.find((x) => x.recs)!.recs!.recSize;
-    const chunks: Uint8Array[] = [];
-    for (const { recs, p } of parts) {
-      if (!recs) continue;
-      const lenBytes = p.insns.byteLength;
-      chunks.push(recs.slice(p.sectionOffset, p.sectionOffset + lenBytes, p.start));
-    }
-    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let o = 0;
-    for (const c of chunks) { bytes.set(c, o); o += c.byteLength; }
-    return { recSize, bytes, count: bytes.byteLength / recSize };
-  };
+  const collect = (which: "funcInfoForLoad" | "lineInfoForLoad"): LoadRecords | undefined =>
+    ext && concatLoadRecords(pieces.map((p) =>
+      ext[which](p.section, { from: p.sectionOffset, to: p.sectionOffset + p.insns.byteLength, insnBase: p.start })));
   return {
     insns: out,
-    funcInfo: collect("funcInfo"),
-    lineInfo: collect("lineInfo"),
+    funcInfo: collect("funcInfoForLoad"),
+    lineInfo: collect("lineInfoForLoad"),
     origin(insn) {
       const p = [...pieces].reverse().find((x) => insn >= x.start) ?? pieces[0];
       return { section: p.section, offset: p.sectionOffset + (insn - p.start) * INSN_SIZE };

@@ -7,6 +7,7 @@ import { MapType, ProgType, mapTypeName, progTypeName } from "./constants.js";
 import { linkProgram } from "./link-program.js";
 import { loadProgram, type SourceLine } from "./verifier.js";
 import type { MapSpec } from "./map-spec.js";
+import type { LoadRecords } from "../btf/ext.js";
 import type { ObjectSpec, ProgramSpec } from "./spec.js";
 
 export class MapCreateError extends Error {
@@ -134,12 +135,12 @@ export class LoadedObject {
       progType: type, insns: linked.insns, license: this.spec.license || "GPL", name: kernelObjectName(name),
       expectedAttachType: progType === undefined || progType === prog.kind.progType ? prog.kind.expectedAttachType : 0,
       kernVersion: this.spec.kernVersion || linuxVersionCode(),
-      ...(withBtf ? { btfFd: this.btfFd!.value, funcInfo: linked.funcInfo, lineInfo: linked.lineInfo } : {}),
+      ...(withBtf ? { btfFd: this.btfFd!.value, funcInfo: toAttr(linked.funcInfo), lineInfo: toAttr(linked.lineInfo) } : {}),
       ...extra,
     };
     const sourceOf = (insn: number): SourceLine | undefined => {
       const o = linked.origin(insn);
-      const l = ext?.lineAt(o.section, o.offset);
+      const l = ext?.sourceLine(o.section, o.offset);
       return l ? { file: l.file, line: l.line, column: l.column, text: l.text } : undefined;
     };
     const loaded = loadProgram({ name, attr, logLevel: this.#options.logLevel, sourceOf });
@@ -161,6 +162,10 @@ export class LoadedObject {
     for (const m of this.maps.values()) m.fd.close();
     this.btfFd?.close();
   }
+}
+
+function toAttr(r: LoadRecords | undefined): { recSize: number; bytes: Uint8Array; count: number } | undefined {
+  return r && { recSize: r.recordSize, bytes: r.bytes, count: r.count };
 }
 
 /** Kernel object names: at most 15 bytes of [A-Za-z0-9_.]. */

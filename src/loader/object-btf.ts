@@ -3,14 +3,13 @@
 import type { ElfFile, ElfSymbol } from "../elf/index.js";
 import { Btf } from "../btf/btf.js";
 import { fixupDatasecs } from "../btf/fixup.js";
-import { programExt } from "./ext-adapter.js";
-import type { ProgramExt } from "./ext-records.js";
+import { BtfExt } from "../btf/ext.js";
 
 export interface ObjectBtf {
   /** The patched bytes to hand to BTF_LOAD. */
   raw: Uint8Array;
   btf: Btf;
-  ext?: ProgramExt;
+  ext?: BtfExt;
   datasecId(section: string): number | undefined;
 }
 
@@ -27,7 +26,7 @@ export function parseObjectBtf(elf: ElfFile, symbols: ElfSymbol[]): ObjectBtf | 
   });
   const btf = Btf.parse(raw);
   const extSec = elf.section(".BTF.ext");
-  const ext = extSec ? programExt(extSec.data, btf) : undefined;
+  const ext = extSec ? BtfExt.parse(extSec.data, btf) : undefined;
   return {
     raw, btf, ext,
     datasecId: (section) => btf.findIds("datasec", section)[0],

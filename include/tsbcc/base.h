@@ -1,0 +1,70 @@
+/* tsbcc: mode-independent declarations (libbpf's helpers and BCC's inline utilities), built into the tsbcc_base clang module together with the kernel's
+ * vmlinux.h (see src/dialect/clang.ts). libbpf declares bpf_trace_printk(fmt, fmt_size, ...); BCC programs call
+ * bpf_trace_printk(fmt, ...), which the rewriter turns into a call of the libbpf helper under a private name.
+ * The rename below keeps the BCC spelling free for dialect.h. */
+#ifndef __TSBCC_LIBBPF_H
+#define __TSBCC_LIBBPF_H
+#define bpf_trace_printk __tsbcc_libbpf_trace_printk
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#undef bpf_trace_printk
+
+/* ---------------------------------------------------------------- BCC inline helpers */
+#define lock_xadd(ptr, val) ((void)__sync_fetch_and_add(ptr, val))
+
+/* floor(log2(v)) for v > 0, 0 for v == 0, without loops (the verifier of old kernels rejects loops). */
+static inline __attribute__((always_inline)) unsigned int bpf_log2(unsigned int v)
+{
+	unsigned int r, shift;
+	r = (v > 0xFFFF) << 4; v >>= r;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+/* BCC's histogram slot: 1 + floor(log2(v)), and 1 for v == 0 (slot i holds [2^(i-1), 2^i - 1]). */
+static inline __attribute__((always_inline)) unsigned int bpf_log2l(unsigned long v)
+{
+	unsigned int hi = v >> 32;
+	if (hi)
+		return bpf_log2(hi) + 32 + 1;
+	return bpf_log2((unsigned int)v) + 1;
+}
+
+#ifndef bpf_ntohll
+#define bpf_ntohll(x) __builtin_bswap64(x)
+#endif
+#ifndef bpf_htonll
+#define bpf_htonll(x) __builtin_bswap64(x)
+#endif
+static inline __attribute__((always_inline)) unsigned __int128 bpf_ntoh128(unsigned __int128 v)
+{
+	return ((unsigned __int128)__builtin_bswap64((unsigned long long)v) << 64) |
+	       __builtin_bswap64((unsigned long long)(v >> 64));
+}
+#define bpf_hton128(x) bpf_ntoh128(x)
+
+/* BCC's socket-filter byte loads (LD_ABS through LLVM intrinsics). */
+unsigned long long load_byte(void *skb, unsigned long long off) asm("llvm.bpf.load.byte");
+unsigned long long load_half(void *skb, unsigned long long off) asm("llvm.bpf.load.half");
+unsigned long long load_word(void *skb, unsigned long long off) asm("llvm.bpf.load.word");
+
+/* BCC spelling of printk; every call is rewritten (format on the stack + libbpf's helper). */
+int bpf_trace_printk(const char *fmt, ...);
+/* Rewritten to the number of online CPUs. */
+int bpf_num_cpus(void);
+
+/* ---------------------------------------------------------------- stack traces */
+#ifndef BPF_MAX_STACK_DEPTH
+#define BPF_MAX_STACK_DEPTH 127
+#endif
+struct bpf_stacktrace {
+	u64 ip[BPF_MAX_STACK_DEPTH];
+};
+struct bpf_stacktrace_buildid {
+	struct bpf_stack_build_id trace[BPF_MAX_STACK_DEPTH];
+};
+
+#endif

@@ -1,0 +1,12 @@
+// Clear answers for features this kernel may lack, decided by trying (src/kernel/features.ts), with the
+// alternative a BCC user can switch to.
+import { AttachError } from "../link/index.js";
+
+export function kprobeUnsupported(fnName: string): AttachError {
+  const fn = fnName.replace(/^kret?probe__/, "");
+  const sys = fn.match(/^(?:__x64_)?sys_(\w+)$/);
+  const alt = sys
+    ? `use the tracepoint instead: TRACEPOINT_PROBE(syscalls, sys_enter_${sys[1]}) (or sys_exit_${sys[1]} for return values)`
+    : `use a tracepoint or raw tracepoint on the same event if one exists (tsbcc tplist), or KFUNC_PROBE(${fn}) where fentry works`;
+  return new AttachError(`kprobe ${fn}`, `kprobes are not supported by this kernel (it was built without CONFIG_KPROBES); ${alt}`);
+}

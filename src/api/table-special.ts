@@ -1,0 +1,160 @@
+// Tables whose values are not plain data: program arrays, perf event arrays (fds), stack traces, ring buffers.
+import type { Fd } from "../sys/index.js";
+import { u32Codec, viewOf, type KeyValueCodec } from "./table-codec.js";
+import { ArrayTableBase } from "./table-array.js";
+import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "./table.js";
+
+/** Something that is, or owns, a program fd: a raw number, an Fd, or an object with `fd` (a loaded program). */
+export type ProgramRef = number | Fd | { readonly fd: number | Fd };
+
+function fdNumber(p: ProgramRef): number {
+  if (typeof p === "number") return p;
+  if ("value" in p && typeof (p as Fd).value === "number") return (p as Fd).value;
+  const inner = (p as { fd: number | Fd }).fd;
+  return typeof inner === "number" ? inner : inner.value;
+}
+
+/**
+ * BPF_MAP_TYPE_PROG_ARRAY: `set(i, program)` stores a program for bpf_tail_call; `get(i)` returns what the kernel
+ * reports for the slot (the program's id); `delete(i)` empties the slot.
+ */
+export class ProgArrayTable extends ArrayTableBase<number> {
+  constructor(info: TableInfo, fd: Fd, options: TableOptions = {}) {
+    super(info, fd, u32Codec("int (program fd)"), options);
+  }
+
+  override set(key: number, prog: ProgramRef, flags: UpdateFlag = "any"): this {
+    return super.set(key, fdNumber(prog), flags);
+  }
+}
+
+/**
+ * BPF_MAP_TYPE_PERF_EVENT_ARRAY: key = CPU, value = perf event fd. Only the raw slot operations live here; the
+ * perf buffer reader (open_perf_buffer) is built on top in src/events.
+ */
+export class PerfEventArrayTable extends ArrayTableBase<number> {
+  constructor(info: TableInfo, fd: Fd, options: TableOptions = {}) {
+    super(info, fd, u32Codec("int (perf event fd)"), options);
+  }
+
+  override set(key: number, eventFd: number | Fd, flags: UpdateFlag = "any"): this {
+    return super.set(key, typeof eventFd === "number" ? eventFd : eventFd.value, flags);
+  }
+}
+
+/** One frame of a BPF_F_STACK_BUILD_ID stack (struct bpf_stack_build_id). */
+export interface BuildIdFrame {
+  /** 0 empty, 1 valid build id + offset, 2 fallback to ip. */
+  status: number;
+  buildId: Uint8Array;
+  /** File offset (status 1) or instruction pointer (status 2). */
+  offset: bigint;
+}
+
+const BUILD_ID_FRAME = 32;
+
+/** A stack is decoded to its raw frames: u64 addresses, or build-id frames when the map has BPF_F_STACK_BUILD_ID. */
+function stackCodec(valueSize: number, buildId: boolean): KeyValueCodec<bigint[] | BuildIdFrame[]> {
+  const frame = buildId ? BUILD_ID_FRAME : 8;
+  const depth = Math.floor(valueSize / frame);
+  return {
+    size: valueSize,
+    cType: buildId ? `struct bpf_stack_build_id[${depth}]` : `u64[${depth}]`,
+    decode(b, o) {
+      const view = viewOf(b);
+      if (!buildId) {
+        const out = new Array<bigint>(depth);
+        for (let i = 0; i < depth; i++) out[i] = view.getBigUint64(b.byteOffset + o + i * 8, true);
+        return out;
+      }
+      const out = new Array<BuildIdFrame>(depth);
+      for (let i = 0; i < depth; i++) {
+        const p = o + i * BUILD_ID_FRAME;
+        out[i] = {
+          status: view.getInt32(b.byteOffset + p, true),
+          buildId: b.slice(p + 4, p + 24),
+          offset: view.getBigUint64(b.byteOffset + p + 24, true),
+        };
+      }
+      return out;
+    },
+    encode(v, out, o) {
+      const view = viewOf(out);
+      v.forEach((f, i) => {
+        if (i >= depth) return;
+        if (typeof f === "bigint") view.setBigUint64(out.byteOffset + o + i * 8, f, true);
+        else {
+          const p = o + i * BUILD_ID_FRAME;
+          view.setInt32(out.byteOffset + p, f.status, true);
+          out.set(f.buildId.subarray(0, 20), p + 4);
+          view.setBigUint64(out.byteOffset + p + 24, f.offset, true);
+        }
+      });
+    },
+  };
+}
+
+/**
+ * BPF_MAP_TYPE_STACK_TRACE: key = stack id (from bpf_get_stackid), value = frames. `walk(id)` yields the
+ * addresses up to the first zero. `clear()` does nothing, as in BCC (tools clear stacks by deleting ids).
+ */
+export class StackTraceTable extends Table<number, bigint[] | BuildIdFrame[]> {
+  static readonly MAX_DEPTH = 127;
+  static readonly BPF_F_STACK_BUILD_ID = 1 << 5;
+
+  constructor(info: TableInfo, fd: Fd, options: TableOptions = {}) {
+    super(info, fd, u32Codec("u32 stack id"), stackCodec(info.valueSize, (info.flags & StackTraceTable.BPF_F_STACK_BUILD_ID) !== 0),
+      options);
+  }
+
+  get buildId(): boolean {
+    return (this.flags & StackTraceTable.BPF_F_STACK_BUILD_ID) !== 0;
+  }
+
+  /**
+   * The frames of `stackId`, innermost first, stopping at the first empty one: addresses (bigint), or build-id
+   * frames whose status is "valid" (BCC stops at the first ip-fallback or empty frame). `resolve` maps each one.
+   * Yields nothing for an unknown id (BCC raises KeyError).
+   */
+  *walk<R = bigint | BuildIdFrame>(stackId: number, resolve?: (frame: bigint | BuildIdFrame) => R): IterableIterator<R> {
+    const frames = this.get(stackId);
+    if (!frames) return;
+    const max = Math.min(frames.length, StackTraceTable.MAX_DEPTH);
+    for (let i = 0; i < max; i++) {
+      const f = frames[i]!;
+      if (typeof f === "bigint") {
+        if (f === 0n) return;
+      } else if (f.status !== 1) return;
+      yield resolve ? resolve(f) : (f as R);
+    }
+  }
+
+  /** No-op, as in BCC. */
+  override clear(): void {}
+}
+
+/**
+ * BPF_MAP_TYPE_RINGBUF: has no entries from user space's point of view (size 0, empty iteration). The reader
+ * (open_ring_buffer) is added in src/events.
+ */
+export class RingBufTable {
+  readonly name: string;
+  readonly mapType: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly fd: Fd;
+  constructor(info: TableInfo, fd: Fd) {
+    this.name = info.name;
+    this.mapType = info.mapType;
+    this.maxEntries = info.maxEntries;
+    this.flags = info.flags;
+    this.fd = fd;
+  }
+  getFd(): number {
+    return this.fd.value;
+  }
+  get size(): number {
+    return 0;
+  }
+  *[Symbol.iterator](): IterableIterator<never> {}
+}

@@ -1,0 +1,194 @@
+// Reading clang's JSON AST (`-Xclang -ast-dump=json`).
+//
+// clang's JSON dumper elides a location's "file" and "line" when they equal those of the location printed just
+// before it, so a location is only meaningful after a walk in print order. `normalizeLocations` does that walk
+// once (JSON.parse keeps key order, which is print order) and fills every bare location in place.
+// Locations inside macro expansions come as {spellingLoc, expansionLoc}; `fileOffset` reduces them to an offset
+// in the file where the text can be edited, the way clang's SourceManager::getFileLoc does: a macro argument
+// is edited where it is spelled, anything else at the expansion site.
+
+export interface BareLoc {
+  offset?: number;
+  file?: string;
+  line?: number;
+  col?: number;
+  tokLen?: number;
+  includedFrom?: { file: string };
+  isMacroArgExpansion?: boolean;
+}
+
+export interface Loc extends BareLoc {
+  spellingLoc?: BareLoc;
+  expansionLoc?: BareLoc;
+}
+
+export interface AstNode {
+  id: string;
+  kind: string;
+  loc?: Loc;
+  range?: { begin: Loc; end: Loc };
+  name?: string;
+  type?: { qualType: string; desugaredQualType?: string; typeAliasDeclId?: string };
+  valueCategory?: string;
+  castKind?: string;
+  opcode?: string;
+  isArrow?: boolean;
+  isPostfix?: boolean;
+  storageClass?: string;
+  value?: string;
+  referencedDecl?: { id: string; kind: string; name?: string; type?: { qualType: string } };
+  referencedMemberDecl?: string;
+  isImplicit?: boolean;
+  isUsed?: boolean;
+  init?: string;
+  inner?: AstNode[];
+  [key: string]: unknown;
+}
+
+/** Fills elided "file"/"line" of every bare location, in print order. */
+export function normalizeLocations(root: AstNode): void {
+  let file: string | undefined;
+  let line: number | undefined;
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (v === null || typeof v !== "object") return;
+    const o = v as Record<string, unknown>;
+    if (typeof o.offset === "number" && typeof o.col === "number") {
+      if (typeof o.file === "string") file = o.file;
+      else o.file = file;
+      if (typeof o.line === "number") line = o.line;
+      else o.line = line;
+      if (o.includedFrom !== undefined) visit(o.includedFrom);
+      return;
+    }
+    for (const key of Object.keys(o)) {
+      const x = o[key];
+      if (x !== null && typeof x === "object") visit(x);
+    }
+  };
+  visit(root);
+}
+
+/** The location where text can be edited (macro arguments at their spelling, the rest at the expansion). */
+export function fileLoc(loc: Loc | undefined): BareLoc | undefined {
+  if (!loc) return undefined;
+  if (loc.spellingLoc || loc.expansionLoc) {
+    if (loc.expansionLoc?.isMacroArgExpansion && loc.spellingLoc) return loc.spellingLoc;
+    return loc.expansionLoc ?? loc.spellingLoc;
+  }
+  return loc;
+}
+
+/** The expansion location (where a macro was invoked, or the location itself). */
+export function expansionLoc(loc: Loc | undefined): BareLoc | undefined {
+  if (!loc) return undefined;
+  return loc.expansionLoc ?? loc;
+}
+
+/** True when the location (or its spelling) comes from inside a macro body rather than from user text. */
+export function inMacroBody(loc: Loc | undefined): boolean {
+  if (!loc) return false;
+  return !!(loc.spellingLoc || loc.expansionLoc) && !loc.expansionLoc?.isMacroArgExpansion;
+}
+
+export interface TextRange {
+  begin: number;
+  end: number; // exclusive
+}
+
+/**
+ * The node's text range in `file` (byte offsets, end exclusive), or undefined when the node is not spelled as one
+ * contiguous piece of that file (e.g. its end comes from a macro body).
+ */
+export function nodeRange(node: AstNode, file: string): TextRange | undefined {
+  const r = node.range;
+  if (!r) return undefined;
+  const b = fileLoc(r.begin);
+  const e = fileLoc(r.end);
+  if (!b || !e || b.offset === undefined || e.offset === undefined) return undefined;
+  if (b.file !== file || e.file !== file) return undefined;
+  // A range that starts in a macro body and ends in an argument (or the reverse) is not one piece of text.
+  if (inMacroBody(r.begin) !== inMacroBody(r.end)) return undefined;
+  if (inMacroBody(r.begin)) return undefined;
+  return { begin: b.offset, end: e.offset + (e.tokLen ?? 0) };
+}
+
+/** The offset in `file` where the node's expansion starts (for insertions before a declaration). */
+export function expansionBegin(node: AstNode, file: string): number | undefined {
+  const b = expansionLoc(node.range?.begin);
+  if (!b || b.file !== file || b.offset === undefined) return undefined;
+  return b.offset;
+}
+
+/** The file a top-level declaration belongs to (its expansion location's file). */
+export function declFile(node: AstNode): string | undefined {
+  return expansionLoc(node.range?.begin)?.file ?? expansionLoc(node.loc)?.file;
+}
+
+export function children(node: AstNode): AstNode[] {
+  return node.inner ?? [];
+}
+
+/** Skips parentheses and the given implicit/explicit casts. */
+export function ignoreParensCasts(node: AstNode): AstNode {
+  let n = node;
+  for (;;) {
+    if ((n.kind === "ParenExpr" || n.kind === "ImplicitCastExpr" || n.kind === "CStyleCastExpr") && n.inner?.length) {
+      n = n.inner[0]!;
+      continue;
+    }
+    return n;
+  }
+}
+
+export function ignoreParens(node: AstNode): AstNode {
+  let n = node;
+  while (n.kind === "ParenExpr" && n.inner?.length) n = n.inner[0]!;
+  return n;
+}
+
+/** Depth-first visit (pre-order); return false from `fn` to skip a node's children. */
+export function walk(node: AstNode, fn: (n: AstNode, parent: AstNode | undefined) => boolean | void, parent?: AstNode): void {
+  if (fn(node, parent) === false) return;
+  for (const c of node.inner ?? []) walk(c, fn, node);
+}
+
+/** The type text clang printed for an expression or declaration. */
+export function qualType(node: AstNode): string {
+  return node.type?.qualType ?? "";
+}
+
+/** True for a pointer type text such as `struct sock *` or `char *const`. */
+export function isPointerType(t: string): boolean {
+  return /\*\s*(const|volatile|restrict|\s)*$/.test(t);
+}
+
+/** Decodes a StringLiteral's "value" (C escapes) to bytes as a JS string (one char per byte). */
+export function stringLiteralValue(lit: string): string | undefined {
+  const m = /^(?:u8|u|U|L)?"([\s\S]*)"$/.exec(lit);
+  if (!m) return undefined;
+  const s = m[1]!;
+  let out = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const d = s[++i]!;
+    const simple: Record<string, string> = { n: "\n", t: "\t", r: "\r", "0": "\0", "\\": "\\", '"': '"', "'": "'", a: "\x07", b: "\b", f: "\f", v: "\v", "?": "?" };
+    if (d === "x") {
+      const hm = /^[0-9a-fA-F]+/.exec(s.slice(i + 1))!;
+      out += String.fromCharCode(parseInt(hm[0], 16) & 0xff);
+      i += hm[0].length;
+    } else if (/[0-7]/.test(d)) {
+      const om = /^[0-7]{1,3}/.exec(s.slice(i))!;
+      out += String.fromCharCode(parseInt(om[0], 8) & 0xff);
+      i += om[0].length - 1;
+    } else out += simple[d] ?? d;
+  }
+  return out;
+}

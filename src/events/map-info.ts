@@ -1,0 +1,42 @@
+// Facts about a map fd that the readers need before mapping it: its type and size.
+import { bpf } from "../sys/index.js";
+
+/** x86-64 page size: the only architecture the native seam supports today. */
+export const PAGE_SIZE = 4096;
+
+export const MapType = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 } as const;
+
+export interface MapBasics {
+  type: number;
+  id: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  name: string;
+}
+
+/** struct bpf_map_info's leading fields (type, id, key/value size, max_entries, flags, name[16]). */
+export function mapBasics(mapFd: number): MapBasics {
+  const info = new Uint8Array(40);
+  bpf.objInfo(mapFd, info);
+  const v = new DataView(info.buffer);
+  const nameBytes = info.subarray(24, 40);
+  const nul = nameBytes.indexOf(0);
+  return {
+    type: v.getUint32(0, true),
+    id: v.getUint32(4, true),
+    keySize: v.getUint32(8, true),
+    valueSize: v.getUint32(12, true),
+    maxEntries: v.getUint32(16, true),
+    name: new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
+  };
+}
+
+export function describeMap(m: MapBasics): string {
+  return `map ${m.name ? `"${m.name}" ` : ""}(id ${m.id}, type ${m.type})`;
+}
+
+/** Writes a "possibly lost" notice the way BCC does when no lost callback is set. */
+export function reportLost(count: number, where: string): void {
+  process.stderr.write(`Possibly lost ${count} samples${where ? ` (${where})` : ""}\n`);
+}

@@ -1,0 +1,51 @@
+// Test fixtures built at test time with the system toolchain: BPF objects (clang -target bpf) and tiny native
+// load generators (gcc). Results are cached by content so repeated runs are fast.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dir = join(tmpdir(), "tsbcc-test-build");
+
+function hasTool(tool: string): boolean {
+  try {
+    execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+export const haveClang = hasTool("clang");
+export const haveGcc = hasTool("gcc");
+
+function cached(ext: string, source: string, build: (src: string, out: string) => void): string {
+  mkdirSync(dir, { recursive: true });
+  const h = createHash("sha256").update(ext).update(source).digest("hex").slice(0, 16);
+  const out = join(dir, `${h}.${ext}`);
+  if (!existsSync(out)) {
+    const src = join(dir, `${h}.${ext === "o" ? "c" : "src.c"}`);
+    writeFileSync(src, source);
+    build(src, out);
+  }
+  return out;
+}
+
+/** Compiles libbpf-style C to a BPF object; returns its bytes. */
+export function bpfObject(source: string): Uint8Array {
+  const out = cached("o", source, (src, o) => {
+    execFileSync("clang", ["-target", "bpf", "-O2", "-g", "-I/usr/include/x86_64-linux-gnu", "-c", src, "-o", o], { stdio: ["ignore", "ignore", "pipe"] });
+  });
+  return new Uint8Array(readFileSync(out));
+}
+
+/**
+ * A native program that waits for one byte on stdin, then makes `count` calls of the syscall `name`
+ * (getppid, getpid, ...) through syscall(2), so the count is exact (no libc caching, no runtime noise).
+ */
+export function syscallLoop(name = "getppid"): string {
+  const source = `#include <unistd.h>\n#include <stdlib.h>\n#include <sys/syscall.h>\n` +
+    `int main(int argc, char **argv) { long n = argc > 1 ? atol(argv[1]) : 1; char c; ` +
+    `if (read(0, &c, 1) < 0) return 2; for (long i = 0; i < n; i++) syscall(SYS_${name}); return 0; }\n`;
+  return cached("bin", source, (src, o) => execFileSync("gcc", ["-O1", "-o", o, src], { stdio: ["ignore", "ignore", "pipe"] }));
+}
