@@ -60,7 +60,9 @@ mount_9p hostroot /mnt/host "ro,cache=loose"
 # Writable root: overlay over the read-only host root; writes land in guest memory and vanish at power off.
 mount -t tmpfs -o mode=755 tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
-if ! mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root 2>/tmp/ovl.err; then
+if [ "$TSBCC_VM_OVERLAY" = 0 ]; then
+  mount --bind /mnt/host /mnt/root
+elif ! mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root 2>/tmp/ovl.err; then
   say "overlay failed ($(cat /tmp/ovl.err)); the root stays read-only"
   mount --bind /mnt/host /mnt/root
 fi

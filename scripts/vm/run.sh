@@ -68,6 +68,7 @@ squote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
   echo "TSBCC_VM_CWD=$(squote "$CWD")"
   echo "TSBCC_VM_MODULES_DIR=$(squote "$TSBCC_VM_MODULES_DIR")"
   echo "TSBCC_VM_VERBOSE=$(squote "$VERBOSE")"
+  echo "TSBCC_VM_OVERLAY=$(squote "${TSBCC_VM_OVERLAY:-1}")"
 } >"$RESULTS/job.env"
 
 # job.sh runs under the host's bash inside the guest's chroot, with an empty environment.

@@ -11,6 +11,7 @@ import { btfCodec } from "./btf-codecs.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./table-codec.js";
 import { kprobeUnsupported } from "./kernel-support.js";
+import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -49,6 +50,12 @@ export class BPF {
   static readonly LSM = ProgType.LSM;
   static readonly DEBUG_BPF = 2;
   static readonly DEBUG_PREPROCESSOR = 4;
+
+  /** Feature probes (decided by trying, cached): BCC's support_kfunc() & co. */
+  static supportKprobes(): boolean { return haveKprobes().supported; }
+  static supportKfunc(): boolean { return haveFentry().supported; }
+  static supportLsm(): boolean { return haveLsm().supported; }
+  static supportRawTracepoint(): boolean { return haveRawTracepoints().supported; }
 
   readonly metadata: DialectMetadata;
   /** The rewritten C the object was compiled from (what BCC prints with DEBUG_PREPROCESSOR). */

@@ -10,7 +10,7 @@ const EOPNOTSUPP = 95;
 const ENOTSUPP = 524;
 
 /** Upper bound for one chunk's key+value buffers; whole-map buffers for all but huge maps. */
-const CHUNK_BYTES = Number(process.env.TSBCC_CHUNK ?? 64 << 20);
+const CHUNK_BYTES = 64 << 20;
 /** Entries gathered per chunk on the one-syscall-per-entry path (only bounds memory there). */
 const FALLBACK_CHUNK = 1024;
 
@@ -24,6 +24,8 @@ export interface RawMap {
   readonly maxEntries: number;
   /** false forces the get_next_key + lookup path. */
   readonly useBatch: boolean;
+  /** Entries per batch call (default: the whole map, within CHUNK_BYTES); small values exercise ENOSPC growth. */
+  readonly batchEntries?: number | undefined;
   fdValue(): number;
 }
 
@@ -90,7 +92,7 @@ function* batchEntries(m: RawMap, andDelete: boolean): Generator<RawChunk, boole
   const cmd = andDelete ? "lookupAndDelete" : "lookup";
   if (batchSupport.get(`${m.mapType}:${cmd}`) === false) return false;
   const perEntry = m.keySize + m.valueStride;
-  let cap = Math.max(1, Math.min(m.maxEntries, Math.floor(CHUNK_BYTES / perEntry)));
+  let cap = Math.max(1, m.batchEntries ?? Math.min(m.maxEntries, Math.floor(CHUNK_BYTES / perEntry)));
   let keys = new Uint8Array(cap * m.keySize);
   let values = new Uint8Array(cap * m.valueStride);
   // Hash maps use a u32 bucket cursor, other maps the previous key: room for either.

@@ -49,6 +49,8 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   readonly fd: Fd;
   /** false forces get_next_key + lookup walks (tests, or kernels where batch misbehaves). */
   useBatch: boolean;
+  /** Entries per BPF_MAP_LOOKUP_BATCH call; default the whole map (bounded to 64 MiB of buffers). */
+  batchEntries: number | undefined;
   protected readonly keyCodec: KeyValueCodec<K>;
   protected readonly valueCodec: KeyValueCodec<V>;
   /** Bytes per value in syscalls: valueSize, or the whole per-CPU array for per-CPU maps. */
@@ -80,6 +82,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
       name: info.name, mapType: info.mapType, keySize: info.keySize, valueStride: this.valueStride,
       maxEntries: info.maxEntries,
       get useBatch() { return self.useBatch; },
+      get batchEntries() { return self.batchEntries; },
       fdValue: () => fd.value,
     };
   }

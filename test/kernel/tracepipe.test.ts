@@ -15,7 +15,9 @@ import { TracePipe, traceClose, traceFields, tracePrint } from "../../src/api/tr
 import type { TraceFields } from "../../src/api/tracepipe-parse.js";
 import { onlineCpus } from "../../src/kernel/cpus.js";
 import {
+  findTracefs,
   listTracepoints,
+  mountTracefs,
   tracefsPath,
   tracepointExists,
   tracepointFormatPath,
@@ -173,6 +175,15 @@ test("a second reader of the same trace_pipe gets a clear EBUSY error", async (t
   } finally {
     await first.close();
   }
+});
+
+test("tracefs is found, and mounting over an existing mount is harmless", (t) => {
+  if (!isRoot) return t.skip("needs root for tracefs");
+  assert.equal(findTracefs(), root);
+  assert.ok(existsSync(join(root, "trace_pipe")) && existsSync(join(root, "events")));
+  // `mount` fails with "already mounted"; the helper notices the live mount and returns it.
+  assert.equal(mountTracefs(), "/sys/kernel/tracing");
+  assert.equal(tracefsPath(), root);
 });
 
 test("tracepoint ids, existence, listing and formats", (t) => {

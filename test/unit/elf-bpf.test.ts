@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ElfFile, EM_BPF, ET_REL, R_BPF_64_64, SHF_ALLOC, SHF_EXECINSTR, SHF_INFO_LINK, SHF_WRITE, SHT_PROGBITS,
@@ -45,9 +45,13 @@ char LICENSE[] SECTION("license") = "GPL";
 function compileBpf(): ElfFile | undefined {
   if (!findTool("clang")) return undefined;
   const dir = tempDir("elf-bpf");
-  writeFileSync(join(dir, "prog.c"), SOURCE);
-  execFileSync("clang", ["-target", "bpf", "-O2", "-g", "-c", "prog.c", "-o", "prog.o"], { cwd: dir, stdio: "pipe" });
-  return ElfFile.open(join(dir, "prog.o"));
+  try {
+    writeFileSync(join(dir, "prog.c"), SOURCE);
+    execFileSync("clang", ["-target", "bpf", "-O2", "-g", "-c", "prog.c", "-o", "prog.o"], { cwd: dir, stdio: "pipe" });
+    return ElfFile.open(join(dir, "prog.o")); // reads the whole file, so the directory can go
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const compiled = (() => {

@@ -3,6 +3,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   ElfError, ElfFile, EM_BPF, ET_DYN, ET_REL, PT_LOAD, PT_NOTE, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS,
   SHN_UNDEF, SHT_NOBITS, SHT_PROGBITS, SHT_REL, SHT_RELA, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FILE, STT_FUNC,
@@ -10,7 +12,7 @@ import {
 } from "../../src/elf/index.js";
 import {
   SAMPLE_BUILD_ID, buildElf, concat, noteBytes, relocationBytes, sampleExecutable, sampleObject, stapsdtDesc,
-  stringTable, symbolBytes, text,
+  stringTable, symbolBytes, tempDir, text,
 } from "./elf-helpers.js";
 
 const PROG = "tracepoint/syscalls/sys_enter_getppid";
@@ -256,7 +258,7 @@ test("malformed headers and tables raise ElfError naming the place", () => {
   const b = built.bytes;
   const sh = (i: number, field: number) => shdrField(built.shoff, i, field);
   throwsElf(() => ElfFile.parse(patched(b, 40, BigInt(b.length - 10), 8)), /section header 0 \(e_shoff \d+\): 64 bytes at offset \d+ exceed/);
-  throwsElf(() => ElfFile.parse(patched(b, 40, 1n << 62n, 8)), /e_shoff at offset 40: value 0x4000000000000000 is too large/);
+  throwsElf(() => ElfFile.parse(patched(b, 40, 1n << 62n, 8)), /e_shoff \(at offset 40\): value 0x4000000000000000 is too large/);
   throwsElf(() => ElfFile.parse(b.subarray(0, b.length - 1)), /section header table: 960 bytes at offset \d+ exceed/);
   throwsElf(() => ElfFile.parse(patched(b, 58, 32, 2)), /e_shentsize 32 at offset 58 is smaller than the 64-byte section header/);
   throwsElf(() => ElfFile.parse(patched(b, sh(3, 32), 1n << 20n, 8)), /section 3 data \(sh_offset \d+, sh_size 1048576\): 1048576 bytes at offset \d+ exceed/);
@@ -322,12 +324,16 @@ test("overlapping string-table names are budgeted instead of exhausting memory",
   assert.equal(g.symbols()[199]!.name.length, 200_000);
 });
 
-test("ElfFile.open reads from disk; SAMPLE_BUILD_ID round-trips", async () => {
-  const { writeFileSync } = await import("node:fs");
-  const { tempDir } = await import("./elf-helpers.js");
-  const path = `${tempDir("elf-open")}/sample.o`;
-  writeFileSync(path, sampleObject().bytes);
-  const f = ElfFile.open(path);
-  assert.equal(f.buildId(), Buffer.from(SAMPLE_BUILD_ID).toString("hex"));
-  assert.throws(() => ElfFile.open(`${path}.missing`), { code: "ENOENT" });
+test("ElfFile.open reads from disk; I/O errors are Node's own", () => {
+  const dir = tempDir("elf-open");
+  try {
+    const path = join(dir, "sample.o");
+    writeFileSync(path, sampleObject().bytes);
+    const f = ElfFile.open(path);
+    assert.equal(f.buildId(), Buffer.from(SAMPLE_BUILD_ID).toString("hex"));
+    assert.equal(f.relocationsFor(2)[0]!.symbol.name, "counts");
+    assert.throws(() => ElfFile.open(`${path}.missing`), { code: "ENOENT" });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,10 +1,10 @@
 // ELF reader against real x86-64 executables: a gcc-built program with hand-written USDT notes (compiled at
 // test time), its separate debug file, and system binaries (/bin/ls, the running node, libstdc++).
 
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   ElfFile, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_X, PT_INTERP, PT_LOAD, SHF_ALLOC, SHT_NOBITS, STT_FUNC, STT_OBJECT,
@@ -60,12 +60,17 @@ interface Built { pie: ElfFile; noPie: ElfFile; dir: string }
 function build(): Built | undefined {
   if (!findTool("gcc")) return undefined;
   const dir = tempDir("elf-exec");
-  writeFileSync(join(dir, "demo.c"), SOURCE);
-  const cc = (out: string, extra: string[]) => execFileSync("gcc", ["-O1", "-g", "-o", out, "demo.c",
-    `-Wl,--build-id=0x${BUILD_ID}`, ...extra], { cwd: dir, stdio: "pipe" });
-  cc("demo", ["-fPIE", "-pie"]);
-  cc("demo-nopie", ["-fno-PIE", "-no-pie"]);
-  return { pie: ElfFile.open(join(dir, "demo")), noPie: ElfFile.open(join(dir, "demo-nopie")), dir };
+  try {
+    writeFileSync(join(dir, "demo.c"), SOURCE);
+    const cc = (out: string, extra: string[]) => execFileSync("gcc", ["-O1", "-g", "-o", out, "demo.c",
+      `-Wl,--build-id=0x${BUILD_ID}`, ...extra], { cwd: dir, stdio: "pipe" });
+    cc("demo", ["-fPIE", "-pie"]);
+    cc("demo-nopie", ["-fno-PIE", "-no-pie"]);
+    return { pie: ElfFile.open(join(dir, "demo")), noPie: ElfFile.open(join(dir, "demo-nopie")), dir };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 const built = (() => {
@@ -75,6 +80,10 @@ const built = (() => {
     return { error: e as Error };
   }
 })();
+
+after(() => {
+  if (built.value) rmSync(built.value.dir, { recursive: true, force: true });
+});
 
 function getBuilt(t: { skip(msg: string): void }): Built | undefined {
   if (built.error) throw built.error;

@@ -1,0 +1,114 @@
+// Kernel features, decided by trying the real thing once (a tiny program load, a map create, a probe open)
+// and cached for the life of the process. Never by kernel version or symbol names: backports and config
+// options make those lie (a kernel can list fentry symbols and still refuse fentry loads).
+import { existsSync, readFileSync } from "node:fs";
+import { addressOf, bpf, errnoName, perf } from "../sys/index.js";
+import { Btf } from "../btf/btf.js";
+
+export interface FeatureResult {
+  supported: boolean;
+  /** Why not (the errno or missing file), for skip messages and errors. */
+  reason: string;
+}
+
+const cache = new Map<string, FeatureResult>();
+
+/** Runs `probe` once per name; a thrown error counts as "not supported" with the error as the reason. */
+export function probeFeature(name: string, probe: () => FeatureResult): FeatureResult {
+  let r = cache.get(name);
+  if (!r) {
+    try {
+      r = probe();
+    } catch (e) {
+      r = { supported: false, reason: e instanceof Error ? e.message : String(e) };
+    }
+    cache.set(name, r);
+  }
+  return r;
+}
+
+const yes: FeatureResult = { supported: true, reason: "" };
+// mov r0, 0; exit
+const RETURN_ZERO = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]);
+
+function tryLoad(progType: number, extra: Partial<bpf.ProgLoadAttr> = {}): FeatureResult {
+  const res = bpf.progLoad({ progType, insns: RETURN_ZERO, license: "GPL", ...extra });
+  if (res.fd) {
+    res.fd.close();
+    return yes;
+  }
+  return { supported: false, reason: `loading a ${progType} program fails with ${errnoName(res.errno)}` };
+}
+
+export function haveProgramType(progType: number): FeatureResult {
+  return probeFeature(`prog:${progType}`, () => tryLoad(progType));
+}
+
+export function haveMapType(mapType: number): FeatureResult {
+  return probeFeature(`map:${mapType}`, () => {
+    const ringish = mapType === 27 || mapType === 31;
+    const noKey = ringish || mapType === 22 || mapType === 23;
+    bpf.mapCreate({ mapType, keySize: noKey ? 0 : 4, valueSize: ringish ? 0 : 4, maxEntries: ringish ? 4096 : 1 }).close();
+    return yes;
+  });
+}
+
+export function haveBtf(): FeatureResult {
+  return probeFeature("btf", () =>
+    existsSync("/sys/kernel/btf/vmlinux") ? yes : { supported: false, reason: "/sys/kernel/btf/vmlinux is missing (kernel built without CONFIG_DEBUG_INFO_BTF)" });
+}
+
+/** kprobes: the kprobe PMU must exist and accept a probe on a function every kernel has. */
+export function haveKprobes(): FeatureResult {
+  return probeFeature("kprobes", () => {
+    const typePath = "/sys/bus/event_source/devices/kprobe/type";
+    if (!existsSync(typePath)) {
+      const tracefsKprobes = ["/sys/kernel/tracing/kprobe_events", "/sys/kernel/debug/tracing/kprobe_events"].some((p) => existsSync(p));
+      return tracefsKprobes ? yes : { supported: false, reason: "this kernel has no kprobes (no kprobe PMU and no kprobe_events: built without CONFIG_KPROBES)" };
+    }
+    const type = Number(readFileSync(typePath, "utf8").trim());
+    const name = new TextEncoder().encode("schedule\0");
+    const fd = perf.perfEventOpen({ type, config1: addressOfName(name), config2: 0n }, -1, 0, "kprobe probe", name);
+    fd.close();
+    return yes;
+  });
+}
+
+function addressOfName(buf: Uint8Array): bigint {
+  return addressOf(buf);
+}
+
+let kernelBtf: Btf | undefined;
+export function vmlinuxBtf(): Btf {
+  return (kernelBtf ??= Btf.parse(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))));
+}
+
+/** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
+export function haveFentry(): FeatureResult {
+  return probeFeature("fentry", () => {
+    if (!haveBtf().supported) return haveBtf();
+    const btf = vmlinuxBtf();
+    const target = btf.findIds("func", "bpf_fentry_test1")[0] ?? btf.findIds("func", "do_nanosleep")[0];
+    if (!target) return { supported: false, reason: "no fentry test target in the kernel's BTF" };
+    return tryLoad(26, { expectedAttachType: 24, attachBtfId: target });
+  });
+}
+
+/** LSM programs: load one on the bpf_lsm_file_open hook. */
+export function haveLsm(): FeatureResult {
+  return probeFeature("lsm", () => {
+    if (!haveBtf().supported) return haveBtf();
+    const target = vmlinuxBtf().findIds("func", "bpf_lsm_file_open")[0];
+    if (!target) return { supported: false, reason: "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)" };
+    return tryLoad(29, { expectedAttachType: 27, attachBtfId: target });
+  });
+}
+
+export function haveRawTracepoints(): FeatureResult {
+  return haveProgramType(17);
+}
+
+/** Forget cached answers (tests). */
+export function resetFeatureCache(): void {
+  cache.clear();
+}
