@@ -7,7 +7,7 @@ import { attachTracepoint, attachRawTracepoint, AttachError, type Link } from ".
 import { listTracepoints } from "../kernel/tracefs.js";
 import { openPerfBuffer, RingBufferManager, type PerfBuffer } from "../events/index.js";
 import { createTable, type AnyTable } from "./table-factory.js";
-import { btfCodec } from "./btf-codecs.js";
+import { btfCodec } from "./table-codec-btf.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./table-codec.js";
 import { kprobeUnsupported } from "./kernel-support.js";

@@ -161,21 +161,16 @@ function formatTable(
 ): string {
   const valType = opts.valType ?? "value";
   const strip = opts.stripLeadingZero ?? false;
-  const shaped = shape(data, slotCount, kind);
+  const shaped = shapeData(data, slotCount, kind, opts);
   if (shaped.kind === "flat") return layout(shaped.vals, valType, strip);
   let out = "";
   for (const s of shaped.sections) {
-    out += `\n${opts.sectionHeader ?? "Bucket ptr"} = ${sectionLabel(s.bucket, opts)}\n`;
+    // BCC: "\n%s = %s" with section_print_fn(bucket), else "\n%s = %r" with the bucket itself.
+    const label = opts.sectionPrintFn ? pyStr(opts.sectionPrintFn(s.bucket)) : pyRepr(s.bucket);
+    out += `\n${opts.sectionHeader ?? "Bucket ptr"} = ${label}\n`;
     out += layout(s.vals, valType, strip);
   }
   return out;
-  function sectionLabel(bucket: unknown, o: HistOptions): string {
-    return o.sectionPrintFn ? pyStr(o.sectionPrintFn(bucket)) : pyRepr(bucket);
-  }
-  // Sections need the grouping options, so bind them here.
-  function shape(d: HistData, n: number, k: string): Shaped {
-    return shapeData(d, n, k, opts);
-  }
 }
 
 export interface JsonHistOptions extends Omit<HistOptions, "stripLeadingZero"> {

@@ -265,7 +265,7 @@ export function pyFormat(fmt: string, args: readonly FormatArg[], floatArgs: Rea
     const arg = args[index]!;
     const isFloat = floatArgs.has(index) && typeof arg === "number";
     let value: FormatArg = arg;
-    if (m[2] === "r" || m[2] === "a") value = typeof arg === "string" ? `'${arg.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'` : String(arg);
+    if (m[2] === "r" || m[2] === "a") value = typeof arg === "string" ? reprSimple(arg) : String(arg);
     if (m[2] === "s") value = isFloat ? pyFloatStr(arg as number) : String(arg);
     if (m[2] !== undefined) {
       out += applySpec(value, m[3] ?? "", false);
@@ -274,6 +274,22 @@ export function pyFormat(fmt: string, args: readonly FormatArg[], floatArgs: Rea
     out += applySpec(value, m[3] ?? "", isFloat);
   }
   return out;
+}
+
+// Python repr of a str for `!r`; control characters other than \t \n \r become \xNN.
+function reprSimple(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === q || ch === "\\") out += "\\" + ch;
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (cp < 0x20 || cp === 0x7f) out += "\\x" + cp.toString(16).padStart(2, "0");
+    else out += ch;
+  }
+  return q + out + q;
 }
 
 /** `fmt.format(*fields)` as BCC's trace_print does, e.g. "pid {1}, msg = {5}". */

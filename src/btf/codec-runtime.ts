@@ -31,6 +31,7 @@ function show(v: unknown): string {
 }
 
 const utf8Encoder = new TextEncoder();
+const fromCharCode = String.fromCharCode;
 
 export const H = {
   path,
@@ -42,8 +43,21 @@ export const H = {
   str(u8: Uint8Array, o: number, n: number): string {
     const end = o + n;
     let e = o;
-    while (e < end && u8[e] !== 0) e++;
-    return e === o ? "" : (u8 as unknown as NodeBuffer).utf8Slice(o, e);
+    let high = 0;
+    while (e < end) {
+      const b = u8[e];
+      if (b === 0) break;
+      high |= b;
+      e++;
+    }
+    if (e === o) return "";
+    if (high >= 0x80) return (u8 as unknown as NodeBuffer).utf8Slice(o, e);
+    // ASCII (comm, most paths): building in JS beats the native call for short strings, 4 chars at a time.
+    let s = "";
+    let i = o;
+    for (; i + 4 <= e; i += 4) s += fromCharCode(u8[i], u8[i + 1], u8[i + 2], u8[i + 3]);
+    for (; i < e; i++) s += fromCharCode(u8[i]);
+    return s;
   },
 
   /** Copy of n raw bytes (types the codec has no JS form for, e.g. long double). */

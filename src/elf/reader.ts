@@ -26,8 +26,8 @@ export class ElfFile {
   readonly sections: readonly ElfSection[];
   readonly programHeaders: readonly ElfProgramHeader[];
 
-  private readonly symbolCache = new Map<number, ElfSymbol[]>();
-  private readonly relocationCache = new Map<number, ElfRelocation[]>();
+  private readonly symbolCache = new Map<number, readonly ElfSymbol[]>();
+  private readonly relocationCache = new Map<number, readonly ElfRelocation[]>();
   private relocationIndex?: Map<number, ElfSection[]>;
 
   private constructor(bytes: Uint8Array, header: ElfHeader, sections: ElfSection[], phdrs: ElfProgramHeader[]) {
@@ -73,8 +73,11 @@ export class ElfFile {
     return this.sections.find((s) => s.name === name);
   }
 
-  /** Symbols of the SHT_SYMTAB or SHT_DYNSYM section at `sectionIndex` (decoded once, then cached). */
-  symbolTable(sectionIndex: number): ElfSymbol[] {
+  /**
+   * Symbols of the SHT_SYMTAB or SHT_DYNSYM section at `sectionIndex`, indexed by symbol number (decoded
+   * once, then cached: the same array and objects are returned on every call, so do not modify them).
+   */
+  symbolTable(sectionIndex: number): readonly ElfSymbol[] {
     let symbols = this.symbolCache.get(sectionIndex);
     if (!symbols) {
       symbols = parseSymbolTable(this.sections, sectionIndex);
@@ -84,13 +87,13 @@ export class ElfFile {
   }
 
   /** The static symbol table (`.symtab`), or the dynamic one when the file is stripped; [] if neither. */
-  symbols(): ElfSymbol[] {
+  symbols(): readonly ElfSymbol[] {
     const s = this.sections.find((x) => x.type === SHT_SYMTAB) ?? this.sections.find((x) => x.type === SHT_DYNSYM);
     return s ? this.symbolTable(s.index) : [];
   }
 
   /** The dynamic symbol table (`.dynsym`); [] if absent. */
-  dynamicSymbols(): ElfSymbol[] {
+  dynamicSymbols(): readonly ElfSymbol[] {
     const s = this.sections.find((x) => x.type === SHT_DYNSYM);
     return s ? this.symbolTable(s.index) : [];
   }
@@ -134,7 +137,7 @@ export class ElfFile {
   }
 
   /** Entries of one SHT_REL/SHT_RELA section (decoded once, then cached). */
-  relocations(relocationSectionIndex: number): ElfRelocation[] {
+  relocations(relocationSectionIndex: number): readonly ElfRelocation[] {
     let relocs = this.relocationCache.get(relocationSectionIndex);
     if (!relocs) {
       const s = this.sections[relocationSectionIndex];
@@ -146,7 +149,7 @@ export class ElfFile {
   }
 
   /** All relocation entries that patch section `targetIndex`, from every section that applies to it. */
-  relocationsFor(targetIndex: number): ElfRelocation[] {
+  relocationsFor(targetIndex: number): readonly ElfRelocation[] {
     const sections = this.relocationSectionsFor(targetIndex);
     if (sections.length === 1) return this.relocations(sections[0]!.index);
     return sections.flatMap((s) => this.relocations(s.index));
@@ -277,7 +280,8 @@ function readSections(rd: LeBytes, header: ElfHeader): ElfSection[] {
     const type = rd.u32(at + 4, what);
     const offset = rd.u64n(at + 24, `${what} sh_offset`);
     const size = rd.u64n(at + 32, `${what} sh_size`);
-    const hasData = type !== SHT_NOBITS && type !== SHT_NULL;
+    // Empty sections are not checked: tools sometimes leave their sh_offset past the end of the file.
+    const hasData = type !== SHT_NOBITS && type !== SHT_NULL && size > 0;
     nameOffsets[i] = rd.u32(at, what);
     sections[i] = {
       index: i,

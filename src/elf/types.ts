@@ -169,7 +169,7 @@ export interface ElfSection {
   info: number;
   addralign: number;
   entsize: number;
-  /** View into the file bytes (no copy); empty for SHT_NOBITS and SHT_NULL. */
+  /** View into the file bytes (no copy); empty for SHT_NOBITS, SHT_NULL and empty sections. */
   data: Uint8Array;
 }
 

@@ -6,4 +6,4 @@ export {
 export {
   openRingBuffer, RingBufferManager, type RingBufferCallback, type RingBufferManagerOptions, type RingBufferOptions,
 } from "./ring-buffer.js";
-export { type WatchStrategy } from "./readiness.js";
+export { pollReaders, PollingReader, type WatchStrategy } from "./readiness.js";

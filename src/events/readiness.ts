@@ -105,6 +105,8 @@ interface Waiter {
 export abstract class PollingReader {
   protected readonly readiness: Readiness;
   #waiters: Waiter[] = [];
+  /** pollReaders() listeners: called on every wakeup (and on close) while registered. */
+  readonly #listeners = new Set<() => void>();
   #draining = false;
   #closed = false;
   #closeDeferred = false;
@@ -164,20 +166,37 @@ export abstract class PollingReader {
         }, timeoutMs);
       }
       this.#waiters.push(w);
-      if (this.#waiters.length === 1) this.readiness.setWaiting(true);
+      this.#updateWaiting();
     });
+  }
+
+  /**
+   * Registers `fn` to run on each wakeup of this reader (and once when it closes) until the returned function
+   * is called. For waiting on several readers at once (pollReaders); `fn` decides what to drain.
+   */
+  onWakeup(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    this.#updateWaiting();
+    return () => {
+      this.#listeners.delete(fn);
+      this.#updateWaiting();
+    };
+  }
+
+  #updateWaiting(): void {
+    if (!this.#closed) this.readiness.setWaiting(this.#waiters.length + this.#listeners.size > 0);
   }
 
   #removeWaiter(w: Waiter): void {
     const i = this.#waiters.indexOf(w);
     if (i >= 0) this.#waiters.splice(i, 1);
-    if (this.#waiters.length === 0 && !this.#closed) this.readiness.setWaiting(false);
+    this.#updateWaiting();
   }
 
   #settle(fn: (w: Waiter) => void): void {
     const ws = this.#waiters;
     this.#waiters = [];
-    if (!this.#closed) this.readiness.setWaiting(false);
+    this.#updateWaiting();
     for (const w of ws) {
       clearTimeout(w.timer);
       fn(w);
@@ -185,8 +204,10 @@ export abstract class PollingReader {
   }
 
   #onWake(): void {
+    if (this.#closed) return;
+    for (const fn of [...this.#listeners]) fn();
     // Nobody waiting: leave the data where it is; the next poll() drains before it waits.
-    if (this.#waiters.length === 0 || this.#closed) return;
+    if (this.#waiters.length === 0) return;
     let n: number;
     try {
       n = this.consume();
@@ -203,6 +224,8 @@ export abstract class PollingReader {
     if (this.#closed) return;
     this.#closed = true;
     this.#settle((w) => w.resolve(0));
+    for (const fn of [...this.#listeners]) fn();
+    this.#listeners.clear();
     if (this.#draining) this.#closeDeferred = true;
     else this.#finishClose();
   }
@@ -215,4 +238,57 @@ export abstract class PollingReader {
       this.release();
     }
   }
+}
+
+/**
+ * One wait over several readers (BCC's perf_buffer_poll over every open perf buffer): drains all of them; if
+ * that delivered nothing, waits until any of them wakes (or `timeoutMs`) and drains all again. Resolves with
+ * the total, or with the first negative stop code a ring buffer callback returned.
+ */
+export function pollReaders(readers: readonly PollingReader[], timeoutMs = -1): Promise<number> {
+  const consumeAll = (): number => {
+    let n = 0;
+    for (const r of readers) {
+      const got = r.consume();
+      if (got < 0) return got;
+      n += got;
+    }
+    return n;
+  };
+  let first: number;
+  try {
+    first = consumeAll();
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  if (first !== 0 || timeoutMs === 0 || readers.every((r) => r.closed)) {
+    return new Promise((resolve) => setImmediate(() => resolve(first)));
+  }
+  return new Promise<number>((resolve, reject) => {
+    const cancels: Array<() => void> = [];
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    const finish = (force: boolean) => {
+      if (done) return;
+      let n: number;
+      try {
+        n = consumeAll();
+      } catch (e) {
+        done = true;
+        cleanup();
+        reject(e);
+        return;
+      }
+      if (n === 0 && !force && !readers.every((r) => r.closed)) return;
+      done = true;
+      cleanup();
+      resolve(n);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      for (const c of cancels) c();
+    };
+    for (const r of readers) if (!r.closed) cancels.push(r.onWakeup(() => finish(false)));
+    if (timeoutMs > 0) timer = setTimeout(() => finish(true), timeoutMs);
+  });
 }

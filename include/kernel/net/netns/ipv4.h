@@ -1,0 +1,2 @@
+/* tsbcc shim for <net/netns/ipv4.h>: the kernel types come from the running kernel's BTF. */
+#include <tsbcc/net-defs.h>

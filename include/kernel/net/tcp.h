@@ -1,0 +1,2 @@
+/* tsbcc shim for <net/tcp.h>: the kernel types come from the running kernel's BTF. */
+#include <tsbcc/net-defs.h>

@@ -1,0 +1,231 @@
+// Map declarations and map method calls.
+//
+// In analyze mode every map macro declares `struct __tsbcc_map_<name> <name> = { "<kind>", <pin>, <inner>, ... }`
+// (include/tsbcc/dialect.h), so a map is a global VarDecl of that struct type and its kind, pin path and inner
+// map name are the first three initializers. A method call is a CallExpr whose callee is the member `<method>` of
+// a DeclRefExpr to such a variable; it becomes a libbpf helper call on `&<name>`, with the key and value types
+// spelled `__tsbcc_key_<name>` / `__tsbcc_leaf_<name>` (typedefs the codegen-mode macros emit).
+
+import { type AstNode, ignoreParensCasts, stringLiteralValue, qualType } from "./ast.js";
+import type { Piece, SubText } from "./edits.js";
+
+export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
+
+/** Map kinds (BCC's BPF_TABLE type strings) this compiler emits, and which of them are arrays. */
+export const SUPPORTED_KINDS = new Set([
+  "hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "histogram",
+  "prog", "perf_output", "ringbuf", "perf_array", "queue", "stack", "cgroup_array", "stacktrace", "devmap",
+  "cpumap", "xskmap", "array_of_maps", "hash_of_maps",
+]);
+const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps"]);
+
+export interface MapInfo {
+  name: string;
+  declId: string;
+  kind: string;
+  keyType: string;
+  leafType: string;
+  leafDesugared: string;
+  pinPath?: string;
+  innerMap?: string;
+  /** The kind string literal when the user spelled it (BPF_TABLE("hash", ...)): rewritten to a bare kind. */
+  kindLiteral?: AstNode;
+  innerLiteral?: AstNode;
+  decl: AstNode;
+  /** For increment: a missing key is inserted (BCC does this for plain hash maps only). */
+  insertsOnIncrement: boolean;
+}
+
+function literalOf(init: AstNode | undefined): { lit?: AstNode; value?: string } {
+  if (!init) return {};
+  const n = ignoreParensCasts(init);
+  if (n.kind === "StringLiteral" && typeof n.value === "string") return { lit: n, value: stringLiteralValue(n.value) };
+  return {};
+}
+
+/** Reads a map VarDecl (returns undefined for other declarations). `records` maps record names to RecordDecls. */
+export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapInfo | undefined {
+  if (decl.kind !== "VarDecl" || !decl.name) return undefined;
+  const t = qualType(decl);
+  if (!t.startsWith(MAP_STRUCT_PREFIX)) return undefined;
+  const init = decl.inner?.find((c) => c.kind === "InitListExpr");
+  const elems = init?.inner ?? [];
+  const kind = literalOf(elems[0]);
+  const pin = literalOf(elems[1]);
+  const inner = literalOf(elems[2]);
+  const rec = records.get(t.slice("struct ".length));
+  const field = (n: string): AstNode | undefined => rec?.inner?.find((f) => f.kind === "FieldDecl" && f.name === n);
+  const keyF = field("key");
+  const leafF = field("leaf");
+  const info: MapInfo = {
+    name: decl.name,
+    declId: decl.id,
+    kind: kind.value ?? "",
+    keyType: keyF ? qualType(keyF) : "int",
+    leafType: leafF ? qualType(leafF) : "u64",
+    leafDesugared: leafF?.type?.desugaredQualType ?? (leafF ? qualType(leafF) : ""),
+    decl,
+    insertsOnIncrement: false,
+  };
+  if (pin.value !== undefined) info.pinPath = pin.value;
+  if (inner.value !== undefined) info.innerMap = inner.value;
+  if (kind.lit) info.kindLiteral = kind.lit;
+  if (inner.lit) info.innerLiteral = inner.lit;
+  info.insertsOnIncrement = info.kind === "hash" || (info.kind === "histogram" && info.keyType !== "int");
+  return info;
+}
+
+export function isArrayKind(kind: string): boolean {
+  return ARRAY_KINDS.has(kind) || kind === "histogram";
+}
+
+export interface MethodCall {
+  map: MapInfo;
+  method: string;
+  call: AstNode;
+  args: AstNode[];
+}
+
+/** Recognizes `map.method(args)`; `maps` is keyed by the map VarDecl id. */
+export function asMethodCall(call: AstNode, maps: Map<string, MapInfo>): MethodCall | undefined {
+  if (call.kind !== "CallExpr" || !call.inner?.length) return undefined;
+  const callee = ignoreParensCasts(call.inner[0]!);
+  if (callee.kind !== "MemberExpr" || callee.isArrow || !callee.name) return undefined;
+  const base = ignoreParensCasts(callee.inner?.[0] ?? callee);
+  if (base.kind !== "DeclRefExpr" || !base.referencedDecl) return undefined;
+  const map = maps.get(base.referencedDecl.id);
+  if (!map) return undefined;
+  return { map, method: callee.name, call, args: call.inner.slice(1) };
+}
+
+export const MAP_METHODS = new Set([
+  "lookup", "lookup_or_init", "lookup_or_try_init", "update", "insert", "delete", "increment", "atomic_increment",
+  "get_stackid", "call", "push", "pop", "peek", "redirect_map", "perf_read", "perf_counter_value",
+  "check_current_task", "perf_submit", "perf_submit_skb", "ringbuf_output", "ringbuf_reserve", "ringbuf_submit",
+  "ringbuf_discard", "ringbuf_query",
+]);
+
+/** Methods whose result is a pointer to a map value. */
+export const LOOKUP_METHODS = new Set(["lookup", "lookup_or_init", "lookup_or_try_init"]);
+
+export class MethodError extends Error {}
+
+/**
+ * The generated C for a method call. `arg(i)` is the rewritten text of argument i. Throws MethodError for a
+ * method that does not apply to the map.
+ */
+export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] {
+  const name = m.map.name;
+  const map = `(void *)&${name}`;
+  const K = `__tsbcc_key_${name}`;
+  const V = `__tsbcc_leaf_${name}`;
+  const a = (i: number): Piece[] => ["(", arg(i), ")"];
+  const need = (n: number): void => {
+    if (m.args.length < n) throw new MethodError(`${m.method}() on map ${name} needs ${n} argument${n === 1 ? "" : "s"}`);
+  };
+  switch (m.method) {
+    case "lookup":
+      need(1);
+      return [`((${V} *)bpf_map_lookup_elem(${map}, `, ...a(0), "))"];
+    case "lookup_or_try_init":
+    case "lookup_or_init": {
+      need(2);
+      const bail = m.method === "lookup_or_init" ? " if (!__tsbcc_l) return 0;" : "";
+      return [
+        `({ const void *__tsbcc_k = `, ...a(0), `; const void *__tsbcc_i = `, ...a(1),
+        `; ${V} *__tsbcc_l = bpf_map_lookup_elem(${map}, __tsbcc_k); if (!__tsbcc_l) { bpf_map_update_elem(${map}, __tsbcc_k, __tsbcc_i, BPF_NOEXIST); __tsbcc_l = bpf_map_lookup_elem(${map}, __tsbcc_k);${bail} } __tsbcc_l; })`,
+      ];
+    }
+    case "update":
+    case "insert":
+      need(2);
+      return [`bpf_map_update_elem(${map}, `, ...a(0), ", ", ...a(1), m.method === "update" ? ", BPF_ANY)" : ", BPF_NOEXIST)"];
+    case "delete":
+      need(1);
+      return [`bpf_map_delete_elem(${map}, `, ...a(0), ")"];
+    case "increment":
+    case "atomic_increment": {
+      need(1);
+      const n: Piece[] = m.args.length > 1 ? a(1) : ["1"];
+      const add: Piece[] = m.method === "increment" ? ["(*__tsbcc_l) += ", ...n, ";"] : ["lock_xadd(__tsbcc_l, ", ...n, ");"];
+      const insert: Piece[] = m.map.insertsOnIncrement
+        ? [` else { ${V} __tsbcc_z; __builtin_memset(&__tsbcc_z, 0, sizeof(__tsbcc_z)); __tsbcc_z += `, ...n,
+           `; bpf_map_update_elem(${map}, &__tsbcc_k, &__tsbcc_z, BPF_NOEXIST); }`]
+        : [];
+      return [`({ ${K} __tsbcc_k = `, ...a(0), `; ${V} *__tsbcc_l = bpf_map_lookup_elem(${map}, &__tsbcc_k); if (__tsbcc_l) `, ...add, ...insert, " })"];
+    }
+    case "get_stackid":
+      if (m.map.kind !== "stacktrace") throw new MethodError(`get_stackid only available on stacktrace maps (${name} is ${m.map.kind})`);
+      need(2);
+      return ["bpf_get_stackid(", ...a(0), `, ${map}, `, ...a(1), ")"];
+    case "call":
+      need(2);
+      return ["bpf_tail_call(", ...a(0), `, ${map}, `, ...a(1), ")"];
+    case "push":
+      need(2);
+      return [`bpf_map_push_elem(${map}, `, ...a(0), ", ", ...a(1), ")"];
+    case "pop":
+      need(1);
+      return [`bpf_map_pop_elem(${map}, `, ...a(0), ")"];
+    case "peek":
+      need(1);
+      return [`bpf_map_peek_elem(${map}, `, ...a(0), ")"];
+    case "redirect_map":
+      need(2);
+      return [`bpf_redirect_map(${map}, `, ...a(0), ", ", ...a(1), ")"];
+    case "perf_read":
+      need(1);
+      return [`bpf_perf_event_read(${map}, `, ...a(0), ")"];
+    case "perf_counter_value":
+      need(3);
+      return [`bpf_perf_event_read_value(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2), ")"];
+    case "check_current_task":
+      need(1);
+      return [`bpf_current_task_under_cgroup(${map}, `, ...a(0), ")"];
+    case "perf_submit":
+      need(3);
+      return ["bpf_perf_event_output(", ...a(0), `, ${map}, BPF_F_CURRENT_CPU, `, ...a(1), ", ", ...a(2), ")"];
+    case "perf_submit_skb":
+      need(4);
+      return ["bpf_perf_event_output(", ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ", ...a(2), ", ", ...a(3), ")"];
+    case "ringbuf_output":
+      need(3);
+      return [`bpf_ringbuf_output(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2), ")"];
+    case "ringbuf_reserve":
+      need(1);
+      return [`bpf_ringbuf_reserve(${map}, `, ...a(0), ", 0)"];
+    case "ringbuf_submit":
+      need(2);
+      return ["bpf_ringbuf_submit(", ...a(0), ", ", ...a(1), ")"];
+    case "ringbuf_discard":
+      need(2);
+      return ["bpf_ringbuf_discard(", ...a(0), ", ", ...a(1), ")"];
+    case "ringbuf_query":
+      need(1);
+      return [`bpf_ringbuf_query(${map}, `, ...a(0), ")"];
+    default:
+      throw new MethodError(`unknown map method ${m.method} on map ${name}`);
+  }
+}
+
+/** Output methods whose submitted data type is recorded in metadata.events: method -> argument index. */
+export const EVENT_ARG: Record<string, number> = { perf_submit: 1, ringbuf_output: 0, ringbuf_submit: 0 };
+
+/** The pointee type text of a submitted pointer argument (`struct data_t`), if it can be named. */
+export function submittedType(arg: AstNode): string | undefined {
+  let n = arg;
+  // Look through implicit conversions to void * and explicit casts to find the user's pointer type.
+  for (;;) {
+    if ((n.kind === "ImplicitCastExpr" || n.kind === "ParenExpr") && n.inner?.length) {
+      n = n.inner[0]!;
+      continue;
+    }
+    break;
+  }
+  const t = qualType(n).trim();
+  const m = /^(.*?)\s*\*$/.exec(t);
+  if (!m) return undefined;
+  const pointee = m[1]!.replace(/^const\s+|\s+const$/g, "").trim();
+  if (!pointee || pointee === "void" || /anonymous|unnamed|[()[\]:]/.test(pointee)) return undefined;
+  return pointee;
+}
