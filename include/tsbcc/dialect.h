@@ -127,11 +127,19 @@
 	__TSBCC_CTX_ARGS_10(a, b, c, d, e, f, g, h, i, j), (void *)ctx[10]
 #define __TSBCC_CTX_ARGS_12(a, b, c, d, e, f, g, h, i, j, k, l) \
 	__TSBCC_CTX_ARGS_11(a, b, c, d, e, f, g, h, i, j, k), (void *)ctx[11]
-#define __TSBCC_CTX_ARGS(...) __TSBCC_CAT(__TSBCC_CTX_ARGS_, __TSBCC_NARG(__VA_ARGS__))(__VA_ARGS__)
-#define __TSBCC_CTX_ARGS_NONE() ctx
-#define __TSBCC_BTF_PROG(name, ...)                                                           \
+/* Counts 0..12 arguments (GNU `, ##__VA_ARGS__` drops the comma of an empty list). */
+#define __TSBCC_NARGZ(...) __TSBCC_NARGZ_(_, ##__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define __TSBCC_NARGZ_(_0, _1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) N
+#define __TSBCC_CTX_ARGS(...) __TSBCC_CAT(__TSBCC_CTX_ARGS_, __TSBCC_NARGZ(__VA_ARGS__))(__VA_ARGS__)
+#ifdef __TSBCC_CODEGEN__
+#define __TSBCC_PROG_SEC(sec) __attribute__((section(sec), used))
+#else
+#define __TSBCC_PROG_SEC(sec)
+#endif
+/* The section is set here (the rewriter cannot insert an attribute in the middle of a macro expansion). */
+#define __TSBCC_BTF_PROG(sec, name, ...)                                                      \
 	static inline __attribute__((always_inline)) int ____##name(unsigned long long *ctx, ##__VA_ARGS__); \
-	int name(unsigned long long *ctx)                                                         \
+	__TSBCC_PROG_SEC(sec) int name(unsigned long long *ctx)                                   \
 	{                                                                                         \
 		_Pragma("GCC diagnostic push")                                                        \
 		_Pragma("GCC diagnostic ignored \"-Wint-conversion\"")                                \
@@ -139,12 +147,12 @@
 		_Pragma("GCC diagnostic pop")                                                         \
 	}                                                                                         \
 	static inline __attribute__((always_inline)) int ____##name(unsigned long long *ctx, ##__VA_ARGS__)
-#define KFUNC_PROBE(fn, ...) __TSBCC_BTF_PROG(kfunc__vmlinux__##fn, ##__VA_ARGS__)
-#define KRETFUNC_PROBE(fn, ...) __TSBCC_BTF_PROG(kretfunc__vmlinux__##fn, ##__VA_ARGS__)
-#define MODULE_KFUNC_PROBE(mod, fn, ...) __TSBCC_BTF_PROG(kfunc__##mod##__##fn, ##__VA_ARGS__)
-#define MODULE_KRETFUNC_PROBE(mod, fn, ...) __TSBCC_BTF_PROG(kretfunc__##mod##__##fn, ##__VA_ARGS__)
-#define KMOD_RET(fn, ...) __TSBCC_BTF_PROG(kmod_ret__##fn, ##__VA_ARGS__)
-#define LSM_PROBE(hook, ...) __TSBCC_BTF_PROG(lsm__##hook, ##__VA_ARGS__)
+#define KFUNC_PROBE(fn, ...) __TSBCC_BTF_PROG("fentry/" #fn, kfunc__vmlinux__##fn, ##__VA_ARGS__)
+#define KRETFUNC_PROBE(fn, ...) __TSBCC_BTF_PROG("fexit/" #fn, kretfunc__vmlinux__##fn, ##__VA_ARGS__)
+#define MODULE_KFUNC_PROBE(mod, fn, ...) __TSBCC_BTF_PROG("fentry/" #fn, kfunc__##mod##__##fn, ##__VA_ARGS__)
+#define MODULE_KRETFUNC_PROBE(mod, fn, ...) __TSBCC_BTF_PROG("fexit/" #fn, kretfunc__##mod##__##fn, ##__VA_ARGS__)
+#define KMOD_RET(fn, ...) __TSBCC_BTF_PROG("fmod_ret/" #fn, kmod_ret__##fn, ##__VA_ARGS__)
+#define LSM_PROBE(hook, ...) __TSBCC_BTF_PROG("lsm/" #hook, lsm__##hook, ##__VA_ARGS__)
 
 /* ---------------------------------------------------------------- maps
  * __TSBCC_DECL(kind, K, V, name, max, flags) is the one declaration path of the header's own macros; a user's

@@ -129,7 +129,9 @@ export class BPF {
 
   attachTracepoint(opts: { tp?: string; tpRe?: string | RegExp; fnName: string }): this {
     const fd = this.loadFunc(opts.fnName, ProgType.TRACEPOINT).fd;
-    const targets = opts.tpRe !== undefined ? listTracepoints(new RegExp(opts.tpRe)) : [opts.tp ?? ""];
+    // BCC matches tp_re with re.match: anchored at the start only.
+    const re = opts.tpRe === undefined ? undefined : new RegExp(`^(?:${typeof opts.tpRe === "string" ? opts.tpRe : opts.tpRe.source})`);
+    const targets = re ? listTracepoints(re) : [opts.tp ?? ""];
     if (opts.tpRe !== undefined && targets.length === 0) throw new AttachError(`tracepoints matching ${String(opts.tpRe)}`, "none found");
     for (const tp of targets) {
       const [cat, evt] = tp.split(":");

@@ -5,7 +5,7 @@
  * for one id. Name lookups compare bytes in the string table, and after a few lookups build a hash index, so a
  * tool that needs three types out of 130k never decodes the other names.
  */
-import { BtfError } from "./error.js";
+import { BtfError, asBytes, type Bytes } from "./error.js";
 import { checkInt, parseHeader, scanTypes, sectionWords, validateTypes, type BtfHeader } from "./parse.js";
 import { typeToString } from "./spell.js";
 import { cstringEquals, encodeUtf8, hashBytes, hashCString, readCString } from "./strings.js";
@@ -81,9 +81,9 @@ export class Btf implements TypeSource {
   }
 
   /** Parse a raw BTF blob. Throws BtfError for anything malformed. */
-  static parse(bytes: Uint8Array, options: ParseOptions = {}): Btf {
-    if (!(bytes instanceof Uint8Array)) throw new BtfError("BTF: expected a Uint8Array");
-    return new Btf(bytes, options.base, options.validate ?? false);
+  static parse(input: Bytes, options: ParseOptions = {}): Btf {
+    if (!(input instanceof Uint8Array)) throw new BtfError("BTF: expected a Uint8Array");
+    return new Btf(asBytes(input), options.base, options.validate ?? false);
   }
 
   /** Number of types defined by this blob (not counting the base or void). */

@@ -23,7 +23,7 @@
  */
 import type { Btf } from "./btf.js";
 import { CodecCompiler, type DecodeFn, type EncodeFn } from "./codec-gen.js";
-import { BtfError } from "./error.js";
+import { BtfError, asBytes, type Bytes } from "./error.js";
 import { alignof } from "./types.js";
 
 export interface Layout {
@@ -61,7 +61,8 @@ export class Codec<T = unknown> {
   }
 
   /** Decode the value at `offset` of `bytes` (which must hold at least `size` bytes from there). */
-  decode(bytes: Uint8Array, offset = 0): T {
+  decode(input: Bytes, offset = 0): T {
+    const bytes = input as Uint8Array;
     if (!(offset >= 0 && offset + this.size <= bytes.length)) {
       throw new BtfError(`decode: need ${this.size} bytes at offset ${offset}, have ${bytes.length}`);
     }
@@ -70,7 +71,8 @@ export class Codec<T = unknown> {
   }
 
   /** Decode `count` values laid out every `stride` bytes (batch map operations). */
-  decodeMany(bytes: Uint8Array, count: number, stride = this.size, offset = 0): T[] {
+  decodeMany(input: Bytes, count: number, stride = this.size, offset = 0): T[] {
+    const bytes = asBytes(input);
     if (count > 0 && !(offset >= 0 && stride >= this.size && offset + (count - 1) * stride + this.size <= bytes.length)) {
       throw new BtfError(`decodeMany: ${count} values of ${this.size} bytes (stride ${stride}) exceed ${bytes.length} bytes`);
     }
@@ -82,7 +84,7 @@ export class Codec<T = unknown> {
   }
 
   /** Encode into a new zero-initialized buffer of `size` bytes. */
-  encode(value: T | Uint8Array): Uint8Array {
+  encode(value: T | Bytes): Uint8Array {
     const out = new Uint8Array(this.size);
     if (value instanceof Uint8Array && value.length === this.size) {
       out.set(value);
@@ -93,7 +95,8 @@ export class Codec<T = unknown> {
   }
 
   /** Encode into `target` at `offset` (the `size` bytes there are zeroed first). */
-  encodeInto(value: T | Uint8Array, target: Uint8Array, offset = 0): void {
+  encodeInto(value: T | Bytes, output: Bytes, offset = 0): void {
+    const target = asBytes(output);
     if (!(offset >= 0 && offset + this.size <= target.length)) {
       throw new BtfError(`encodeInto: need ${this.size} bytes at offset ${offset}, have ${target.length}`);
     }
@@ -143,7 +146,7 @@ export function layoutOf(btf: Btf, typeId: number): Layout {
   return { size: btf.sizeof(typeId), align: layoutAlign(btf, typeId) };
 }
 
-export function decodeValue<T = unknown>(btf: Btf, typeId: number, bytes: Uint8Array, offset = 0): T {
+export function decodeValue<T = unknown>(btf: Btf, typeId: number, bytes: Bytes, offset = 0): T {
   return codecFor<T>(btf, typeId).decode(bytes, offset);
 }
 

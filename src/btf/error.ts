@@ -9,3 +9,13 @@ export class BtfError extends Error {
     super(message);
   }
 }
+
+/**
+ * Byte input accepted by the public entry points. With this project's @types/node and TypeScript, `Buffer` is not
+ * assignable to `Uint8Array`, so both are named; at run time a Buffer is a Uint8Array.
+ */
+export type Bytes = Uint8Array | Buffer;
+
+export function asBytes(b: Bytes): Uint8Array {
+  return b as unknown as Uint8Array;
+}

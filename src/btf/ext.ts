@@ -8,7 +8,7 @@
  * (section names, file names, source lines, CO-RE access strings) live in the `.BTF` string table.
  */
 import type { Btf } from "./btf.js";
-import { BtfError } from "./error.js";
+import { BtfError, asBytes, type Bytes } from "./error.js";
 import { HOST_LITTLE_ENDIAN, detectEndian } from "./parse.js";
 
 export interface FuncInfoRecord {
@@ -136,9 +136,9 @@ export class BtfExt {
   }
 
   /** Parse `.BTF.ext` bytes; `btf` is the object's parsed `.BTF` (its strings and types are referenced). */
-  static parse(bytes: Uint8Array, btf: Btf): BtfExt {
-    if (!(bytes instanceof Uint8Array)) throw new BtfError("BTF.ext: expected a Uint8Array");
-    return new BtfExt(bytes, btf);
+  static parse(input: Bytes, btf: Btf): BtfExt {
+    if (!(input instanceof Uint8Array)) throw new BtfError("BTF.ext: expected a Uint8Array");
+    return new BtfExt(asBytes(input), btf);
   }
 
   private checkStr(off: number): void {

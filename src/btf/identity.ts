@@ -3,6 +3,7 @@
  * key must be computable in well under a millisecond at startup, before deciding whether to parse at all.
  */
 import { createHash } from "node:crypto";
+import { asBytes, type Bytes } from "./error.js";
 
 const SAMPLES = 64;
 const SAMPLE_BYTES = 64;
@@ -18,7 +19,8 @@ export interface IdentityOptions {
  * first types, last strings) and 64 windows spread over the blob: two kernel builds differ in those in practice,
  * and it costs tens of microseconds. Use `{ full: true }` where a collision would be a correctness problem.
  */
-export function btfIdentity(bytes: Uint8Array, options: IdentityOptions = {}): string {
+export function btfIdentity(input: Bytes, options: IdentityOptions = {}): string {
+  const bytes = asBytes(input);
   const n = bytes.length;
   const h = createHash("sha256");
   if (options.full || n <= 2 * EDGE_BYTES + SAMPLES * SAMPLE_BYTES) {

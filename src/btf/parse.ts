@@ -5,7 +5,7 @@
  * and type reference, so that everything built later from these arrays can index them without further checks.
  * No type objects are created here; see `btf.ts` for on-demand materialization.
  */
-import { BtfError } from "./error.js";
+import { BtfError, asBytes, type Bytes } from "./error.js";
 import { BTF_KIND } from "./types.js";
 
 export const BTF_MAGIC = 0xeb9f;
@@ -33,7 +33,8 @@ export function detectEndian(bytes: Uint8Array, what = "BTF"): boolean {
   throw new BtfError(`${what}: bad magic 0x${bytes[0].toString(16).padStart(2, "0")}${bytes[1].toString(16).padStart(2, "0")}`);
 }
 
-export function parseHeader(bytes: Uint8Array): BtfHeader {
+export function parseHeader(input: Bytes): BtfHeader {
+  const bytes = asBytes(input);
   const le = detectEndian(bytes);
   if (bytes.length < HEADER_MIN) throw new BtfError(`BTF: ${bytes.length} bytes, header needs ${HEADER_MIN}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

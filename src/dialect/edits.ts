@@ -12,9 +12,11 @@ export interface SubText {
   readonly sub: true;
   begin: number;
   end: number;
+  /** Render with line breaks turned into spaces (for a second copy of user text, e.g. inside typeof). */
+  flat?: boolean;
 }
 export type Piece = string | SubText;
-export type Sub = (begin: number, end: number) => SubText;
+export type Sub = (begin: number, end: number, flat?: boolean) => SubText;
 export type Generator = (sub: Sub) => Piece[];
 
 interface Edit {
@@ -80,8 +82,10 @@ export class EditSet {
     const out: string[] = [];
     const segments: Segment[] = [];
     let outLen = 0;
+    let flatDepth = 0;
     const emit = (s: string, user: number, generated: boolean): void => {
       if (!s.length) return;
+      if (flatDepth > 0) s = s.replace(/\n/g, " ");
       const last = segments[segments.length - 1];
       if (last && last.generated === generated && last.out + last.length === outLen &&
           (generated ? last.user === user : last.user + last.length === user)) {
@@ -122,23 +126,24 @@ export class EditSet {
       } else emit(this.text.slice(from, to), from, false);
     };
     const renderEdit = (e: Edit): void => {
-      const startOut = outLen;
       const startSegs = out.length;
-      const sub: Sub = (b, en) => {
+      const sub: Sub = (b, en, flat) => {
         if (b < e.begin || en > e.end || b > en) throw new EditConflictError(`sub-range ${b}..${en} outside edit ${e.begin}..${e.end}`);
-        return { sub: true, begin: b, end: en };
+        return flat ? { sub: true, begin: b, end: en, flat: true } : { sub: true, begin: b, end: en };
       };
       for (const p of e.gen(sub)) {
         if (typeof p === "string") emit(p, e.begin, true);
-        else renderRange(p.begin, p.end, e.children.filter((c) => c.begin >= p.begin && c.end <= p.end), false);
+        else {
+          if (p.flat) flatDepth++;
+          renderRange(p.begin, p.end, e.children.filter((c) => c.begin >= p.begin && c.end <= p.end), false);
+          if (p.flat) flatDepth--;
+        }
       }
       const produced = out.slice(startSegs).join("");
-      void startOut;
       const want = countNewlines(this.text, e.begin, e.end);
       const have = countNewlines(produced, 0, produced.length);
       if (have < want) emit("\n".repeat(want - have), e.end, true);
     };
-    if (topLevelInsertionsFirst(ins)) flushInsertions(-1);
     renderRange(0, this.text.length, roots, true);
     flushInsertions(Number.MAX_SAFE_INTEGER);
     return { text: out.join(""), segments };
@@ -163,10 +168,6 @@ export class EditSet {
     }
     return roots;
   }
-}
-
-function topLevelInsertionsFirst(ins: Insertion[]): boolean {
-  return ins.length > 0 && ins[0]!.at < 0;
 }
 
 function countNewlines(s: string, from: number, to: number): number {

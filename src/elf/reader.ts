@@ -26,8 +26,8 @@ export class ElfFile {
   readonly sections: readonly ElfSection[];
   readonly programHeaders: readonly ElfProgramHeader[];
 
-  private readonly symbolCache = new Map<number, readonly ElfSymbol[]>();
-  private readonly relocationCache = new Map<number, readonly ElfRelocation[]>();
+  private readonly symbolCache = new Map<number, ElfSymbol[]>();
+  private readonly relocationCache = new Map<number, ElfRelocation[]>();
   private relocationIndex?: Map<number, ElfSection[]>;
 
   private constructor(bytes: Uint8Array, header: ElfHeader, sections: ElfSection[], phdrs: ElfProgramHeader[]) {
@@ -77,7 +77,7 @@ export class ElfFile {
    * Symbols of the SHT_SYMTAB or SHT_DYNSYM section at `sectionIndex`, indexed by symbol number (decoded
    * once, then cached: the same array and objects are returned on every call, so do not modify them).
    */
-  symbolTable(sectionIndex: number): readonly ElfSymbol[] {
+  symbolTable(sectionIndex: number): ElfSymbol[] {
     let symbols = this.symbolCache.get(sectionIndex);
     if (!symbols) {
       symbols = parseSymbolTable(this.sections, sectionIndex);
@@ -87,13 +87,13 @@ export class ElfFile {
   }
 
   /** The static symbol table (`.symtab`), or the dynamic one when the file is stripped; [] if neither. */
-  symbols(): readonly ElfSymbol[] {
+  symbols(): ElfSymbol[] {
     const s = this.sections.find((x) => x.type === SHT_SYMTAB) ?? this.sections.find((x) => x.type === SHT_DYNSYM);
     return s ? this.symbolTable(s.index) : [];
   }
 
   /** The dynamic symbol table (`.dynsym`); [] if absent. */
-  dynamicSymbols(): readonly ElfSymbol[] {
+  dynamicSymbols(): ElfSymbol[] {
     const s = this.sections.find((x) => x.type === SHT_DYNSYM);
     return s ? this.symbolTable(s.index) : [];
   }
@@ -137,7 +137,7 @@ export class ElfFile {
   }
 
   /** Entries of one SHT_REL/SHT_RELA section (decoded once, then cached). */
-  relocations(relocationSectionIndex: number): readonly ElfRelocation[] {
+  relocations(relocationSectionIndex: number): ElfRelocation[] {
     let relocs = this.relocationCache.get(relocationSectionIndex);
     if (!relocs) {
       const s = this.sections[relocationSectionIndex];
@@ -149,7 +149,7 @@ export class ElfFile {
   }
 
   /** All relocation entries that patch section `targetIndex`, from every section that applies to it. */
-  relocationsFor(targetIndex: number): readonly ElfRelocation[] {
+  relocationsFor(targetIndex: number): ElfRelocation[] {
     const sections = this.relocationSectionsFor(targetIndex);
     if (sections.length === 1) return this.relocations(sections[0]!.index);
     return sections.flatMap((s) => this.relocations(s.index));

@@ -92,7 +92,7 @@ const NULL_SYMBOL: ElfSymbol = Object.freeze({
 export function parseRelocations(
   sections: readonly ElfSection[],
   rel: ElfSection,
-  symbolsOf: (symtabIndex: number) => readonly ElfSymbol[],
+  symbolsOf: (symtabIndex: number) => ElfSymbol[],
 ): ElfRelocation[] {
   const isRela = rel.type === SHT_RELA;
   if (!isRela && rel.type !== SHT_REL) {
@@ -100,7 +100,7 @@ export function parseRelocations(
   }
   const count = entryCount(rel, isRela ? RELA64_SIZE : REL64_SIZE, "relocation section");
   // Static executables carry `.rela.plt` (IRELATIVE only) with sh_link 0: no symbol table, only symbol 0.
-  const symbols: readonly ElfSymbol[] = count === 0 ? [] : rel.link === 0 ? [NULL_SYMBOL]
+  const symbols: ElfSymbol[] = count === 0 ? [] : rel.link === 0 ? [NULL_SYMBOL]
     : symbolsOf(linkedSection(sections, rel, [SHT_SYMTAB, SHT_DYNSYM], "symbol table").index);
   const rd = new LeBytes(rel.data);
   const out: ElfRelocation[] = new Array(count);

@@ -1,5 +1,7 @@
 // A tiny eBPF assembler for kernel tests: just the instructions the event-reader tests need, with labels for
 // jumps. Programs built here drive the kernel side (perf_event_output, ringbuf_*) without clang or a loader.
+import { spawnSync } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { readdirSync, readFileSync } from "node:fs";
 import { bpf, type Fd, liveFds } from "../../../src/sys/index.js";
 
@@ -228,5 +230,50 @@ export function processResources(): { procFds: number; liveFds: number; perfMaps
     liveFds: liveFds().size,
     perfMaps: maps.filter((l) => l.includes("[perf_event]")).length,
     bpfMaps: maps.filter((l) => /anon_inode:\[?bpf/.test(l)).length,
+  };
+}
+
+/**
+ * Runs the program once on a given CPU, from a child process pinned there with taskset (test_run has no CPU
+ * option for skb programs). Used to flush a perf ring's pending PERF_RECORD_LOST, which the kernel writes on
+ * the CPU that lost samples, at its next successful output.
+ */
+export function runOnCpu(progFd: number, cpu: number, repeat = 1): void {
+  const url = new URL("../../../src/sys/index.js", import.meta.url).href;
+  const code = `import(${JSON.stringify(url)}).then(({ bpf }) => bpf.progTestRun({ progFd: 3, dataIn: new Uint8Array(64), repeat: ${repeat} }))`;
+  const r = spawnSync("taskset", ["-c", String(cpu), process.execPath, "-e", code], { stdio: ["ignore", "inherit", "inherit", progFd] });
+  if (r.status !== 0) throw new Error(`taskset run on cpu ${cpu} failed: ${r.status ?? r.signal} ${r.error ?? ""}`);
+}
+
+/** Runs the program from a worker thread until told to stop; resolves with the number of runs. */
+export async function producer(progFd: number, batch: number): Promise<{ stop(): Promise<number> }> {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const code = `
+    const { workerData, parentPort } = require("node:worker_threads");
+    import(workerData.url).then(({ bpf }) => {
+      const flag = new Int32Array(workerData.flag), dataIn = new Uint8Array(64);
+      let runs = 0;
+      parentPort.postMessage("started");
+      while (Atomics.load(flag, 0) === 0) { bpf.progTestRun({ progFd: workerData.progFd, dataIn, repeat: workerData.batch }); runs += workerData.batch; }
+      parentPort.postMessage(runs);
+    });`;
+  const url = new URL("../../../src/sys/index.js", import.meta.url).href;
+  const w = new Worker(code, { eval: true, workerData: { url, flag: flag.buffer, progFd, batch } });
+  const done = new Promise<number>((resolve, reject) => {
+    w.on("message", (m) => typeof m === "number" && resolve(m));
+    w.once("error", reject);
+  });
+  await new Promise<void>((resolve, reject) => {
+    w.on("message", (m) => m === "started" && resolve());
+    w.once("error", reject);
+  });
+  let stopped: Promise<number> | undefined;
+  return {
+    stop: () => (stopped ??= (async () => {
+      Atomics.store(flag, 0, 1);
+      const runs = await done;
+      await w.terminate();
+      return runs;
+    })()),
   };
 }
