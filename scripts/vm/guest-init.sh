@@ -58,6 +58,7 @@ mount_9p hostroot /mnt/host "ro,cache=loose"
 [ -n "$TSBCC_VM_VERBOSE" ] && echo 7 >/proc/sys/kernel/printk
 
 # Writable root: overlay over the read-only host root; writes land in guest memory and vanish at power off.
+# TSBCC_VM_OVERLAY=0 keeps the plain read-only 9p root (overlay adds an xattr round trip per directory lookup).
 mount -t tmpfs -o mode=755 tmpfs /mnt/rw
 mkdir -p /mnt/rw/upper /mnt/rw/work
 if [ "$TSBCC_VM_OVERLAY" = 0 ]; then
@@ -95,8 +96,9 @@ mnt tmpfs tmpfs $R/var/tmp "mode=1777"
 mnt tmpfs tmpfs $R/run "mode=755"
 # The guest kernel's modules (unpacked on the host by prepare.sh) where modprobe looks for them.
 if [ -n "$TSBCC_VM_MODULES_DIR" ] && [ -d "$R$TSBCC_VM_MODULES_DIR" ]; then
+  # (A read-only root without /lib/modules cannot get the mount point: modprobe is then unavailable.)
   mkdir -p $R/lib/modules 2>/dev/null
-  mount --bind "$R$TSBCC_VM_MODULES_DIR" $R/lib/modules || say "cannot bind the guest modules"
+  [ -d $R/lib/modules ] && { mount --bind "$R$TSBCC_VM_MODULES_DIR" $R/lib/modules || say "cannot bind the guest modules"; }
 fi
 mkdir -p $R/run/tsbcc-vm
 mount --bind /mnt/results $R/run/tsbcc-vm

@@ -71,9 +71,10 @@ ensure_tools() {
 
 # A static busybox is the whole userland of the initramfs. We take the one installed by busybox-static, or unpack
 # that package into the cache (installing it would replace a dynamic busybox the host may depend on).
+# Sets BUSYBOX (not echoed: a subshell would forget that apt-get update already ran).
 find_busybox() {
   if dpkg-query -W -f '${Status}' busybox-static 2>/dev/null | grep -q 'install ok installed' && [[ -x /bin/busybox ]]; then
-    echo /bin/busybox; return
+    BUSYBOX=/bin/busybox; return
   fi
   local dir=$CACHE/busybox-static
   if [[ ! -x $dir/bin/busybox ]]; then
@@ -84,7 +85,7 @@ find_busybox() {
     dpkg -x "$(ls -t "$CACHE"/debs/busybox-static_*.deb | head -1)" "$dir.tmp"
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
-  echo "$dir/bin/busybox"
+  BUSYBOX=$dir/bin/busybox
 }
 
 # ---------------------------------------------------------------------------------------------- kernel
@@ -289,7 +290,8 @@ build_initramfs() {
 # ---------------------------------------------------------------------------------------------- main
 [[ $(uname -m) == x86_64 ]] || unavailable "host is $(uname -m); the VM tier boots an amd64 kernel"
 ensure_tools
-BUSYBOX=$(find_busybox)
+BUSYBOX=
+find_busybox
 KVER=
 obtain_kernel
 build_initramfs "$KVER" "$BUSYBOX"

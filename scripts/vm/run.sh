@@ -7,6 +7,9 @@
 #     --env NAME=VALUE extra environment for the command (repeatable)
 #     --results DIR    per-run directory shared writable with the guest (default: a new one under the cache)
 #     --verbose        show the kernel's boot messages
+#   Environment: TSBCC_VM_CACHE (where prepare.sh put the kernel), TSBCC_VM_TIMEOUT (default --timeout),
+#   TSBCC_VM_BOOT_ALLOWANCE (seconds added for boot + power-off, default 120), TSBCC_VM_OVERLAY=0 (read-only root),
+#   TSBCC_VM_MEM / TSBCC_VM_CPUS (default 2G / 2).
 #
 # The guest sees the host root read-only (through an in-memory overlay, so it may write anywhere), runs the
 # command chrooted into it, and powers off. This script exits with the command's exit status; 124 when a time
@@ -16,7 +19,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 log() { echo "[vm-run] $*" >&2; }
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}" >&2; exit 2; }
 
 CWD=$PWD
 CMD_TIMEOUT=${TSBCC_VM_TIMEOUT:-600}
@@ -50,11 +53,10 @@ fi
 # shellcheck disable=SC1091
 . "$CACHE/current.env"
 
-KEEP_RESULTS=1
+# A caller-supplied results directory is the caller's; ours are kept (the last 10) for post-mortems.
 if [[ -z $RESULTS ]]; then
   mkdir -p "$CACHE/runs"
   RESULTS=$(mktemp -d "$CACHE/runs/$(date +%Y%m%d-%H%M%S).XXXX")
-  KEEP_RESULTS=0
   # Old run directories are only kept for looking at recent failures.
   ls -1dt "$CACHE"/runs/*/ 2>/dev/null | tail -n +11 | xargs -r rm -rf
 else
@@ -98,7 +100,7 @@ if [[ -n $VERBOSE ]]; then APPEND+=" loglevel=7"; else APPEND+=" quiet loglevel=
 # Nested KVM hangs on these machines, so TCG; multi-threaded TCG lets both guest CPUs run at once.
 QEMU=(qemu-system-x86_64
   -nodefaults -no-user-config -display none -no-reboot
-  -accel tcg,thread=multi -cpu max -m 2G -smp 2
+  -accel tcg,thread=multi -cpu max -m "${TSBCC_VM_MEM:-2G}" -smp "${TSBCC_VM_CPUS:-2}"
   -serial stdio -monitor none
   -kernel "$TSBCC_VM_VMLINUZ" -initrd "$TSBCC_VM_INITRD" -append "$APPEND"
   -device virtio-rng-pci
@@ -109,10 +111,12 @@ QEMU=(qemu-system-x86_64
 OVERALL=$((CMD_TIMEOUT + ${TSBCC_VM_BOOT_ALLOWANCE:-120}))
 start=$(date +%s.%N)
 set +e
-timeout -k 5 "$OVERALL" "${QEMU[@]}" </dev/null 2>&1 | tee "$RESULTS/console.log"
+timeout --foreground -k 5 "$OVERALL" "${QEMU[@]}" </dev/null 2>&1 | tee "$RESULTS/console.log"
 qemu_rc=${PIPESTATUS[0]}
 set -e
 total=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+cp "$RESULTS/console.log" "$CACHE/last-console.log" 2>/dev/null || true
 
 rc=
 if [[ -f $RESULTS/exit-code ]]; then
@@ -130,6 +134,4 @@ else
   log "the guest stopped without reporting an exit status (qemu exit $qemu_rc); console: $RESULTS/console.log"
   rc=125
 fi
-# A caller-supplied results directory is the caller's; ours is kept (pruned later) for post-mortems.
-: "$KEEP_RESULTS"
 exit "$rc"

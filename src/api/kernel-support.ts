@@ -4,7 +4,7 @@ import { AttachError } from "../link/index.js";
 import { haveKprobes } from "../kernel/features.js";
 
 export function kprobeUnsupported(fnName: string): AttachError {
-  const fn = fnName.replace(/^kret?probe__/, "");
+  const fn = fnName.replace(/^k(?:ret)?probe__/, "");
   const sys = fn.match(/^(?:__x64_)?sys_(\w+)$/);
   const alt = sys
     ? `use the tracepoint instead: TRACEPOINT_PROBE(syscalls, sys_enter_${sys[1]}) (or sys_exit_${sys[1]} for return values)`

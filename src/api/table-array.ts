@@ -31,7 +31,7 @@ export class ArrayTableBase<V = any> extends Table<number, V> {
     return i;
   }
 
-  protected override encodeKey(key: number, out?: Uint8Array, off = 0): Uint8Array {
+  protected override encodeKey(key: number, out?: Uint8Array, off = 0, _fresh = false): Uint8Array {
     const buf = out ?? this.keyBuf;
     viewOf(buf).setUint32(buf.byteOffset + off, this.index(key), true);
     return buf;

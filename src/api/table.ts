@@ -103,9 +103,12 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
 
   // --- encoding --------------------------------------------------------------------------------------------------
 
-  /** Key bytes for `key` in `out` at `off` (default: the scratch buffer). A Uint8Array of keySize bytes is used as is. */
-  protected encodeKey(key: K, out: Uint8Array = this.keyBuf, off = 0): Uint8Array {
-    out.fill(0, off, off + this.keySize);
+  /**
+   * Key bytes for `key` in `out` at `off` (default: the scratch buffer). A Uint8Array of keySize bytes is used as
+   * is. `fresh` says the bytes are already zero (new batch buffers), so padding needs no clearing.
+   */
+  protected encodeKey(key: K, out: Uint8Array = this.keyBuf, off = 0, fresh = false): Uint8Array {
+    if (!fresh) out.fill(0, off, off + this.keySize);
     if (key instanceof Uint8Array && key.byteLength === this.keySize) {
       out.set(key, off);
       return out;
@@ -118,8 +121,8 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     return out;
   }
 
-  protected encodeValue(value: V, out: Uint8Array = this.valueBuf, off = 0): Uint8Array {
-    out.fill(0, off, off + this.valueStride);
+  protected encodeValue(value: V, out: Uint8Array = this.valueBuf, off = 0, fresh = false): Uint8Array {
+    if (!fresh) out.fill(0, off, off + this.valueStride);
     if (value instanceof Uint8Array && value.byteLength === this.valueStride) {
       out.set(value, off);
       return out;
@@ -263,7 +266,10 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     return out;
   }
 
-  /** Deletes the given keys (all entries when omitted); returns how many were deleted. */
+  /**
+   * Deletes the given keys (all entries when omitted); returns how many were deleted. When some keys are absent
+   * the kernel's batch stops at the first one and the rest go key by key, so the count then covers that part only.
+   */
   itemsDeleteBatch(keys?: Iterable<K>): number {
     if (keys === undefined) {
       let n = 0;
@@ -273,22 +279,25 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     const list = [...keys];
     if (list.length === 0) return 0;
     const buf = new Uint8Array(list.length * this.keySize);
-    list.forEach((k, i) => this.encodeKey(k, buf, i * this.keySize));
+    list.forEach((k, i) => this.encodeKey(k, buf, i * this.keySize, true));
     return this.deleteRawKeys(buf, list.length);
   }
 
   /** Creates or replaces all given entries (1..maxEntries of them, as BCC requires); returns the count. */
   itemsUpdateBatch(entries: Iterable<readonly [K, V]>): number {
-    const list = [...entries];
+    const list = Array.isArray(entries) ? (entries as ReadonlyArray<readonly [K, V]>) : [...entries];
     if (list.length < 1 || list.length > this.maxEntries) {
       throw new RangeError(`table "${this.name}": itemsUpdateBatch needs 1..${this.maxEntries} entries, got ${list.length}`);
     }
     const keys = new Uint8Array(list.length * this.keySize);
     const values = new Uint8Array(list.length * this.valueStride);
-    list.forEach(([k, v], i) => {
-      this.encodeKey(k, keys, i * this.keySize);
-      this.encodeValue(v, values, i * this.valueStride);
-    });
+    const ks = this.keySize;
+    const vs = this.valueStride;
+    for (let i = 0; i < list.length; i++) {
+      const [k, v] = list[i]!;
+      this.encodeKey(k, keys, i * ks, true);
+      this.encodeValue(v, values, i * vs, true);
+    }
     this.updateRaw(keys, values, list.length);
     return list.length;
   }

@@ -80,7 +80,10 @@ export class Btf implements TypeSource {
     if (validate) validateTypes(this.words, this.offsets, this.stringsEnd, this.firstId, this.length);
   }
 
-  /** Parse a raw BTF blob. Throws BtfError for anything malformed. */
+  /**
+   * Parse a raw BTF blob. Throws BtfError for anything malformed. The input is referenced, not copied (when it
+   * is little-endian and 4-byte aligned): do not modify or recycle it while the Btf is in use.
+   */
   static parse(input: Bytes, options: ParseOptions = {}): Btf {
     if (!(input instanceof Uint8Array)) throw new BtfError("BTF: expected a Uint8Array");
     return new Btf(asBytes(input), options.base, options.validate ?? false);

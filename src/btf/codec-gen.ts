@@ -10,7 +10,7 @@
 import type { Btf } from "./btf.js";
 import { H } from "./codec-runtime.js";
 import { BtfError } from "./error.js";
-import { isCharInt, type BtfType, type Member } from "./types.js";
+import { MAX_ANON_VISITS, isCharInt, type BtfType, type Member } from "./types.js";
 
 /** Decoder: (view over the whole ArrayBuffer, byte view, absolute offset) -> value. */
 export type DecodeFn = (dv: DataView, u8: Uint8Array, o: number) => unknown;
@@ -118,8 +118,9 @@ export class CodecCompiler {
   private fields(t: BtfType, size: number): Field[] {
     const out: Field[] = [];
     const seen = new Set<string>();
+    let visits = 0;
     const add = (members: readonly Member[], base: number, depth: number): void => {
-      if (depth > MAX_DEPTH) throw new BtfError(`${this.what(t)}: anonymous members nest too deep`);
+      if (depth > MAX_DEPTH || ++visits > MAX_ANON_VISITS) throw new BtfError(`${this.what(t)}: anonymous members nest too deep`);
       for (const m of members) {
         const bitOffset = base + m.bitOffset;
         if (m.name === "") {
@@ -150,6 +151,12 @@ export class CodecCompiler {
       if (f.bitOffset / 8 + this.size(f.type) > size) throw new BtfError(`${this.what(t)}: field "${f.name}" exceeds the type's ${size} bytes`);
     }
     return out;
+  }
+
+  /** Zero-size elements make an array's byte size say nothing about its element count; bound it. */
+  private checkCount(t: BtfType & { nelems: number }, elemSize: number): number {
+    if (elemSize === 0 && t.nelems > 0x10000) throw new BtfError(`${this.what(t)}: ${t.nelems} zero-size elements`);
+    return t.nelems;
   }
 
   private enter(kind: "d" | "e", id: number): void {
@@ -199,7 +206,7 @@ export class CodecCompiler {
     if (t.kind === "array" && !this.isCharArray(t)) {
       const elem = this.strip(t.type);
       const es = this.size(t.type);
-      const n = t.nelems;
+      const n = this.checkCount(t, es);
       if (n <= UNROLL && this.leaf(elem)) {
         const items = [];
         for (let i = 0; i < n; i++) items.push(this.decExpr(t.type, `o + ${i * es}`, subs));
@@ -327,6 +334,7 @@ export class CodecCompiler {
     }
     if (t.kind === "array" && !this.isCharArray(t)) {
       const es = this.size(t.type);
+      this.checkCount(t, es);
       const size = es * t.nelems;
       const elemIsByte = es === 1;
       return [
@@ -383,8 +391,9 @@ export class CodecCompiler {
   }
 
   private leafEnc(l: Leaf, o: string, consts: unknown[], p: string, k: string): string {
-    const [lo, hi] = intRange(l.size, l.signed);
     let val: string;
+    // Only integer forms have a range; raw floats may have any size.
+    const [lo, hi] = l.form === "float" || l.form === "raw" ? ["0", "0"] : intRange(l.size, l.signed);
     switch (l.form) {
       case "float":
         return `dv.setFloat${l.size * 8}(${o}, H.float(x, ${p}, ${k}), LE);`;

@@ -62,7 +62,10 @@ export const H = {
 
   /** Copy of n raw bytes (types the codec has no JS form for, e.g. long double). */
   raw(u8: Uint8Array, o: number, n: number): Uint8Array {
-    return u8.slice(o, o + n);
+    // A plain Uint8Array, not a Buffer (the view handed to decoders is a Buffer).
+    const out = new Uint8Array(n);
+    out.set(u8.subarray(o, o + n));
+    return out;
   },
 
   i128(dv: DataView, o: number, le: boolean, signed: boolean): bigint {

@@ -38,7 +38,7 @@ export class Codec<T = unknown> {
   private readonly dec: DecodeFn;
   private readonly enc: EncodeFn;
   // Views over the last ArrayBuffer decoded from: map iteration decodes from the same buffer again and again,
-  // and a DataView per call would cost more than the decode itself.
+  // and a DataView per call would cost more than the decode itself. (This keeps that one buffer alive.)
   private lastBuffer: ArrayBufferLike | undefined;
   private dv: DataView | undefined;
   private u8: Uint8Array | undefined;

@@ -1,5 +1,5 @@
 /** Public surface of the BTF layer: parser, type model, `.BTF.ext`, value codec. */
-export { BtfError } from "./error.js";
+export { BtfError, type Bytes } from "./error.js";
 export { Btf, type ParseOptions, type EnumeratorHit } from "./btf.js";
 export { BTF_MAGIC, parseHeader, type BtfHeader } from "./parse.js";
 export { btfIdentity, type IdentityOptions } from "./identity.js";
@@ -10,4 +10,5 @@ export {
   type CoreReloRecord, type ExtSection, type ForLoadOptions, type FuncInfoRecord, type LineInfoRecord,
   type LoadRecords, type SourceLine,
 } from "./ext.js";
+export { BtfBuilder, type BuilderMember } from "./builder.js";
 export { Codec, codecFor, decodeValue, encodeValue, enumName, layoutOf, type Layout } from "./codec.js";

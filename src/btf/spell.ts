@@ -9,15 +9,18 @@ import { BtfError } from "./error.js";
 import type { BtfType, TypeSource } from "./types.js";
 
 const MAX_DEPTH = 512;
+/** Bound on visited nodes per spelling: shared function prototypes could otherwise blow up exponentially. */
+const MAX_VISITS = 20_000;
 
 /** C spelling of a type; with `declName`, a declaration of that name (`char comm[16]`). */
 export function typeToString(src: TypeSource, t: number | BtfType, declName = ""): string {
   const type = typeof t === "number" ? src.type(t) : t;
-  if (type.kind === "func") return spell(src, type.type, type.name || declName, 0);
-  if (type.kind === "var") return spell(src, type.type, type.name || declName, 0);
+  const budget = { left: MAX_VISITS };
+  if (type.kind === "func") return spell(src, type.type, type.name || declName, 0, budget);
+  if (type.kind === "var") return spell(src, type.type, type.name || declName, 0, budget);
   if (type.kind === "datasec") return `SEC("${type.name}")`;
   if (type.kind === "decl_tag") return `__attribute__((btf_decl_tag("${type.name}")))`;
-  return spell(src, type.id, declName, 0);
+  return spell(src, type.id, declName, 0, budget);
 }
 
 function baseName(t: BtfType): string {
@@ -36,35 +39,35 @@ function join(base: string, decl: string): string {
   return `${base} ${decl}`;
 }
 
-function spell(src: TypeSource, id: number, decl: string, depth: number): string {
-  if (depth > MAX_DEPTH) throw new BtfError(`type ${id}: declarator nesting too deep`);
+function spell(src: TypeSource, id: number, decl: string, depth: number, budget: { left: number }): string {
+  if (depth > MAX_DEPTH || --budget.left < 0) throw new BtfError(`type ${id}: declarator nesting too deep`);
   const t = src.type(id);
   switch (t.kind) {
     case "ptr":
-      return spell(src, t.type, `*${decl}`, depth + 1);
+      return spell(src, t.type, `*${decl}`, depth + 1, budget);
     case "array": {
       const inner = decl[0] === "*" ? `(${decl})` : decl;
-      return spell(src, t.type, `${inner}[${t.nelems}]`, depth + 1);
+      return spell(src, t.type, `${inner}[${t.nelems}]`, depth + 1, budget);
     }
     case "func_proto": {
       const inner = decl[0] === "*" ? `(${decl})` : decl;
-      const params = t.params.map((p) => spell(src, p.type, p.name, depth + 1));
+      const params = t.params.map((p) => spell(src, p.type, p.name, depth + 1, budget));
       if (t.variadic) params.push("...");
       const list = params.length ? params.join(", ") : "void";
-      return spell(src, t.returnType, `${inner}(${list})`, depth + 1);
+      return spell(src, t.returnType, `${inner}(${list})`, depth + 1, budget);
     }
     case "const": case "volatile": case "restrict": {
       const target = src.type(t.type);
       if (target.kind === "ptr") {
         // Qualifier on the pointer itself: it sits right of the '*' (char *const p).
-        return spell(src, t.type, decl === "" ? t.kind : `${t.kind} ${decl}`, depth + 1);
+        return spell(src, t.type, decl === "" ? t.kind : `${t.kind} ${decl}`, depth + 1, budget);
       }
-      return `${t.kind} ${spell(src, t.type, decl, depth + 1)}`;
+      return `${t.kind} ${spell(src, t.type, decl, depth + 1, budget)}`;
     }
     case "type_tag":
-      return spell(src, t.type, decl, depth + 1);
+      return spell(src, t.type, decl, depth + 1, budget);
     case "func": case "var":
-      return spell(src, t.type, decl, depth + 1);
+      return spell(src, t.type, decl, depth + 1, budget);
     default:
       return join(baseName(t), decl);
   }

@@ -211,6 +211,9 @@ export function sizeof(src: TypeSource, t: TypeRef): number {
   }
 }
 
+/** Alignments already computed, per source: struct graphs are DAGs, and recomputing shared parts is exponential. */
+const alignMemo = new WeakMap<TypeSource, Map<number, number>>();
+
 /**
  * Natural alignment in bytes. BTF records no explicit alignment, so a struct whose member offsets or size do not
  * fit the natural alignment is taken to be packed (alignment 1); `__attribute__((aligned(N)))` is not visible.
@@ -226,6 +229,10 @@ export function alignof(src: TypeSource, t: TypeRef, depth = 0): number {
     case "array":
       return alignof(src, cur.type, depth + 1);
     case "struct": case "union": {
+      let memo = alignMemo.get(src);
+      if (!memo) alignMemo.set(src, (memo = new Map()));
+      const known = memo.get(cur.id);
+      if (known !== undefined) return known;
       let align = 1;
       let packed = false;
       for (const m of cur.members) {
@@ -233,8 +240,9 @@ export function alignof(src: TypeSource, t: TypeRef, depth = 0): number {
         if (a > align) align = a;
         if (m.bitfieldSize === 0 && (m.bitOffset % 8 !== 0 || (m.bitOffset / 8) % a !== 0)) packed = true;
       }
-      if (packed || cur.size % align !== 0) return 1;
-      return align;
+      const result = packed || cur.size % align !== 0 ? 1 : align;
+      memo.set(cur.id, result);
+      return result;
     }
     case "datasec":
       return 1;
@@ -250,19 +258,26 @@ export function arrayInfo(src: TypeSource, t: TypeRef): { elemType: number; coun
   return { elemType: cur.type, count: cur.nelems };
 }
 
+/** Bound on anonymous-member visits: real types have a few; a malicious DAG of them would be exponential. */
+export const MAX_ANON_VISITS = 100_000;
+
 /** Member by name, looking into anonymous struct/union members; bit offset is relative to the outer struct. */
-export function findMember(src: TypeSource, t: TypeRef, name: string, depth = 0): Member | undefined {
-  if (depth > MAX_CHAIN) throw new BtfError("type nesting too deep");
-  const cur = resolve(src, t);
-  if (cur.kind !== "struct" && cur.kind !== "union") return undefined;
-  for (const m of cur.members) {
-    if (m.name === name) return m;
-    if (m.name === "") {
-      const inner = findMember(src, m.type, name, depth + 1);
-      if (inner) return { ...inner, bitOffset: inner.bitOffset + m.bitOffset };
+export function findMember(src: TypeSource, t: TypeRef, name: string): Member | undefined {
+  let visits = 0;
+  const search = (ref: TypeRef, depth: number): Member | undefined => {
+    if (depth > MAX_CHAIN || ++visits > MAX_ANON_VISITS) throw new BtfError("anonymous members nest too deep");
+    const cur = resolve(src, ref);
+    if (cur.kind !== "struct" && cur.kind !== "union") return undefined;
+    for (const m of cur.members) {
+      if (m.name === name) return m;
+      if (m.name === "") {
+        const inner = search(m.type, depth + 1);
+        if (inner) return { ...inner, bitOffset: inner.bitOffset + m.bitOffset };
+      }
     }
-  }
-  return undefined;
+    return undefined;
+  };
+  return search(t, 0);
 }
 
 /** Whether an INT (after resolve) is one of the `char` flavours: CHAR encoding or named char/signed char/unsigned char. */

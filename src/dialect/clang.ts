@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { bytesOf } from "./cache.js";
 
 export interface ClangInfo {
   path: string;
@@ -58,10 +59,10 @@ export function findClang(): string {
 export function run(cmd: string, args: string[], input?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
+    const out: Uint8Array[] = [];
+    const err: Uint8Array[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(bytesOf(b)));
+    child.stderr.on("data", (b: Buffer) => err.push(bytesOf(b)));
     child.on("error", reject);
     child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
     child.stdin.end(input ?? "");
@@ -123,7 +124,7 @@ export function dialectHeaderHash(): string {
   if (headerHashMemo) return headerHashMemo;
   const inc = tsbccIncludeDir();
   const h = createHash("sha256");
-  for (const f of ["dialect.h", "base.h"]) h.update(f).update(readFileSync(join(inc, "tsbcc", f)));
+  for (const f of ["dialect.h", "base.h"]) h.update(f).update(readFileSync(join(inc, "tsbcc", f), "latin1"), "latin1");
   headerHashMemo = h.digest("hex");
   return headerHashMemo;
 }

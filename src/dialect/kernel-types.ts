@@ -62,7 +62,9 @@ const GENERATOR_VERSION = 1;
 const DEFAULT_BTF = "/sys/kernel/btf/vmlinux";
 const SHIM_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "include", "kernel");
 /** Shim-tree files with real content: their bytes are part of the identity and of the PCH check. */
-const CONTENT_FILES = ["tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "bcc/proto.h", "stdint.h", "stddef.h"];
+const CONTENT_FILES = [
+  "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",
+];
 /** First path components of kernel header names (anything else is not ours to synthesise). */
 const KERNEL_DIRS = new Set([
   "linux", "uapi", "asm", "asm-generic", "net", "trace", "scsi", "xen", "crypto", "keys", "drm", "sound", "media",
@@ -250,7 +252,7 @@ export function versionCode(release: string): number {
 
 function readKernelConfig(release: string): string | undefined {
   try {
-    return gunzipSync(fs.readFileSync("/proc/config.gz")).toString("utf8");
+    return gunzipSync(new Uint8Array(fs.readFileSync("/proc/config.gz"))).toString("utf8");
   } catch { /* not built with IKCONFIG_PROC */ }
   try {
     return fs.readFileSync(`/boot/config-${release}`, "utf8");
@@ -369,7 +371,7 @@ function contentHash(): string {
   for (const f of CONTENT_FILES) {
     h.update(f);
     try {
-      h.update(fs.readFileSync(join(SHIM_ROOT, f)));
+      h.update(fs.readFileSync(join(SHIM_ROOT, f), "utf8"));
     } catch {
       h.update("\0missing");
     }

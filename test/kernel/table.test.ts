@@ -16,7 +16,7 @@ import { QueueStackTable } from "../../src/api/table-queue.js";
 import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "../../src/api/table-special.js";
 import { TableKeyError, TableValueError } from "../../src/api/table-errors.js";
 import { bpfObject, haveClang } from "../helpers/build.js";
-import { Asm, R0, R1, R2, R3, R4, R10, loadProgram } from "./helpers/asm.js";
+import { Asm, R0, R1, R2, R3, R4, R6, R10, loadProgram } from "./helpers/asm.js";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : !haveClang ? "clang is needed to build the BTF fixture" : false;
 
@@ -317,4 +317,24 @@ test("histograms from a real map: u64 slot keys and struct keys", { skip }, () =
     "        0          : 2        |********************                    |\n" +
     "        1          : 0        |                                        |\n" +
     "        2          : 4        |****************************************|\n");
+});
+
+test("STACK_TRACE: a kernel stack recorded by bpf_get_stackid walks to kernel addresses", { skip }, () => {
+  const st = mk<StackTraceTable>(MapType.STACK_TRACE, 4, 127 * 8, 16);
+  // A raw tracepoint program run through BPF_PROG_TEST_RUN records the kernel stack of the test run itself.
+  const insns = new Asm().mov(R6, R1).mov(R1, R6).ldMapFd(R2, st.fd.value).movImm(R3, 0).call(27 /* get_stackid */).exit().assemble();
+  const prog = loadProgram(17 /* RAW_TRACEPOINT */, insns, "tt_stack");
+  opened.push(prog);
+  const { retval: id } = bpf.progTestRun({ progFd: prog.value, repeat: 0, ctxIn: new Uint8Array(8) });
+  assert.ok(id >= 0 && id < 16, `stack id ${id}`);
+  const frames = [...st.walk(id)] as bigint[];
+  assert.ok(frames.length >= 1 && frames.length < StackTraceTable.MAX_DEPTH);
+  for (const f of frames) assert.ok(f >= 0xffff800000000000n, `kernel address ${f.toString(16)}`);
+  assert.deepEqual([...st.walk(id, (a) => `0x${(a as bigint).toString(16)}`)], frames.map((f) => `0x${f.toString(16)}`));
+  assert.deepEqual([...st.keys()], [id]);
+  assert.equal(st.size, 1);
+  st.clear();
+  assert.equal(st.size, 1, "clear() is a no-op, as in BCC");
+  assert.equal(st.delete(id), true);
+  assert.equal(st.get(id), undefined);
 });

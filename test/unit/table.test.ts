@@ -13,7 +13,8 @@ import { createTable, UnknownTableTypeError } from "../../src/api/table-factory.
 import { MapType } from "../../src/loader/constants.js";
 import { Btf } from "../../src/btf/index.js";
 import { ElfFile } from "../../src/elf/index.js";
-import type { Fd } from "../../src/sys/index.js";
+import { SyscallError, type Fd } from "../../src/sys/index.js";
+import { batchSupported, resetBatchProbe, tryBatch } from "../../src/api/table-iter.js";
 import { bpfObject, haveClang } from "../helpers/build.js";
 
 // Never reaches the kernel in these tests: errors are raised while encoding.
@@ -180,4 +181,29 @@ test("BTF adapter: struct keys with padding, char arrays, nested structs and uni
     return true;
   });
   assert.throws(() => t.get({ pid: 2 ** 32, tid: 0, comm: "" }), /table "bykey": invalid key.*pid/);
+});
+
+test("batch probe: EINVAL/ENOTSUPP on first use marks the command unsupported per map type; other errors propagate", () => {
+  resetBatchProbe();
+  const fail = (errno: number) => () => {
+    throw new SyscallError("bpf(BPF_MAP_LOOKUP_BATCH)", errno);
+  };
+  assert.equal(tryBatch(11, "lookup", fail(524)), undefined);
+  assert.equal(batchSupported(11, "lookup"), false);
+  let called = false;
+  assert.equal(tryBatch(11, "lookup", () => (called = true)), undefined, "not retried once known unsupported");
+  assert.equal(called, false);
+  assert.equal(batchSupported(11, "update"), undefined, "cached per command");
+  assert.equal(tryBatch(1, "lookup", () => 7), 7);
+  assert.equal(batchSupported(1, "lookup"), true);
+  assert.throws(() => tryBatch(1, "lookup", fail(22)), SyscallError, "EINVAL after success is a real error");
+  assert.throws(() => tryBatch(2, "delete", fail(2)), SyscallError, "ENOENT is not 'unsupported'");
+  assert.equal(batchSupported(2, "delete"), undefined);
+  resetBatchProbe();
+});
+
+test("queue/stack push validates values before any syscall", () => {
+  const q = new QueueStackTable(info({ name: "q", mapType: MapType.QUEUE, keySize: 0, valueSize: 8 }), noFd, u64Codec());
+  assert.throws(() => q.push("x" as unknown as bigint), /table "q": invalid value: expected u64 \(8 bytes\), got string "x"/);
+  assert.throws(() => new QueueStackTable(info({ valueSize: 4 }), noFd, u64Codec()), /value codec is 8 bytes but the map's value_size is 4/);
 });

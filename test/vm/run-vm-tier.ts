@@ -13,7 +13,10 @@ const GUEST_DIR = "dist/test/vm/guest";
 function findGuestTests(root: string): string[] {
   const dir = join(root, GUEST_DIR);
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => /\.test\.(c|m)?js$/.test(f));
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => /\.test\.(c|m)?js$/.test(f))
+    .sort()
+    .map((f) => `${GUEST_DIR}/${f}`);
 }
 
 async function main(): Promise<number> {
@@ -34,7 +37,8 @@ async function main(): Promise<number> {
     return 1;
   }
 
-  const command = ["node", "--test", "--test-concurrency=1", "--test-reporter=spec", `${GUEST_DIR}/`];
+  // Files listed one by one: newer Node versions read a bare directory argument as a file name, not a folder to scan.
+  const command = ["node", "--test", "--test-concurrency=1", "--test-reporter=spec", ...guestTests];
   console.error(`[vm-tier] ${guestTests.length} guest test file(s); booting the guest once for all of them`);
   try {
     const result = await runInVm(command, {

@@ -1,0 +1,339 @@
+// compileDialect: BCC C text -> BPF ELF object + metadata (docs/DIALECT.md, "Pipeline").
+//
+//   cache lookup (no clang at all on a hit)
+//   prescan: tracepoint structs (tracepoint-struct.ts), written to a header force-included in the analyze run
+//   analyze: clang -fsyntax-only -ast-dump=json, user file verbatim   -> errors mapped 1:1
+//   rewrite: rewrite.ts                                                  -> rewriter errors at user offsets
+//   codegen: clang -O2 -g on  <tracepoint structs> #line 1 "<file>" <rewritten text> <epilogue>
+//            diagnostics mapped back through the rewrite segments
+//   cache store
+
+import {
+  mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { onlineCpus } from "../kernel/cpus.js";
+import { type AstNode, normalizeLocations } from "./ast.js";
+import { CompileCache, bytesOf, cacheKey, defaultCacheRoot, ensurePrivateDir, readIfExists } from "./cache.js";
+import { QUIET_WARNINGS, clangInfo, dialectHeaderHash, libbpfIncludeDir, run, tsbccIncludeDir, type ClangInfo } from "./clang.js";
+import {
+  type Diagnostic, DialectError, dialectMessage, identityMapper, parseClangOutput, rewriteMapper, toUserDiagnostics,
+} from "./diagnostics.js";
+import { LineIndex, SourceMap, type Segment } from "./edits.js";
+import { kernelSetup, type KernelSetup } from "./kernel-adapter.js";
+import { blankCommentsAndStrings, definesLicense, findTracepointUses } from "./prescan.js";
+import { rewriteProgram, type ProgramFunction } from "./rewrite.js";
+import { tracepointStruct } from "./tracepoint-struct.js";
+
+export interface CompileOptions {
+  text: string;
+  /** Name used in diagnostics and debug info (default "<text>"). */
+  fileName?: string;
+  cflags?: string[];
+  /** BCC debug flags; 0x4 (DEBUG_PREPROCESSOR) prints the rewritten text to stderr. */
+  debug?: number;
+  /** Compile against /lib/modules/$(uname -r)/build instead of BTF-generated types (or TSBCC_KERNEL_HEADERS=1). */
+  useKernelHeaders?: boolean;
+  cacheDir?: string;
+  noCache?: boolean;
+}
+
+export interface DialectMetadata {
+  /** Every program function, in source order. */
+  functions: ProgramFunction[];
+  /** Output map name -> C type name of what perf_submit/ringbuf_* submit, e.g. "struct data_t". */
+  events: Record<string, string>;
+  /** The user's file name (or "<text>"). */
+  sourceFile: string;
+  /** Map name -> pin path, for BPF_TABLE_PINNED maps (the object marks them LIBBPF_PIN_BY_NAME). */
+  pinned: Record<string, string>;
+}
+
+export interface CompileResult {
+  object: Uint8Array;
+  metadata: DialectMetadata;
+  /** The text given to the codegen run (tracepoint structs, #line, rewritten user text, epilogue). */
+  rewritten: string;
+  fromCache: boolean;
+  /** Warnings of the analyze run and of the rewriter, in terms of the user's file. */
+  warnings: Diagnostic[];
+  /** Milliseconds spent per phase (cold compiles only). */
+  timings?: Record<string, number>;
+}
+
+const TSBCC_VERSION = readPackageVersion();
+function readPackageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(tsbccIncludeDir(), "..", "package.json"), "utf8")) as { version?: string };
+    return pkg.version ?? "0";
+  } catch {
+    return "0";
+  }
+}
+
+const caches = new Map<string, CompileCache>();
+function cacheFor(root: string): CompileCache {
+  let c = caches.get(root);
+  if (!c || !c.usable) {
+    c = new CompileCache(root);
+    caches.set(root, c);
+  }
+  return c;
+}
+
+let libbpfVersionMemo: string | undefined;
+function libbpfVersion(): string {
+  libbpfVersionMemo ??= readIfExists(join(libbpfIncludeDir(), "bpf", "libbpf_version.h")) ?? "";
+  return libbpfVersionMemo;
+}
+
+export async function compileDialect(opts: CompileOptions): Promise<CompileResult> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const mark = (name: string, since: number): number => {
+    const now = performance.now();
+    timings[name] = Math.round((now - since) * 10) / 10;
+    return now;
+  };
+  const fileName = opts.fileName ?? "<text>";
+  const cflags = opts.cflags ?? [];
+  if (cflags.some((f) => /^-DBPF_LICENSE\b/.test(f))) {
+    throw new DialectError([{ file: fileName, line: 1, column: 1, severity: "error", message: "BPF_LICENSE cannot be specified through cflags", sourceLine: "" }]);
+  }
+  const useKernelHeaders = opts.useKernelHeaders ?? process.env.TSBCC_KERNEL_HEADERS === "1";
+  const root = opts.cacheDir ?? defaultCacheRoot();
+  const state = cacheFor(root);
+  const cache = opts.noCache ? undefined : state;
+  const [kernel, clang] = await Promise.all([
+    kernelSetup(useKernelHeaders, opts.text, opts.cacheDir),
+    clangInfo(state.usable ? root : undefined, (p) => state.readState(p), (p, d) => state.writeState(p, d)),
+  ]);
+  const numCpus = opts.text.includes("bpf_num_cpus") ? onlineCpus().length : 0;
+  const key = cacheKey({
+    tsbcc: TSBCC_VERSION, text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
+    clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
+  });
+  if (cache) {
+    const hit = cache.get(key);
+    if (hit) {
+      const info = hit.info as { metadata: DialectMetadata; rewritten: string; warnings: Diagnostic[] };
+      if (opts.debug && opts.debug & 0x4) process.stderr.write(info.rewritten);
+      return { object: hit.object, metadata: info.metadata, rewritten: info.rewritten, fromCache: true, warnings: info.warnings };
+    }
+  }
+  let t = mark("setup", t0);
+
+  const work = mkdtempSync(join(tmpdir(), "tsbcc-"));
+  try {
+    const result = await compileCold(opts.text, fileName, cflags, kernel, clang, numCpus, work, root, timings, (n, s) => mark(n, s), t);
+    t = performance.now();
+    if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings });
+    mark("store", t);
+    timings.total = Math.round((performance.now() - t0) * 10) / 10;
+    if (opts.debug && opts.debug & 0x4) process.stderr.write(result.rewritten);
+    return { ...result, fromCache: false, timings };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function compileCold(
+  text: string, fileName: string, cflags: string[], kernel: KernelSetup, clang: ClangInfo, numCpus: number, work: string,
+  cacheRoot: string, _timings: Record<string, number>, mark: (name: string, since: number) => number, start: number,
+): Promise<Omit<CompileResult, "fromCache">> {
+  let t = start;
+  // clang reports byte offsets: work on the text as bytes (one JS char per byte).
+  const bytes = Buffer.from(text, "utf8").toString("latin1");
+  const blanked = blankCommentsAndStrings(bytes);
+  const userLines = new LineIndex(bytes);
+  const userDiag = (offset: number, severity: "error" | "warning", message: string): Diagnostic => {
+    const p = userLines.position(offset);
+    return { file: fileName, line: p.line, column: p.col, severity, message, sourceLine: latin1ToUtf8(userLines.lineText(p.line)) };
+  };
+
+  // Tracepoint structs.
+  const structs: string[] = [];
+  const tpErrors: Diagnostic[] = [];
+  for (const use of findTracepointUses(blanked)) {
+    try {
+      structs.push(tracepointStruct(use.category, use.event));
+    } catch (err) {
+      tpErrors.push(userDiag(use.offset, "error", `tracepoint ${use.category}:${use.event} not found: ${(err as Error).message}`));
+    }
+  }
+  if (tpErrors.length) throw new DialectError(tpErrors);
+  const tpHeader = join(work, "tsbcc-tracepoints.h");
+  writeFileSync(tpHeader, structs.join("\n"));
+  t = mark("tracepoints", t);
+
+  // Analyze.
+  const userName = safeName(fileName);
+  const mainFile = join(work, userName);
+  writeFileSync(mainFile, bytes, "latin1");
+  const common = await commonFlags(kernel, clang, cacheRoot);
+  const analyzeArgs = [
+    ...common, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader, ...cflags,
+    "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
+  ];
+  const an = await run(clang.path, analyzeArgs);
+  t = mark("analyze", t);
+  const analyzeDiags = toUserDiagnostics(parseClangOutput(an.stderr), identityMapper(mainFile), fileName, text)
+    .map((d) => ({ ...d, message: dialectMessage(d.message) }));
+  if (an.code !== 0 || analyzeDiags.some((d) => d.severity === "error")) {
+    throw new DialectError(analyzeDiags.length ? analyzeDiags : [userDiag(0, "error", `clang failed: ${an.stderr.trim()}`)]);
+  }
+  const ast = JSON.parse(an.stdout.toString("utf8")) as AstNode;
+  normalizeLocations(ast);
+  t = mark("parse-ast", t);
+
+  // Rewrite.
+  const rw = rewriteProgram({ ast, text: bytes, mainFile, numCpus });
+  const rwDiags = rw.diagnostics.map((d) => userDiag(d.offset, d.severity, d.message));
+  if (rwDiags.some((d) => d.severity === "error")) throw new DialectError([...rwDiags, ...analyzeDiags.filter((d) => d.severity !== "error")]);
+  const warnings = [...analyzeDiags.filter((d) => d.severity === "warning"), ...rwDiags];
+  t = mark("rewrite", t);
+
+  // Codegen text: tracepoint structs, then the user's text at its own line numbers, then the epilogue.
+  const prologue = `${structs.join("")}#line 1 "${cString(fileName)}"\n`;
+  const epilogue = buildEpilogue(rw.events, definesLicense(blanked));
+  const rewrittenBytes = prologue + rw.text + epilogue;
+  const codegenFile = join(work, `${userName}.tsbcc.c`);
+  writeFileSync(codegenFile, rewrittenBytes, "latin1");
+  const objFile = join(work, "out.o");
+  const codegenArgs = [
+    ...common, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...cflags,
+    "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location", "-c", codegenFile, "-o", objFile,
+  ];
+  const cg = await run(clang.path, codegenArgs);
+  t = mark("codegen", t);
+  const rewritten = latin1ToUtf8(rewrittenBytes);
+  if (cg.code !== 0) {
+    const map = new SourceMap(rw.segments).shifted(prologue.length);
+    const diags = toUserDiagnostics(parseClangOutput(cg.stderr), rewriteMapper(codegenFile, rewrittenBytes, bytes, map), fileName, text)
+      .map((d) => (d.file === codegenFile ? { ...d, file: `${fileName} (rewritten)` } : d));
+    throw new DialectError(diags.length ? diags : [userDiag(0, "error", `clang codegen failed: ${cg.stderr.trim()}`)]);
+  }
+  const object = bytesOf(readFileSync(objFile));
+  mark("read-object", t);
+  return {
+    object,
+    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned },
+    rewritten,
+    warnings,
+  };
+}
+
+/** Flags shared by both runs: target, include paths, the kernel types module, quiet warnings. */
+async function commonFlags(kernel: KernelSetup, clang: ClangInfo, cacheRoot: string): Promise<string[]> {
+  const inc = tsbccIncludeDir();
+  const flags = [
+    "-target", "bpf", "-nostdinc", "-isystem", join(clang.resourceDir, "include"),
+    "-D__TARGET_ARCH_x86", "-D__BPF_TRACING__", "-fno-stack-protector", "-fno-color-diagnostics",
+    "-fno-caret-diagnostics", "-fms-extensions", ...QUIET_WARNINGS,
+  ];
+  for (const d of kernel.includeDirs) flags.push("-I", d);
+  flags.push("-I", inc, "-isystem", libbpfOnlyDir(cacheRoot));
+  flags.push(...kernel.cflags);
+  if (!kernel.realHeaders) {
+    const modDir = moduleDir(cacheRoot, kernel, clang);
+    flags.push("-fmodules", `-fmodules-cache-path=${join(modDir, "cache")}`, `-fmodule-map-file=${join(modDir, "module.modulemap")}`,
+      "-fno-implicit-module-maps", "-D__TSBCC_MODULES__");
+  } else {
+    for (const h of kernel.typeHeaders) flags.push("-include", h);
+  }
+  return flags;
+}
+
+/** A directory holding only a `bpf` link to libbpf's headers, so -nostdinc builds see <bpf/...> and nothing else. */
+function libbpfOnlyDir(cacheRoot: string): string {
+  const dir = join(privateDir(cacheRoot), "libbpf-include");
+  const link = join(dir, "bpf");
+  const target = join(libbpfIncludeDir(), "bpf");
+  ensureSymlink(dir, link, target);
+  return dir;
+}
+
+/** The clang module map for this kernel's vmlinux.h and these headers, and its module cache. */
+function moduleDir(cacheRoot: string, kernel: KernelSetup, clang: ClangInfo): string {
+  const id = cacheKey({ k: kernel.identity, v: kernel.typeHeaders, i: kernel.includeDirs, h: dialectHeaderHash(), c: clang.version, p: clang.path }).slice(0, 24);
+  const dir = join(privateDir(cacheRoot), "modules", id);
+  const map = join(dir, "module.modulemap");
+  if (readIfExists(map) === undefined) {
+    ensurePrivateDir(dir);
+    const base = join(tsbccIncludeDir(), "tsbcc", "base.h");
+    const headers = [...kernel.typeHeaders, base].map((h) => `  header "${h}"\n`).join("");
+    const text = `module tsbcc_base {\n${headers}  export *\n}\n`;
+    const tmp = `${map}.${process.pid}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameQuiet(tmp, map);
+  }
+  return dir;
+}
+
+let privateRootMemo: { root: string; dir: string } | undefined;
+/** A private directory for module caches and links: the cache root when usable, else a per-user temp dir. */
+function privateDir(cacheRoot: string): string {
+  if (privateRootMemo?.root === cacheRoot) return privateRootMemo.dir;
+  let dir = cacheRoot;
+  if (!ensurePrivateDir(dir)) {
+    dir = join(tmpdir(), `tsbcc-${process.geteuid?.() ?? 0}`);
+    if (!ensurePrivateDir(dir)) throw new Error(`tsbcc: no private directory for clang modules (${cacheRoot}, ${dir})`);
+  }
+  privateRootMemo = { root: cacheRoot, dir };
+  return dir;
+}
+
+function ensureSymlink(dir: string, link: string, target: string): void {
+  ensurePrivateDir(dir);
+  try {
+    if (readlinkSync(link) === target) return;
+    unlinkSync(link);
+  } catch {
+    // missing: create below
+  }
+  try {
+    symlinkSync(target, link);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+function renameQuiet(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch {
+    try {
+      unlinkSync(from);
+    } catch {
+      // ignore
+    }
+  }
+}
+
+/** License section and BTF anchors for event types, appended after the user's text. */
+function buildEpilogue(events: Record<string, string>, userDefinesLicense: boolean): string {
+  // The user's own `#define BPF_LICENSE X` precedes this, so the default only applies without one.
+  void userDefinesLicense;
+  const lines = ["", `#line 1 "<tsbcc-epilogue>"`, "#ifndef BPF_LICENSE", "#define BPF_LICENSE GPL", "#endif"];
+  lines.push(`char _license[] __attribute__((section("license"), used)) = __TSBCC_STR(BPF_LICENSE);`);
+  for (const [map, type] of Object.entries(events)) {
+    // An unused pointer in a section the loader does not load keeps the event type in the object's BTF.
+    lines.push(`__attribute__((section(".tsbcc.types"), used)) ${type} *__tsbcc_event__${map};`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+function safeName(fileName: string): string {
+  const b = basename(fileName).replace(/[^\w.+-]/g, "_");
+  return b.endsWith(".c") ? b : `${b || "program"}.c`;
+}
+
+function cString(s: string): string {
+  return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+}
+
+function latin1ToUtf8(s: string): string {
+  return Buffer.from(s, "latin1").toString("utf8");
+}
+
+export type { Segment };

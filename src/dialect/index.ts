@@ -1,0 +1,4 @@
+// The BCC dialect compiler (docs/DIALECT.md): BCC C text -> standard BPF ELF object + metadata.
+export { compileDialect, type CompileOptions, type CompileResult, type DialectMetadata } from "./compile.js";
+export { DialectError, formatDiagnostics, type Diagnostic, type Severity } from "./diagnostics.js";
+export { sectionFor, type ProgramFunction } from "./rewrite.js";
