@@ -24,7 +24,8 @@ const srcDir = resolve(here, "../../bench/events"); // dist/bench -> bench/event
 const PAGE = 4096;
 
 // ---------------------------------------------------------------------------------------------------------------
-// The tsbcc consumer (a child process, same protocol as the others: READY, poll until SIGUSR2, drain, one JSON line)
+// The tsbcc consumer (a child process, same protocol as the others: READY; poll; first SIGUSR2 = end of the main
+// burst, remember when its last event arrived; second SIGUSR2 = drain, print one JSON line, exit on stdin EOF)
 
 function readStats(fd: number): [bigint, bigint] {
   const v = new Uint8Array(8), key = new Uint8Array(4);
@@ -54,11 +55,12 @@ async function consumer(mode: string, pid: number, pages: number, objPath: strin
   } else {
     reader = openPerfBuffer(obj.maps.get("perf_events")!.fd.value, count, { pageCnt: pages, watch, lostCb: () => {} });
   }
-  let stop = false;
-  process.on("SIGUSR2", () => (stop = true));
+  let signals = 0, lastNs = 0n, mainLastNs = 0n;
+  process.on("SIGUSR2", () => {
+    if (++signals === 1) mainLastNs = lastNs;
+  });
   process.stdout.write("READY\n");
-  let lastNs = 0n;
-  while (!stop) {
+  while (signals < 2) {
     const before = delivered;
     await reader.poll(100);
     if (delivered !== before) lastNs = process.hrtime.bigint();
@@ -68,7 +70,7 @@ async function consumer(mode: string, pid: number, pages: number, objPath: strin
   if (delivered !== before) lastNs = process.hrtime.bigint();
   const [seen, failed] = readStats(statsFd);
   const lost = reader instanceof RingBufferManager ? Number(failed) : reader.lost;
-  process.stdout.write(JSON.stringify({ delivered, lost, seen: Number(seen), failed: Number(failed), lastNs: Number(lastNs) }) + "\n");
+  process.stdout.write(JSON.stringify({ delivered, lost, seen: Number(seen), failed: Number(failed), lastNs: Number(mainLastNs) }) + "\n");
   process.stdin.resume();
   await new Promise((res) => process.stdin.once("end", res));
   reader.close();
@@ -215,8 +217,10 @@ async function scenario(c: Consumer, loadgen: string, n: number): Promise<Result
     gen.stdin.write("go\n");
     const done = await genOut.expect(/^done (\d+) (\d+) (\d+)/, "loadgen", 600_000);
     const start = Number(done[2]), end = Number(done[3]);
-    await sleep(500); // let the consumer catch up before the flush events (they need room to carry LOST records)
-    gen.stdin.write("flush\n");
+    await sleep(500); // the consumer catches up (at most one buffer behind: the rest was dropped)
+    con.kill("SIGUSR2"); // end of the main burst: the consumer notes when its last event arrived
+    await sleep(50);
+    gen.stdin.write("flush\n"); // needs the room made above: flush events carry pending PERF_RECORD_LOST
     await genOut.expect(/^flushed/, "loadgen");
     await sleep(500);
     con.kill("SIGUSR2");

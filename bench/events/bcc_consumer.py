@@ -1,6 +1,7 @@
 # BCC Python consumer for bench/events.ts. Usage: bcc_consumer.py perf|ring PID PAGES
-# Protocol (same for every consumer): print READY once attached; poll until SIGUSR2; then drain what is left,
-# print one JSON line, and exit when stdin closes.
+# Protocol (same for every consumer): print READY once attached; poll; the first SIGUSR2 marks the end of the main
+# burst (remember when the last event of it arrived), the second one stops: drain what is left, print one JSON
+# line, and exit when stdin closes.
 import json, os, signal, sys, time
 from bcc import BPF
 
@@ -36,7 +37,9 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 b = BPF(text=text)
 delivered = 0
 lost = 0
-stop = False
+signals = 0
+last_ns = 0
+main_last_ns = 0
 
 def on_event(*args):
     global delivered
@@ -47,8 +50,10 @@ def on_lost(count):
     lost += count
 
 def on_signal(signum, frame):
-    global stop
-    stop = True
+    global signals, main_last_ns
+    signals += 1
+    if signals == 1:
+        main_last_ns = last_ns
 
 signal.signal(signal.SIGUSR2, on_signal)
 if mode == "perf":
@@ -59,8 +64,7 @@ else:
     poll, consume = b.ring_buffer_poll, b.ring_buffer_consume
 
 print("READY", flush=True)
-last_ns = 0
-while not stop:
+while signals < 2:
     before = delivered
     poll(100)
     if delivered != before:
@@ -73,5 +77,5 @@ stats = b["stats"]
 seen, failed = stats[stats.Key(0)].value, stats[stats.Key(1)].value
 if mode == "ring":
     lost = failed  # ring buffers drop in the producer; the program counts it
-print(json.dumps({"delivered": delivered, "lost": lost, "seen": seen, "failed": failed, "lastNs": last_ns}), flush=True)
+print(json.dumps({"delivered": delivered, "lost": lost, "seen": seen, "failed": failed, "lastNs": main_last_ns}), flush=True)
 sys.stdin.read()

@@ -1,6 +1,7 @@
 // libbpf consumer for bench/events.ts. Usage: libbpf_consumer OBJ perf|ring PID PAGES
-// Same protocol as every consumer: print READY once attached; poll until SIGUSR2; drain what is left, print one
-// JSON line, and exit when stdin closes. Callbacks only count, like the other consumers'.
+// Same protocol as every consumer: print READY once attached; poll; the first SIGUSR2 marks the end of the main
+// burst, the second stops: drain what is left, print one JSON line, exit when stdin closes. Callbacks only count,
+// like the other consumers'.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -11,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t signals;
 static unsigned long long delivered, lost;
 
-static void on_signal(int sig) { (void)sig; stop = 1; }
+static void on_signal(int sig) { (void)sig; signals++; }
 static void on_perf_sample(void *ctx, int cpu, void *data, __u32 size) { (void)ctx; (void)cpu; (void)data; (void)size; delivered++; }
 static void on_perf_lost(void *ctx, int cpu, __u64 count) { (void)ctx; (void)cpu; lost += count; }
 static int on_ring_sample(void *ctx, void *data, size_t size) { (void)ctx; (void)data; (void)size; delivered++; return 0; }
@@ -76,8 +77,9 @@ int main(int argc, char **argv) {
 
   signal(SIGUSR2, on_signal);
   printf("READY\n");
-  long long last_ns = 0;
-  while (!stop) {
+  long long last_ns = 0, main_last_ns = 0;
+  while (signals < 2) {
+    if (signals == 1 && !main_last_ns) main_last_ns = last_ns ? last_ns : -1;
     unsigned long long before = delivered;
     int n = ring ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
     if (n < 0 && n != -EINTR) return fail("poll", n);
@@ -96,7 +98,7 @@ int main(int argc, char **argv) {
   bpf_map_lookup_elem(stats, &k, &failed);
   if (ring) lost = failed; /* ring buffers drop in the producer; the program counts it */
   printf("{\"delivered\": %llu, \"lost\": %llu, \"seen\": %llu, \"failed\": %llu, \"lastNs\": %lld}\n",
-         delivered, lost, (unsigned long long)seen, (unsigned long long)failed, last_ns);
+         delivered, lost, (unsigned long long)seen, (unsigned long long)failed, main_last_ns > 0 ? main_last_ns : 0);
   char buf[64];
   while (read(0, buf, sizeof buf) > 0) {}
   ring_buffer__free(rb);

@@ -28,6 +28,16 @@ export function printCHeader(btf: Btf, opts: PrintOptions = {}): string {
   return new Printer(btf).print(opts.guard ?? "__VMLINUX_H__");
 }
 
+/**
+ * The header plus the name each type got in it (type id -> tag of a struct/union/enum/fwd, or typedef name):
+ * differs from the BTF name only for a repeated name (`name___2`) or one that is not a C identifier.
+ */
+export function printCHeaderWithNames(btf: Btf, opts: PrintOptions = {}): { text: string; names: Map<number, string> } {
+  const p = new Printer(btf);
+  const text = p.print(opts.guard ?? "__VMLINUX_H__");
+  return { text, names: p.names() };
+}
+
 const NONE = 0, DECLARED = 1, IN_PROGRESS = 2, DONE = 3;
 
 interface Layout {
@@ -56,6 +66,10 @@ class Printer {
   constructor(private readonly btf: Btf) {
     this.state = new Uint8Array(btf.length);
     this.assignNames();
+  }
+
+  names(): Map<number, string> {
+    return new Map([...this.tags, ...this.ordinary]);
   }
 
   print(guard: string): string {
@@ -214,7 +228,7 @@ class Printer {
   /** `struct { ... } attrs` body text of a struct/union at nesting `depth`. */
   private body(t: CompositeType, depth: number): string {
     const lay = this.layout(t);
-    const ind = "\t".repeat(depth + 1);
+    const ind = indent(depth + 1);
     const lines: string[] = [];
     t.members.forEach((m, i) => {
       for (const p of lay.pads[i] ?? []) lines.push(`${ind}${p};`);
@@ -225,7 +239,7 @@ class Printer {
     let attrs = "";
     if (lay.packed) attrs += " __attribute__((packed))";
     if (lay.alignAttr) attrs += ` __attribute__((aligned(${lay.alignAttr})))`;
-    return `{\n${lines.join("\n")}\n${"\t".repeat(depth)}}${attrs}`;
+    return `{\n${lines.join("\n")}\n${indent(depth)}}${attrs}`;
   }
 
   private member(m: Member, depth: number): string {
@@ -378,6 +392,11 @@ class Printer {
     if (size % a !== 0 || roundUp(pos, a) > size) return null;
     return { packed, align: packed ? 1 : align, alignAttr: 0, pads, tail: roundUp(pos, a) < size ? padding(pos, size) : [], sizeMember: 0 };
   }
+}
+
+const INDENTS: string[] = [];
+function indent(depth: number): string {
+  return (INDENTS[depth] ??= "\t".repeat(depth));
 }
 
 const MODES: Record<number, string> = { 1: "QI", 2: "HI", 4: "SI", 8: "DI" };

@@ -116,6 +116,47 @@ export function nodeRange(node: AstNode, file: string): TextRange | undefined {
   return { begin: b.offset, end: e.offset + (e.tokLen ?? 0) };
 }
 
+/**
+ * Like nodeRange, but a begin or end inside a macro body is widened to the whole macro invocation (found by
+ * matching parentheses in `blanked`, the user text with comments and strings blanked). Only correct for nodes
+ * that are delimited in the user's text, such as call arguments.
+ */
+export function argRange(node: AstNode, file: string, blanked: string): TextRange | undefined {
+  const strict = nodeRange(node, file);
+  if (strict) return strict;
+  const r = node.range;
+  if (!r) return undefined;
+  const b = inMacroBody(r.begin) ? expansionLoc(r.begin) : fileLoc(r.begin);
+  const e = fileLoc(r.end);
+  if (!b || !e || b.file !== file || b.offset === undefined || e.offset === undefined) return undefined;
+  let end: number;
+  if (inMacroBody(r.end)) {
+    const x = expansionLoc(r.end);
+    if (!x || x.file !== file || x.offset === undefined) return undefined;
+    end = invocationEnd(blanked, x.offset);
+  } else {
+    if (e.file !== file) return undefined;
+    end = e.offset + (e.tokLen ?? 0);
+  }
+  return end > b.offset ? { begin: b.offset, end } : undefined;
+}
+
+/** End of the macro invocation whose name starts at `at`: past the matching `)`, or past the name. */
+export function invocationEnd(blanked: string, at: number): number {
+  const id = /^[A-Za-z_]\w*/.exec(blanked.slice(at, at + 256));
+  let i = at + (id ? id[0].length : 1);
+  const rest = /^\s*\(/.exec(blanked.slice(i, i + 256));
+  if (!rest) return i;
+  i += rest[0].length - 1;
+  let depth = 0;
+  for (; i < blanked.length; i++) {
+    const c = blanked[i];
+    if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i + 1;
+  }
+  return i;
+}
+
 /** The offset in `file` where the node's expansion starts (for insertions before a declaration). */
 export function expansionBegin(node: AstNode, file: string): number | undefined {
   const b = expansionLoc(node.range?.begin);

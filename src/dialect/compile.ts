@@ -18,7 +18,8 @@ import { type AstNode, normalizeLocations } from "./ast.js";
 import { CompileCache, bytesOf, cacheKey, defaultCacheRoot, ensurePrivateDir, readIfExists } from "./cache.js";
 import { QUIET_WARNINGS, clangInfo, dialectHeaderHash, libbpfIncludeDir, run, tsbccIncludeDir, type ClangInfo } from "./clang.js";
 import {
-  type Diagnostic, DialectError, dialectMessage, identityMapper, parseClangOutput, rewriteMapper, toUserDiagnostics,
+  type Diagnostic, DialectError, type RawDiagnostic, dialectMessage, identityMapper, parseClangOutput, rewriteMapper,
+  toUserDiagnostics,
 } from "./diagnostics.js";
 import { LineIndex, SourceMap, type Segment } from "./edits.js";
 import { kernelSetup, type KernelSetup } from "./kernel-adapter.js";
@@ -144,8 +145,8 @@ async function compileCold(
 ): Promise<Omit<CompileResult, "fromCache">> {
   let t = start;
   // clang reports byte offsets: work on the text as bytes (one JS char per byte).
-  const bytes = Buffer.from(text, "utf8").toString("latin1");
-  const blanked = blankCommentsAndStrings(bytes);
+  let bytes = Buffer.from(text, "utf8").toString("latin1");
+  let blanked = blankCommentsAndStrings(bytes);
   const userLines = new LineIndex(bytes);
   const userDiag = (offset: number, severity: "error" | "warning", message: string): Diagnostic => {
     const p = userLines.position(offset);
@@ -170,25 +171,43 @@ async function compileCold(
   // Analyze.
   const userName = safeName(fileName);
   const mainFile = join(work, userName);
-  writeFileSync(mainFile, bytes, "latin1");
   const common = await commonFlags(kernel, clang, cacheRoot);
   const analyzeArgs = [
     ...common, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader, ...cflags,
     "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
   ];
-  const an = await run(clang.path, analyzeArgs);
+  const kernelStructNotes: Diagnostic[] = [];
+  let an = await runAnalyze();
+  // BCC programs define private kernel structs (struct nameidata, struct mnt_namespace) that kernel BTF
+  // already has, complete and right for this kernel: drop the program's body and use the kernel's.
+  const dups = an.code === 0 ? [] : kernelRedefinitions(parseClangOutput(an.stderr), mainFile);
+  if (dups.length) {
+    for (const d of dups) {
+      const span = structBodySpan(blanked, userLines.offsetOf(d.line, d.column));
+      if (!span) continue;
+      bytes = bytes.slice(0, span.begin) + bytes.slice(span.begin, span.end).replace(/[^\n]/g, " ") + bytes.slice(span.end);
+      kernelStructNotes.push(userDiag(userLines.offsetOf(d.line, d.column), "warning",
+        `${d.name} is also defined by the kernel's BTF; the kernel's definition is used`));
+    }
+    blanked = blankCommentsAndStrings(bytes);
+    an = await runAnalyze();
+  }
   t = mark("analyze", t);
-  const analyzeDiags = toUserDiagnostics(parseClangOutput(an.stderr), identityMapper(mainFile), fileName, text)
-    .map((d) => ({ ...d, message: dialectMessage(d.message) }));
+  const analyzeDiags = [...kernelStructNotes, ...toUserDiagnostics(parseClangOutput(an.stderr), identityMapper(mainFile), fileName, text)
+    .map((d) => ({ ...d, message: dialectMessage(d.message) }))];
   if (an.code !== 0 || analyzeDiags.some((d) => d.severity === "error")) {
     throw new DialectError(analyzeDiags.length ? analyzeDiags : [userDiag(0, "error", `clang failed: ${an.stderr.trim()}`)]);
+  }
+  async function runAnalyze(): Promise<Awaited<ReturnType<typeof run>>> {
+    writeFileSync(mainFile, bytes, "latin1");
+    return run(clang.path, analyzeArgs);
   }
   const ast = JSON.parse(an.stdout.toString("utf8")) as AstNode;
   normalizeLocations(ast);
   t = mark("parse-ast", t);
 
   // Rewrite.
-  const rw = rewriteProgram({ ast, text: bytes, mainFile, numCpus });
+  const rw = rewriteProgram({ ast, text: bytes, mainFile, numCpus, blanked });
   const rwDiags = rw.diagnostics.map((d) => userDiag(d.offset, d.severity, d.message));
   if (rwDiags.some((d) => d.severity === "error")) throw new DialectError([...rwDiags, ...analyzeDiags.filter((d) => d.severity !== "error")]);
   const warnings = [...analyzeDiags.filter((d) => d.severity === "warning"), ...rwDiags];
@@ -222,6 +241,30 @@ async function compileCold(
     rewritten,
     warnings,
   };
+}
+
+/** `redefinition of 'X'` errors in the user's file whose previous definition is in a header (kernel types). */
+function kernelRedefinitions(raw: RawDiagnostic[], mainFile: string): { name: string; line: number; column: number }[] {
+  const out: { name: string; line: number; column: number }[] = [];
+  for (const d of raw) {
+    const m = /^redefinition of '(\w+)'$/.exec(d.message);
+    if (!m || d.severity !== "error" || d.file !== mainFile) continue;
+    const prev = d.notes.find((n) => n.message === "previous definition is here");
+    if (prev && prev.file !== mainFile) out.push({ name: m[1]!, line: d.line, column: d.column });
+  }
+  return out;
+}
+
+/** The `{...}` body of the struct/union whose tag name is at `at` (blanked text), or undefined. */
+function structBodySpan(blanked: string, at: number): { begin: number; end: number } | undefined {
+  const open = blanked.indexOf("{", at);
+  if (open < 0 || /[;}]/.test(blanked.slice(at, open))) return undefined;
+  let depth = 0;
+  for (let i = open; i < blanked.length; i++) {
+    if (blanked[i] === "{") depth++;
+    else if (blanked[i] === "}" && --depth === 0) return { begin: open, end: i + 1 };
+  }
+  return undefined;
 }
 
 /** Flags shared by both runs: target, include paths, the kernel types module, quiet warnings. */

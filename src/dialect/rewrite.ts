@@ -5,11 +5,11 @@
 // own debug info (BTF line_info) points at the user's lines; columns are mapped back through the edit segments.
 
 import {
-  type AstNode, declFile, expansionBegin, fileLoc, ignoreParensCasts, inMacroBody, nodeRange, qualType,
+  type AstNode, argRange, declFile, expansionBegin, fileLoc, ignoreParensCasts, inMacroBody, nodeRange, qualType,
   stringLiteralValue,
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
-import { splitTracepointName } from "./prescan.js";
+import { blankCommentsAndStrings, splitTracepointName } from "./prescan.js";
 import { checkPrintkFormat } from "./printk.js";
 import { ProbeReadAnalysis, calleeDecl, type FunctionInput } from "./probe-reads.js";
 import {
@@ -26,6 +26,8 @@ export interface RewriteInput {
   mainFile: string;
   /** Value of bpf_num_cpus(). */
   numCpus: number;
+  /** `text` with comments and strings blanked (prescan.blankCommentsAndStrings); computed when absent. */
+  blanked?: string;
 }
 
 export interface RewriteDiagnostic {
@@ -95,6 +97,7 @@ function printableType(t: string): boolean {
 
 export function rewriteProgram(input: RewriteInput): RewriteOutput {
   const { ast, text, mainFile } = input;
+  const blanked = input.blanked ?? blankCommentsAndStrings(text);
   const edits = new EditSet(text);
   const diagnostics: RewriteDiagnostic[] = [];
   const report = (node: AstNode | number | undefined, severity: "error" | "warning", message: string): void => {
@@ -240,14 +243,18 @@ export function rewriteProgram(input: RewriteInput): RewriteOutput {
     });
   }
 
+  /** Argument ranges inside the call's range, in order and disjoint (else undefined). */
   function argRanges(call: AstNode, args: AstNode[]): { begin: number; end: number }[] | undefined {
+    const c = nodeRange(call, mainFile);
+    if (!c) return undefined;
     const out: { begin: number; end: number }[] = [];
+    let pos = c.begin;
     for (const a of args) {
-      const r = nodeRange(a, mainFile);
-      if (!r) return undefined;
+      const r = argRange(a, mainFile, blanked);
+      if (!r || r.begin < pos || r.end > c.end) return undefined;
       out.push(r);
+      pos = r.end;
     }
-    void call;
     return out;
   }
 

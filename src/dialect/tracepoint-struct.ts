@@ -12,6 +12,7 @@
 //   - an array dimension that is not a number (`char comm[TASK_COMM_LEN]`) is resolved to a constant.
 
 import { readFileSync } from "node:fs";
+import { Btf } from "../btf/btf.js";
 import { tracepointFormatPath, tracepointId } from "../kernel/tracefs.js";
 
 /** One `field:` line of a tracepoint format file. */
@@ -37,8 +38,10 @@ export type ConstantResolver = (name: string) => number | bigint | undefined;
 export interface TracepointStructOptions {
   /** Format file text to use instead of reading tracefs (tests, cached formats). */
   formatText?: string;
-  /** Resolves non-numeric array dimensions; tried before the built-in table of well-known macros. */
+  /** Resolves non-numeric array dimensions; tried before the kernel's BTF and the table of well-known macros. */
   resolveConstant?: ConstantResolver;
+  /** Look unresolved dimension names up as enum constants in /sys/kernel/btf/vmlinux (default true). */
+  useKernelBtf?: boolean;
 }
 
 /** The tracepoint has no format file (it does not exist on this kernel). */
@@ -151,7 +154,24 @@ export function tracepointStruct(category: string, event: string, opts: Tracepoi
     if (!/^\w+$/.test(v)) throw new TypeError(`invalid tracepoint ${what} name ${JSON.stringify(v)}`);
   }
   const text = opts.formatText ?? readTracepointFormat(category, event);
-  return structFromFields(tracepointStructName(category, event), parseTracepointFormat(text), opts.resolveConstant);
+  const own = opts.resolveConstant;
+  const useBtf = opts.useKernelBtf ?? true;
+  const resolve: ConstantResolver = (name) => own?.(name) ?? (useBtf ? kernelEnumConstant(name) : undefined);
+  return structFromFields(tracepointStructName(category, event), parseTracepointFormat(text), resolve);
+}
+
+let kernelBtf: Btf | null | undefined;
+
+/** Value of an enum constant in the running kernel's BTF (parsed on first use, ~20 ms), or undefined. */
+export function kernelEnumConstant(name: string): number | bigint | undefined {
+  if (kernelBtf === undefined) {
+    try {
+      kernelBtf = Btf.parse(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux")));
+    } catch {
+      kernelBtf = null; // no BTF: the caller falls back to well-known values
+    }
+  }
+  return kernelBtf?.enumValue(name)?.value;
 }
 
 /** Builds the struct text from parsed fields (exposed for callers that already hold the fields). */

@@ -2,3 +2,4 @@ export { Link, AttachError } from "./link.js";
 export { attachTracepoint } from "./tracepoint.js";
 export { attachRawTracepoint, attachBtfProgram } from "./raw-tracepoint.js";
 export { attachToPerfEvent } from "./perf-event-link.js";
+export { attachKprobe, kprobePmu, type KprobeOptions } from "./kprobe.js";

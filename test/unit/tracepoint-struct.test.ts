@@ -10,7 +10,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const FIXTURES = join(ROOT, "test", "fixtures", "tracepoints");
 const fixture = (name: string) => readFileSync(join(FIXTURES, `${name}.format`), "utf8");
 const struct = (cat: string, evt: string, opts = {}) =>
-  tracepointStruct(cat, evt, { formatText: fixture(`${cat}_${evt}`), ...opts });
+  tracepointStruct(cat, evt, { formatText: fixture(`${cat}_${evt}`), useKernelBtf: false, ...opts });
 
 test("parses every field line of sched_process_exec", () => {
   const fields = parseTracepointFormat(fixture("sched_sched_process_exec"));
@@ -144,6 +144,7 @@ test("non-numeric array dimensions are resolved: callback first, then well-known
   const seen: string[] = [];
   const out = tracepointStruct("sched", "x", {
     formatText: text,
+    useKernelBtf: false,
     resolveConstant: (n) => (seen.push(n), n === "MY_LEN" ? 4n : undefined),
   });
   assert.match(out, /\tchar comm\[16\];\n\tu8 buf\[4 \* 2\];\n\tu8 other\[UNKNOWN_LEN\];\n/);
@@ -158,6 +159,8 @@ test("type widening follows the declared size exactly", () => {
     ["char", 4, "s32"], ["short", 4, "s32"], ["int16_t", 4, "s32"], ["unsigned short", 4, "u32"], ["uint16_t", 4, "u32"], ["int", 4, "int"],
     ["int", 8, "s64"], ["pid_t", 8, "s64"], ["int32_t", 8, "s64"], ["unsigned int", 8, "u64"], ["unsigned", 8, "u64"],
     ["u32", 8, "u64"], ["uid_t", 8, "u64"], ["gid_t", 8, "u64"], ["umode_t", 8, "umode_t"], ["long", 8, "long"], ["char", 1, "char"],
+    // qualifiers do not hide a type from the table (landlock syscalls: `const int ruleset_fd; size:8`)
+    ["const int", 8, "s64"], ["const __u32", 8, "const __u32"], ["volatile unsigned int", 8, "u64"],
   ];
   for (const [type, size, want] of cases) assert.equal(widenedType(type, size), want, `${type} size ${size}`);
 });

@@ -1,0 +1,36 @@
+// Tier 2: the execsnoop tool traces real exec()s: a program we start shows up with its pid, parent and args.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { run } from "../../src/tools/execsnoop.js";
+import { haveClang } from "../helpers/build.js";
+
+const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
+
+test("execsnoop prints one line per exec with pid, ppid, return value and arguments", { skip }, async () => {
+  let out = "";
+  const ac = new AbortController();
+  const done = run(["-x"], { out: { write: (s: string) => (out += s) }, err: process.stderr, signal: ac.signal });
+  // Wait for the header: the program is compiled, loaded and attached.
+  for (let i = 0; i < 300 && !out.includes("PCOMM"); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(out, /^PCOMM +PID +PPID +RET ARGS\n/);
+  const marker = `tsbcc-marker-${process.pid}`;
+  const child = spawn("/bin/echo", [marker, "two words"], { stdio: "ignore" });
+  const failing = spawn("/nonexistent/tsbcc", [], { stdio: "ignore" });
+  failing.on("error", () => {});
+  await new Promise((r) => child.on("exit", r));
+  for (let i = 0; i < 100 && !(out.includes(marker) && out.includes("/nonexistent/tsbcc")); i++) await new Promise((r) => setTimeout(r, 50));
+  ac.abort();
+  assert.equal(await done, 0);
+  const line = out.split("\n").find((l) => l.includes(marker));
+  assert.ok(line, `no line for our exec in:\n${out}`);
+  const [comm, pid, ppid, ret, ...args] = line!.trim().split(/\s+/);
+  assert.equal(comm, "echo");
+  assert.equal(Number(pid), child.pid);
+  assert.equal(Number(ppid), process.pid);
+  assert.equal(ret, "0");
+  assert.equal(args.join(" "), `/bin/echo ${marker} two words`);
+  const failed = out.split("\n").find((l) => l.includes("/nonexistent/tsbcc"));
+  assert.ok(failed, "-x shows failed execs");
+  assert.equal(failed!.trim().split(/\s+/)[3], "-2", "ENOENT is the return value");
+});
