@@ -1,12 +1,15 @@
 // Event readers, side by side (issue #5): a C load generator makes N getppid() calls; a tracepoint program filtered
 // on its pid submits a 24-byte event per call, to a perf buffer or a ring buffer. Consumers, each its own process:
-// BCC Python (python3-bpfcc), a libbpf C consumer, and tsbcc (both readiness strategies). Reported per consumer:
+// BCC Python (python3-bpfcc, events_bcc.c), a libbpf C consumer (events.bpf.o), tsbcc's BPF API on the same dialect
+// source as BCC ("tsbcc-api"), and tsbcc's readers on the libbpf object with each readiness strategy
+// ("tsbcc-elf-epoll", "tsbcc-elf-per-fd"). Reported per consumer:
 // events produced/delivered/lost, load-generator and drain wall time, consumer CPU time per delivered event (from
 // /proc/<pid>/stat), plus tsbcc's raw drain rate on bursts produced through BPF_PROG_TEST_RUN.
 //
 //   npm run bench:events                       # everything, N = 2,000,000
 //   node dist/bench/events.js --n 500000 --only tsbcc,libbpf --perf-pages 64
-//   node dist/bench/events.js consumer perf|ring PID PAGES OBJ [epoll|per-fd]   (internal: the tsbcc consumer)
+//   node dist/bench/events.js consumer perf|ring PID PAGES OBJ [epoll|per-fd]   (internal: tsbcc consumers)
+//   node dist/bench/events.js consumer-api perf|ring PID PAGES
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +20,7 @@ import { openPerfBuffer, RingBufferManager, type PerfBuffer, type WatchStrategy 
 import { parseObject, LoadedObject } from "../src/loader/index.js";
 import { attachTracepoint } from "../src/link/index.js";
 import { bpf } from "../src/sys/index.js";
+import { BPF } from "../src/api/bpf.js";
 import { onlineCpus } from "../src/kernel/cpus.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,6 +41,57 @@ function readStats(fd: number): [bigint, bigint] {
   return [seen, dv.getBigUint64(0, true)];
 }
 
+/** What a consumer process needs from its reader, whichever API it came from. */
+interface Source {
+  poll(ms: number): Promise<number>;
+  consume(): number;
+  /** [produced, failed outputs] from the program's stats map. */
+  stats(): [bigint, bigint];
+  lost(): number;
+  close(): void;
+}
+
+async function runConsumer(src: Source, count: { delivered: number }): Promise<void> {
+  let signals = 0, lastNs = 0n, mainLastNs = 0n;
+  process.on("SIGUSR2", () => {
+    if (++signals === 1) mainLastNs = lastNs;
+  });
+  process.stdout.write("READY\n");
+  while (signals < 2) {
+    const before = count.delivered;
+    await src.poll(100);
+    if (count.delivered !== before) lastNs = process.hrtime.bigint();
+  }
+  while (src.consume() > 0);
+  const [seen, failed] = src.stats();
+  process.stdout.write(JSON.stringify({
+    delivered: count.delivered, lost: src.lost(), seen: Number(seen), failed: Number(failed), lastNs: Number(mainLastNs),
+  }) + "\n");
+  process.stdin.resume();
+  await new Promise((res) => process.stdin.once("end", res));
+  src.close();
+}
+
+/** tsbcc through its BCC-style API: BPF.load on the same dialect source the BCC Python consumer compiles. */
+async function apiConsumer(mode: string, pid: number, pages: number): Promise<void> {
+  const cflags = [`-DTARGET_PID=${pid}`, ...(mode === "ring" ? ["-DUSE_RINGBUF=1", `-DRING_PAGES=${pages}`] : [])];
+  const b = await BPF.load({ srcFile: join(srcDir, "events_bcc.c"), cflags });
+  const count = { delivered: 0 };
+  const cb = () => void count.delivered++;
+  let lost = 0;
+  if (mode === "ring") b.openRingBuffer("events", cb);
+  else b.openPerfBuffer("events", cb, { pageCnt: pages, lostCb: (n) => void (lost += n) });
+  const statsFd = b.table("stats").getFd();
+  await runConsumer({
+    poll: (ms) => (mode === "ring" ? b.ringBufferPoll(ms) : b.perfBufferPoll(ms)),
+    consume: () => (mode === "ring" ? b.ringBufferConsume() : b.perfBufferConsume()),
+    stats: () => readStats(statsFd),
+    lost: () => (mode === "ring" ? Number(readStats(statsFd)[1]) : lost),
+    close: () => b.close(),
+  }, count);
+}
+
+/** tsbcc's readers directly, on the clang-built object the libbpf consumer loads (and a choice of readiness). */
 async function consumer(mode: string, pid: number, pages: number, objPath: string, watch: WatchStrategy): Promise<void> {
   const spec = parseObject(new Uint8Array(readFileSync(objPath)));
   const ringSpec = spec.maps.find((m) => m.name === "ring_events");
@@ -45,37 +100,27 @@ async function consumer(mode: string, pid: number, pages: number, objPath: strin
   const prog = obj.loadProgram(mode === "ring" ? "getppid_ring" : "getppid_perf");
   const link = attachTracepoint(prog.fd.value, "syscalls", "sys_enter_getppid");
   const statsFd = obj.maps.get("stats")!.fd.value;
-  let delivered = 0;
-  const count = () => void delivered++; // callbacks only count, as in every consumer
+  const count = { delivered: 0 };
+  const cb = () => void count.delivered++; // callbacks only count, as in every consumer
   let reader: PerfBuffer | RingBufferManager;
   if (mode === "ring") {
-    reader = new RingBufferManager({ watch }).add(obj.maps.get("ring_events")!.fd.value, count, {
+    reader = new RingBufferManager({ watch }).add(obj.maps.get("ring_events")!.fd.value, cb, {
       lostCount: () => readStats(statsFd)[1], lostCb: () => {},
     });
   } else {
-    reader = openPerfBuffer(obj.maps.get("perf_events")!.fd.value, count, { pageCnt: pages, watch, lostCb: () => {} });
+    reader = openPerfBuffer(obj.maps.get("perf_events")!.fd.value, cb, { pageCnt: pages, watch, lostCb: () => {} });
   }
-  let signals = 0, lastNs = 0n, mainLastNs = 0n;
-  process.on("SIGUSR2", () => {
-    if (++signals === 1) mainLastNs = lastNs;
-  });
-  process.stdout.write("READY\n");
-  while (signals < 2) {
-    const before = delivered;
-    await reader.poll(100);
-    if (delivered !== before) lastNs = process.hrtime.bigint();
-  }
-  const before = delivered;
-  while (reader.consume() > 0);
-  if (delivered !== before) lastNs = process.hrtime.bigint();
-  const [seen, failed] = readStats(statsFd);
-  const lost = reader instanceof RingBufferManager ? Number(failed) : reader.lost;
-  process.stdout.write(JSON.stringify({ delivered, lost, seen: Number(seen), failed: Number(failed), lastNs: Number(mainLastNs) }) + "\n");
-  process.stdin.resume();
-  await new Promise((res) => process.stdin.once("end", res));
-  reader.close();
-  link.close();
-  obj.close();
+  await runConsumer({
+    poll: (ms) => reader.poll(ms),
+    consume: () => reader.consume(),
+    stats: () => readStats(statsFd),
+    lost: () => (reader instanceof RingBufferManager ? Number(readStats(statsFd)[1]) : reader.lost),
+    close: () => {
+      reader.close();
+      link.close();
+      obj.close();
+    },
+  }, count);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -294,6 +339,10 @@ async function main(): Promise<void> {
     await consumer(argv[1]!, Number(argv[2]), Number(argv[3]), argv[4]!, (argv[5] ?? "epoll") as WatchStrategy);
     return;
   }
+  if (argv[0] === "consumer-api") {
+    await apiConsumer(argv[1]!, Number(argv[2]), Number(argv[3]));
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error("bench:events needs root (bpf, perf_event_open)");
   const a = parseArgs(argv);
   const work = mkdtempSync(join(tmpdir(), "tsbcc-bench-events-"));
@@ -316,8 +365,9 @@ async function main(): Promise<void> {
     } else notes.push("BCC skipped: python3-bpfcc not importable by /usr/bin/python3");
     for (const mode of ["perf", "ring"] as const) {
       if (b.libbpf) consumers.push({ name: "libbpf-c", mode, cmd: b.libbpf, args: (pid) => [b.obj, mode, String(pid), pagesFor(mode)] });
+      consumers.push({ name: "tsbcc-api", mode, cmd: process.execPath, args: (pid) => [self, "consumer-api", mode, String(pid), pagesFor(mode)] });
       for (const watch of ["epoll", "per-fd"]) {
-        consumers.push({ name: watch === "epoll" ? "tsbcc" : "tsbcc-per-fd", mode, cmd: process.execPath,
+        consumers.push({ name: `tsbcc-elf-${watch}`, mode, cmd: process.execPath,
           args: (pid) => [self, "consumer", mode, String(pid), pagesFor(mode), b.obj, watch] });
       }
     }

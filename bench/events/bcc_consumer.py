@@ -6,35 +6,10 @@ import json, os, signal, sys, time
 from bcc import BPF
 
 mode, pid, pages = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-output = {
-    "perf": ("BPF_PERF_OUTPUT(events);", "events.perf_submit(args, &e, sizeof(e))"),
-    "ring": ("BPF_RINGBUF_OUTPUT(events, %d);" % pages, "events.ringbuf_output(&e, sizeof(e), 0)"),
-}[mode]
-text = r"""
-struct event { u64 ts; u32 pid; u32 tid; u64 seq; };
-%s
-BPF_ARRAY(stats, u64, 2);
-TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
-  u64 id = bpf_get_current_pid_tgid();
-  if ((id >> 32) != %d) return 0;
-  u32 k0 = 0, k1 = 1;
-  u64 *seen = stats.lookup(&k0);
-  if (!seen) return 0;
-  __sync_fetch_and_add(seen, 1);
-  struct event e = {};
-  e.ts = bpf_ktime_get_ns();
-  e.pid = id >> 32;
-  e.tid = (u32)id;
-  e.seq = *seen;
-  if (%s) {
-    u64 *failed = stats.lookup(&k1);
-    if (failed) __sync_fetch_and_add(failed, 1);
-  }
-  return 0;
-}
-""" % (output[0], pid, output[1])
-
-b = BPF(text=text)
+cflags = ["-DTARGET_PID=%d" % pid]
+if mode == "ring":
+    cflags += ["-DUSE_RINGBUF=1", "-DRING_PAGES=%d" % pages]
+b = BPF(src_file=os.path.join(os.path.dirname(os.path.abspath(__file__)), "events_bcc.c"), cflags=cflags)
 delivered = 0
 lost = 0
 signals = 0

@@ -1,9 +1,10 @@
 // BPF: BCC's Python `BPF` class in TypeScript. Compiles BCC C with the dialect compiler, loads the object,
 // attaches the autoload functions, and hands out tables, trace_pipe readers and event readers.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { compileDialect, type DialectMetadata } from "../dialect/index.js";
 import { parseObject, LoadedObject, ProgType, MapType } from "../loader/index.js";
-import { attachTracepoint, attachRawTracepoint, AttachError, type Link } from "../link/index.js";
+import { attachTracepoint, attachRawTracepoint, attachKprobe, AttachError, type Link } from "../link/index.js";
 import { listTracepoints } from "../kernel/tracefs.js";
 import { openPerfBuffer, RingBufferManager, type PerfBuffer } from "../events/index.js";
 import { createTable, type AnyTable } from "./table-factory.js";
@@ -108,7 +109,11 @@ export class BPF {
       } else if (name.startsWith("raw_tracepoint__")) {
         this.attachRawTracepoint({ tp: name.slice("raw_tracepoint__".length), fnName: name });
       } else if (name.startsWith("kprobe__") || name.startsWith("kretprobe__")) {
-        throw kprobeUnsupported(name);
+        if (!haveKprobes().supported) throw kprobeUnsupported(name);
+        const ret = name.startsWith("kretprobe__");
+        const event = BPF.#fixSyscallFnName(name.slice(ret ? "kretprobe__".length : "kprobe__".length));
+        if (ret) this.attachKretprobe({ event, fnName: name });
+        else this.attachKprobe({ event, fnName: name });
       }
     }
   }
@@ -161,6 +166,59 @@ export class BPF {
     if (!links) throw new Error(`${what} is not attached`);
     for (const l of links) l.close();
     this.#links.delete(key);
+  }
+
+  attachKprobe(opts: { event: string; fnName: string; eventOff?: number }): this {
+    return this.#attachKprobe(opts.event, opts.fnName, false, opts.eventOff ?? 0);
+  }
+
+  attachKretprobe(opts: { event: string; fnName: string }): this {
+    return this.#attachKprobe(opts.event, opts.fnName, true, 0);
+  }
+
+  #attachKprobe(event: string, fnName: string, retprobe: boolean, offset: number): this {
+    const kind = retprobe ? "kretprobe" : "kprobe";
+    const key = `${kind}:${event}${offset ? `+${offset}` : ""}`;
+    if (this.#links.has(key)) throw new AttachError(`${kind} ${event}`, "already attached by this BPF object");
+    if (!haveKprobes().supported) throw kprobeUnsupported(`${kind}__${event}`);
+    const fd = this.loadFunc(fnName, ProgType.KPROBE).fd;
+    this.#remember(key, attachKprobe(fd, event, { offset, retprobe }));
+    return this;
+  }
+
+  detachKprobe(event: string, eventOff = 0): void {
+    this.#detach(`kprobe:${event}${eventOff ? `+${eventOff}` : ""}`, `kprobe ${event}`);
+  }
+
+  detachKretprobe(event: string): void {
+    this.#detach(`kretprobe:${event}`, `kretprobe ${event}`);
+  }
+
+  static #syscallPrefix?: string;
+  static readonly #SYSCALL_PREFIXES = ["__x64_sys_", "sys_"];
+
+  /** The prefix this kernel's syscall entry functions carry ("__x64_sys_" on x86_64 since 4.17, else "sys_"). */
+  static getSyscallPrefix(): string {
+    if (BPF.#syscallPrefix !== undefined) return BPF.#syscallPrefix;
+    let syms = "";
+    try {
+      syms = readFileSync("/proc/kallsyms", "utf8");
+    } catch {
+      // Unreadable: assume the classic names.
+    }
+    const found = BPF.#SYSCALL_PREFIXES.find((p) => new RegExp(`^\\S+ [TtWw] ${p}bpf$`, "m").test(syms));
+    return (BPF.#syscallPrefix = found ?? "sys_");
+  }
+
+  /** The kernel function behind syscall `name` ("getppid" -> "__x64_sys_getppid"): BCC's get_syscall_fnname. */
+  static getSyscallFnName(name: string): string {
+    return BPF.getSyscallPrefix() + name;
+  }
+
+  /** `sys_x` / `__x64_sys_x` written in a program -> the running kernel's name for it; other names unchanged. */
+  static #fixSyscallFnName(name: string): string {
+    const p = BPF.#SYSCALL_PREFIXES.find((q) => name.startsWith(q));
+    return p ? BPF.getSyscallFnName(name.slice(p.length)) : name;
   }
 
   /** The typed table for a map (`b.table("counts")`, BCC's `b["counts"]`). */

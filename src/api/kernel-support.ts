@@ -10,6 +10,6 @@ export function kprobeUnsupported(fnName: string): AttachError {
     ? `use the tracepoint instead: TRACEPOINT_PROBE(syscalls, sys_enter_${sys[1]}) (or sys_exit_${sys[1]} for return values)`
     : `use a tracepoint or raw tracepoint on the same event if one exists (tsbcc tplist), or KFUNC_PROBE(${fn}) where fentry works`;
   const probe = haveKprobes();
-  if (probe.supported) return new AttachError(`kprobe ${fn}`, "kprobe attachment is not implemented in this version of tsbcc yet; " + alt);
+  if (probe.supported) return new AttachError(`kprobe ${fn}`, "kprobes could not be used here; " + alt);
   return new AttachError(`kprobe ${fn}`, `${probe.reason}; ${alt}`);
 }

@@ -121,11 +121,12 @@ export function nodeRange(node: AstNode, file: string): TextRange | undefined {
  * matching parentheses in `blanked`, the user text with comments and strings blanked). Only correct for nodes
  * that are delimited in the user's text, such as call arguments.
  */
-export function argRange(node: AstNode, file: string, blanked: string): TextRange | undefined {
+export function argRange(node: AstNode, file: string, blanked: string, beginInBody = true): TextRange | undefined {
   const strict = nodeRange(node, file);
   if (strict) return strict;
   const r = node.range;
   if (!r) return undefined;
+  if (!beginInBody && inMacroBody(r.begin)) return undefined;
   const b = inMacroBody(r.begin) ? expansionLoc(r.begin) : fileLoc(r.begin);
   const e = fileLoc(r.end);
   if (!b || !e || b.file !== file || b.offset === undefined || e.offset === undefined) return undefined;

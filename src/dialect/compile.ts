@@ -173,7 +173,9 @@ async function compileCold(
   const mainFile = join(work, userName);
   const common = await commonFlags(kernel, clang, cacheRoot);
   const analyzeArgs = [
-    ...common, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader, ...cflags,
+    ...common, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader,
+    // An undeclared function would only fail at load time ("calls into section ''"); say so now.
+    "-Werror=implicit-function-declaration", ...cflags,
     "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
   ];
   const kernelStructNotes: Diagnostic[] = [];

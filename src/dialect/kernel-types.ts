@@ -88,6 +88,11 @@ export function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<Kerne
   return p.then((kt) => (ensureIncludeShims(kt, opts.sources!), kt));
 }
 
+/** Forgets the per-process results (tests; or after the cache directory was changed behind our back). */
+export function clearKernelTypesMemo(): void {
+  memo.clear();
+}
+
 // ---------------------------------------------------------------- btf mode
 
 async function btfMode(opts: KernelTypesOptions): Promise<KernelTypes> {

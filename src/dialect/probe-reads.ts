@@ -211,9 +211,16 @@ export class ProbeReadAnalysis {
         if (!a || !b) return undefined;
         if (e.opcode === "," || e.opcode === "=") return this.rv(b);
         if (e.opcode === "+" || e.opcode === "-") {
-          if (!isPointerType(qualType(e))) return undefined;
-          if (isPointerType(qualType(a))) return this.rv(a);
-          if (isPointerType(qualType(b))) return this.rv(b);
+          // Address arithmetic, also through integers: `(u8 *)((u64)&sk->field - 3)` (bindsnoop).
+          if (isPointerType(qualType(a)) || !isPointerType(qualType(b))) {
+            const x = this.rv(a);
+            if (x === 0) return 0;
+          }
+          if (e.opcode === "+" && (isPointerType(qualType(b)) || !isPointerType(qualType(a)))) {
+            const y = this.rv(b);
+            if (y === 0) return 0;
+          }
+          return isPointerType(qualType(a)) ? this.rv(a) : undefined;
         }
         return undefined;
       }

@@ -313,7 +313,9 @@ export function rewriteProgram(input: RewriteInput): RewriteOutput {
   const analysis = new ProbeReadAnalysis(fns, maps, new Map([...fnById].filter(([, f]) => f.isStatic)));
   for (const site of analysis.run()) {
     const L = site.lvalue;
-    const r = nodeRange(L, mainFile);
+    // `inet->inet_sport` where inet_sport is a kernel macro (sk.__sk_common...): the read ends inside an
+    // object-like macro the user spelled last, so the whole invocation belongs to it.
+    const r = argRange(L, mainFile, blanked, false);
     if (!r) {
       report(L, "warning", "kernel memory read inside a macro is not rewritten; use bpf_probe_read_kernel()");
       continue;
