@@ -36,7 +36,6 @@ TRACEPOINT_PROBE(syscalls, sys_enter_clone3) { return hello(args); }
 interface Data { pid: number; ts: bigint | number; comm: string }
 
 let start: bigint | undefined;
-console.log(`${"TIME(s)".padEnd(18)} ${"COMM".padEnd(16)} ${"PID".padEnd(6)} MESSAGE`);
 try {
   // decode: true turns the raw bytes into an object using the struct's BTF description.
   b.openPerfBuffer("events", (_cpu, ev: Data) => {
@@ -45,6 +44,8 @@ try {
     const secs = Number(ts - start) / 1e9;
     console.log(`${secs.toFixed(9).padEnd(18)} ${ev.comm.padEnd(16)} ${String(ev.pid).padEnd(6)} Hello, perf_output!`);
   }, { decode: true });
+  // The header goes out once the buffer is open: events before that have nowhere to go.
+  console.log(`${"TIME(s)".padEnd(18)} ${"COMM".padEnd(16)} ${"PID".padEnd(6)} MESSAGE`);
   await pollUntilAborted(b, signal);
 } finally {
   b.close();

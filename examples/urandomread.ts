@@ -10,11 +10,11 @@ import { runOptions } from "./lib/run.js";
 
 const { signal } = runOptions();
 
-// Tracepoint arguments come from the event's format file: here size_t count and unsigned int flags.
+// Tracepoint arguments come from the event's format file: here size_t len and unsigned int flags.
 const b = await BPF.load({
   text: `
 TRACEPOINT_PROBE(syscalls, sys_enter_getrandom) {
-    bpf_trace_printk("getrandom count=%d flags=%d\\n", args->count, args->flags);
+    bpf_trace_printk("getrandom len=%d flags=%d\\n", args->len, args->flags);
     return 0;
 }
 `,
@@ -22,7 +22,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getrandom) {
 console.log(`${"TIME(s)".padEnd(18)} ${"COMM".padEnd(16)} ${"PID".padEnd(6)} GOTBITS`);
 try {
   for await (const f of b.traceFields(signal)) {
-    const m = /count=(\d+)/.exec(f.msg);
+    const m = /len=(\d+)/.exec(f.msg);
     if (!m) continue;
     console.log(`${f.ts.toFixed(9).padEnd(18)} ${f.task.padEnd(16)} ${String(f.pid).padEnd(6)} ${Number(m[1]) * 8}`);
   }

@@ -92,9 +92,9 @@ export function bytesCodec(size: number, cType = `char[${size}]`): KeyValueCodec
 
 /** The no-BTF fallback for a map slot of `size` bytes. */
 export function rawCodec(size: number): KeyValueCodec<unknown> {
-  if (size === 4) return u32Codec("4-byte integer (no BTF)") as KeyValueCodec<unknown>;
-  if (size === 8) return u64Codec("8-byte integer (no BTF)") as KeyValueCodec<unknown>;
-  return bytesCodec(size, `${size} bytes (no BTF)`) as KeyValueCodec<unknown>;
+  if (size === 4) return u32Codec("32-bit integer, no BTF") as KeyValueCodec<unknown>;
+  if (size === 8) return u64Codec("64-bit integer, no BTF") as KeyValueCodec<unknown>;
+  return bytesCodec(size, "raw bytes, no BTF") as KeyValueCodec<unknown>;
 }
 
 export function round8(n: number): number {

@@ -64,6 +64,7 @@ export function run(cmd: string, args: string[], input?: string): Promise<RunRes
     child.stdout.on("data", (b: Buffer) => out.push(bytesOf(b)));
     child.stderr.on("data", (b: Buffer) => err.push(bytesOf(b)));
     child.on("error", reject);
+    child.stdin.on("error", () => undefined); // clang may exit before reading its (empty) stdin
     child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
     child.stdin.end(input ?? "");
   });

@@ -38,6 +38,10 @@ export interface CompileOptions {
   useKernelHeaders?: boolean;
   cacheDir?: string;
   noCache?: boolean;
+  /** Testing: kernel include setup to use instead of kernel-types.ts (unit tests use a tiny vmlinux.h). */
+  kernelTypes?: KernelSetup;
+  /** Testing: tracepoint format file texts by "category:event", instead of tracefs. */
+  tracepointFormats?: Record<string, string>;
 }
 
 export interface DialectMetadata {
@@ -107,13 +111,14 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   const state = cacheFor(root);
   const cache = opts.noCache ? undefined : state;
   const [kernel, clang] = await Promise.all([
-    kernelSetup(useKernelHeaders, opts.text, opts.cacheDir),
+    opts.kernelTypes ?? kernelSetup(useKernelHeaders, opts.text, opts.cacheDir),
     clangInfo(state.usable ? root : undefined, (p) => state.readState(p), (p, d) => state.writeState(p, d)),
   ]);
   const numCpus = opts.text.includes("bpf_num_cpus") ? onlineCpus().length : 0;
   const key = cacheKey({
     tsbcc: TSBCC_VERSION, text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
     clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
+    tracepointFormats: opts.tracepointFormats ?? null,
   });
   if (cache) {
     const hit = cache.get(key);
@@ -127,7 +132,8 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
 
   const work = mkdtempSync(join(tmpdir(), "tsbcc-"));
   try {
-    const result = await compileCold(opts.text, fileName, cflags, kernel, clang, numCpus, work, root, timings, (n, s) => mark(n, s), t);
+    const result = await compileCold(opts.text, fileName, cflags, kernel, clang, numCpus, work, root, opts.tracepointFormats,
+      (n, s) => mark(n, s), t);
     t = performance.now();
     if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings });
     mark("store", t);
@@ -141,7 +147,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
 
 async function compileCold(
   text: string, fileName: string, cflags: string[], kernel: KernelSetup, clang: ClangInfo, numCpus: number, work: string,
-  cacheRoot: string, _timings: Record<string, number>, mark: (name: string, since: number) => number, start: number,
+  cacheRoot: string, tpFormats: Record<string, string> | undefined, mark: (name: string, since: number) => number, start: number,
 ): Promise<Omit<CompileResult, "fromCache">> {
   let t = start;
   // clang reports byte offsets: work on the text as bytes (one JS char per byte).
@@ -158,7 +164,9 @@ async function compileCold(
   const tpErrors: Diagnostic[] = [];
   for (const use of findTracepointUses(blanked)) {
     try {
-      structs.push(tracepointStruct(use.category, use.event));
+      const formatText = tpFormats?.[`${use.category}:${use.event}`];
+      if (tpFormats && formatText === undefined) throw new Error(`no format given for ${use.category}:${use.event}`);
+      structs.push(tracepointStruct(use.category, use.event, formatText === undefined ? {} : { formatText }));
     } catch (err) {
       tpErrors.push(userDiag(use.offset, "error", `tracepoint ${use.category}:${use.event} not found: ${(err as Error).message}`));
     }

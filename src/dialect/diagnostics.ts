@@ -123,6 +123,9 @@ export function toUserDiagnostics(raw: RawDiagnostic[], mapper: PositionMapper, 
 export function dialectMessage(message: string): string {
   let m = /^no member named '(\w+)' in 'struct __tsbcc_map_(\w+)'$/.exec(message);
   if (m) return `unknown map method ${m[1]} on map ${m[2]}`;
+  if (/^implicit declaration of function 'bpf_usdt_readarg(_p)?'/.test(message)) {
+    return "USDT probes are not supported by tsbcc (bpf_usdt_readarg); use a uprobe on the probed function instead";
+  }
   m = /^field has incomplete type '(.*)'$/.exec(message);
   if (m) return `unknown type ${m[1]} (is it defined before the map that uses it?)`;
   return message;

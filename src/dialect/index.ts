@@ -2,3 +2,4 @@
 export { compileDialect, type CompileOptions, type CompileResult, type DialectMetadata } from "./compile.js";
 export { DialectError, formatDiagnostics, type Diagnostic, type Severity } from "./diagnostics.js";
 export { sectionFor, type ProgramFunction } from "./rewrite.js";
+export { type KernelSetup } from "./kernel-adapter.js";

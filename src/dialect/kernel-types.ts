@@ -142,17 +142,32 @@ function isPrivateDir(path: string): boolean {
   }
 }
 
-// Creates `path` (0700) if needed. A bad directory inside a trusted parent is replaced; a bad root makes
-// us fall back to a fresh private temporary directory (correct, just without reuse across runs).
+// Creates `path` (0700) if needed. A bad directory inside a trusted parent is replaced; a bad root (someone
+// else's, or open to others) is never used: we fall back to our own directory in the temp dir.
 function privateDir(path: string, trustedParent?: string): string {
   if (isPrivateDir(path)) return path;
   if (fs.existsSync(path) || isSymlink(path)) {
-    if (!trustedParent) return fs.mkdtempSync(join(tmpdir(), "tsbcc-"));
+    if (!trustedParent) return fallbackRoot(path);
     fs.rmSync(path, { recursive: true, force: true });
   }
-  fs.mkdirSync(path, { recursive: true, mode: 0o700 });
-  fs.chmodSync(path, 0o700);
-  return isPrivateDir(path) ? path : fs.mkdtempSync(join(tmpdir(), "tsbcc-"));
+  try {
+    fs.mkdirSync(path, { recursive: true, mode: 0o700 });
+    fs.chmodSync(path, 0o700);
+  } catch {
+    return trustedParent ? fs.mkdtempSync(join(trustedParent, "tmp-")) : fallbackRoot(path);
+  }
+  return isPrivateDir(path) ? path : fallbackRoot(path);
+}
+
+function fallbackRoot(rejected: string): string {
+  const dir = join(tmpdir(), `tsbcc-${process.geteuid?.() ?? "user"}`);
+  if (dir !== rejected) {
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch { /* exists: checked below */ }
+    if (isPrivateDir(dir)) return dir;
+  }
+  return fs.mkdtempSync(join(tmpdir(), "tsbcc-"));
 }
 
 function isSymlink(path: string): boolean {

@@ -11,6 +11,10 @@
 // i of the pointed-to memory; `p->array_member[i]` reads element i at its real address: the generated code takes
 // the address of the whole subscript expression, so clang computes it with the right element size.
 //
+// The source argument of bpf_probe_read*(dst, size, src) is an address: the object it designates is never read
+// (there is no conversion on it), while reads needed to compute it are (`task->real_parent->comm` reads
+// task->real_parent; BCC skips the whole argument of bpf_probe_read, which breaks such chains, bcc#1973).
+//
 // Seeds: non-context pointer parameters of program functions; values read from the context (`ctx->di`,
 // `args->skbaddr`, `ctx->args[1]`), which are kernel addresses; `bpf_get_current_task()`; the destination of a
 // `bpf_probe_read*(&p, ...)`. Propagation: initializers and assignments, `&`/`*`, pointer arithmetic, casts,
@@ -300,19 +304,6 @@ export class ProbeReadAnalysis {
       case "UnaryExprOrTypeTraitExpr": // sizeof/alignof operands are not evaluated
       case "OffsetOfExpr":
         return;
-      case "CallExpr": {
-        const callee = calleeDecl(node);
-        if (callee && PROBE_READS.has(callee.name ?? "")) {
-          // The source argument of an explicit probe read is never rewritten (it is the address to read).
-          const args = node.inner!.slice(1);
-          this.collect(node.inner![0]!, out);
-          args.forEach((a, i) => {
-            if (i !== 2) this.collect(a, out);
-          });
-          return;
-        }
-        break;
-      }
       case "ImplicitCastExpr":
         if (node.castKind === "LValueToRValue" && node.inner?.length) {
           const sub = node.inner[0]!;

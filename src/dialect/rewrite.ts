@@ -320,7 +320,7 @@ export function rewriteProgram(input: RewriteInput): RewriteOutput {
       report(L, "warning", "kernel memory read inside a macro is not rewritten; use bpf_probe_read_kernel()");
       continue;
     }
-    const t = qualType(L);
+    const t = unqualified(qualType(L));
     const inner = ignoreParensCasts(L);
     edits.replaceOnce("read", r.begin, r.end, (sub: Sub) => {
       const type: Piece[] = printableType(t) ? [t] : ["__typeof__(", sub(r.begin, r.end, true), ")"];
@@ -348,6 +348,13 @@ export function rewriteProgram(input: RewriteInput): RewriteOutput {
     maps: [...maps.values()].map((m) => ({ name: m.name, kind: m.kind })),
     diagnostics,
   };
+}
+
+/** Drops top-level const/volatile (the temporary is written by the helper): `const char` -> `char`. */
+function unqualified(t: string): string {
+  if (/\*\s*(const|volatile)(\s+(const|volatile))*\s*$/.test(t)) return t.replace(/\s*(const|volatile)(\s+(const|volatile))*\s*$/, "");
+  if (t.endsWith("*")) return t;
+  return t.replace(/^((const|volatile)\s+)+/, "");
 }
 
 function walkNodes(node: AstNode, fn: (n: AstNode) => void): void {

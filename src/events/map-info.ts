@@ -1,8 +1,6 @@
 // Facts about a map fd that the readers need before mapping it: its type and size.
 import { bpf } from "../sys/index.js";
-
-/** x86-64 page size: the only architecture the native seam supports today. */
-export const PAGE_SIZE = 4096;
+export { pageSize } from "../kernel/release.js";
 
 export const MapType = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 } as const;
 

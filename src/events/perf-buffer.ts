@@ -6,7 +6,7 @@
 // bpf_perf_event_output(..., BPF_F_CURRENT_CPU, ...) looks it up.
 import { bpf, closeAtExit, type Fd, mmapFd, munmap, perf, PROT_READ, PROT_WRITE, SyscallError } from "../sys/index.js";
 import { possibleCpus } from "../kernel/cpus.js";
-import { describeMap, mapBasics, MapType, PAGE_SIZE, reportLost } from "./map-info.js";
+import { describeMap, mapBasics, MapType, pageSize, reportLost } from "./map-info.js";
 import { PollingReader, type WatchStrategy } from "./readiness.js";
 
 /** Offsets in struct perf_event_mmap_page (u64 fields). */
@@ -78,21 +78,25 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
 
   /** Use openPerfBuffer(). */
   constructor(mapFd: number, cb: PerfSampleCallback | null, opts: PerfBufferOptions = {}) {
+    const pageCnt = opts.pageCnt ?? 8;
+    if (!Number.isInteger(pageCnt) || pageCnt < 1 || (pageCnt & (pageCnt - 1)) !== 0) {
+      throw new RangeError(`perf buffer pageCnt must be a power of two (1, 2, 4, 8, ...), got ${pageCnt}`);
+    }
+    const wakeup = opts.watermark ?? opts.wakeupEvents ?? 1;
+    if (!Number.isInteger(wakeup) || wakeup < 1 || wakeup > 0xffffffff) {
+      throw new RangeError(`perf buffer ${opts.watermark !== undefined ? "watermark" : "wakeupEvents"} must be a positive integer, got ${wakeup}`);
+    }
     super(opts.watch);
     this.mapFd = mapFd;
     this.#cb = cb;
     this.#lostCb = opts.lostCb;
     this.#copy = opts.copy ?? false;
-    const pageCnt = opts.pageCnt ?? 8;
-    if (!Number.isInteger(pageCnt) || pageCnt < 1 || (pageCnt & (pageCnt - 1)) !== 0) {
-      throw new RangeError(`perf buffer pageCnt must be a power of two (1, 2, 4, 8, ...), got ${pageCnt}`);
-    }
     this.pageCnt = pageCnt;
-    const info = mapBasics(mapFd);
-    if (info.type !== MapType.PERF_EVENT_ARRAY) {
-      throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY (type 4)`);
-    }
     try {
+      const info = mapBasics(mapFd);
+      if (info.type !== MapType.PERF_EVENT_ARRAY) {
+        throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY (type 4)`);
+      }
       for (const cpu of possibleCpus()) {
         if (cpu >= info.maxEntries) break; // the program cannot address CPUs beyond the array anyway
         this.#openCpu(cpu, opts);
@@ -122,7 +126,8 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
       if (e instanceof SyscallError && (e.code === "ENODEV" || e.code === "ENOENT")) return;
       throw e;
     }
-    const mapLen = (1 + this.pageCnt) * PAGE_SIZE;
+    const page = pageSize();
+    const mapLen = (1 + this.pageCnt) * page;
     let m: { ptr: unknown; buffer: ArrayBuffer };
     try {
       m = mmapFd(fd.value, mapLen, PROT_READ | PROT_WRITE, 0);
@@ -130,11 +135,11 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
       fd.close();
       throw e;
     }
-    const meta = new BigUint64Array(m.buffer, 0, PAGE_SIZE / 8);
+    const meta = new BigUint64Array(m.buffer, 0, page / 8);
     const ring: CpuRing = {
       cpu, fd, ptr: m.ptr, mapLen, meta, u8: new Uint8Array(m.buffer), u32: new Uint32Array(m.buffer),
-      dataOff: Number(meta[DATA_OFFSET]) || PAGE_SIZE,
-      dataSize: Number(meta[DATA_SIZE]) || this.pageCnt * PAGE_SIZE,
+      dataOff: Number(meta[DATA_OFFSET]) || page,
+      dataSize: Number(meta[DATA_SIZE]) || this.pageCnt * page,
       tail: Number(Atomics.load(meta, DATA_TAIL)),
     };
     // Registered before the map update so close() undoes a half-built ring too.
@@ -180,7 +185,10 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
         const word1 = r.u32[(at >> 2) + 1]!;
         const type = r.u32[at >> 2]!;
         const size = word1 >>> 16;
-        if (size < HEADER_SIZE) throw new Error(`perf buffer cpu ${r.cpu}: corrupt record header (size ${size})`);
+        if (size < HEADER_SIZE || size > head - tail) {
+          tail = head; // cannot find the next record: drop what is there rather than fail on every drain
+          throw new Error(`perf buffer cpu ${r.cpu}: corrupt record header (size ${size}); dropped the rest of the ring`);
+        }
         let u8 = r.u8, u32 = r.u32, base = at;
         if (off + size > r.dataSize) {
           // The record wraps around the end of the ring: hand out one contiguous copy.

@@ -9,7 +9,7 @@
 // Each record starts on an 8-byte boundary with an 8-byte header: u32 length whose bit 31 means BUSY (reserved,
 // not yet submitted) and bit 30 DISCARD (skip it), then a u32 page offset the kernel uses internally.
 import { closeAtExit, mmapFd, munmap, PROT_READ, PROT_WRITE } from "../sys/index.js";
-import { describeMap, mapBasics, MapType, PAGE_SIZE, reportLost } from "./map-info.js";
+import { describeMap, mapBasics, MapType, pageSize, reportLost } from "./map-info.js";
 import { PollingReader, type WatchStrategy } from "./readiness.js";
 
 const BUSY_BIT = 0x80000000, DISCARD_BIT = 0x40000000, LEN_MASK = 0x3fffffff;
@@ -50,6 +50,7 @@ interface Ring {
   cb: RingBufferCallback;
   copy: boolean;
   size: number;
+  page: number;
   consPtr: unknown;
   prodPtr: unknown;
   prodLen: number;
@@ -84,18 +85,19 @@ export class RingBufferManager extends PollingReader {
     const info = mapBasics(mapFd);
     if (info.type !== MapType.RINGBUF) throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_RINGBUF (type 27)`);
     const size = info.maxEntries;
-    const cons = mmapFd(mapFd, PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-    const prodLen = PAGE_SIZE + 2 * size;
+    const page = pageSize();
+    const cons = mmapFd(mapFd, page, PROT_READ | PROT_WRITE, 0);
+    const prodLen = page + 2 * size;
     let prod: { ptr: unknown; buffer: ArrayBuffer };
     try {
-      prod = mmapFd(mapFd, prodLen, PROT_READ, PAGE_SIZE);
+      prod = mmapFd(mapFd, prodLen, PROT_READ, page);
     } catch (e) {
-      munmap(cons.ptr, PAGE_SIZE);
+      munmap(cons.ptr, page);
       throw e;
     }
     const cons64 = new BigUint64Array(cons.buffer, 0, 1);
     const ring: Ring = {
-      mapFd, label: describeMap(info), cb, copy: opts.copy ?? false, size,
+      mapFd, label: describeMap(info), cb, copy: opts.copy ?? false, size, page,
       consPtr: cons.ptr, prodPtr: prod.ptr, prodLen, cons64, prod64: new BigUint64Array(prod.buffer, 0, 1),
       u32: new Uint32Array(prod.buffer), buffer: prod.buffer, cons: Number(Atomics.load(cons64, 0)),
       lostCount: opts.lostCount, lostCb: opts.lostCb, lostSeen: 0,
@@ -103,7 +105,7 @@ export class RingBufferManager extends PollingReader {
     try {
       this.readiness.add(mapFd);
     } catch (e) {
-      munmap(cons.ptr, PAGE_SIZE);
+      munmap(cons.ptr, page);
       munmap(prod.ptr, prodLen);
       throw e;
     }
@@ -150,7 +152,8 @@ export class RingBufferManager extends PollingReader {
     // Bound one call to a ring's worth of bytes so an endless producer cannot hold the event loop; whatever is
     // left is picked up by the next consume()/poll(), which always drains before it waits.
     const limit = cons + r.size;
-    const dataAt = (pos: number) => (PAGE_SIZE + (pos % r.size)) >> 2;
+    const page = r.page;
+    const dataAt = (pos: number) => (page + (pos % r.size)) >> 2;
     try {
       let prod = Number(Atomics.load(r.prod64, 0));
       for (;;) {
@@ -162,7 +165,7 @@ export class RingBufferManager extends PollingReader {
             break;
           }
           const len = hdr & LEN_MASK;
-          const start = PAGE_SIZE + (cons % r.size) + HDR;
+          const start = page + (cons % r.size) + HDR;
           cons += (len + HDR + 7) & ~7;
           if (hdr & DISCARD_BIT) continue;
           n++;
@@ -220,7 +223,7 @@ export class RingBufferManager extends PollingReader {
     this.#unregister();
     let first: unknown;
     for (const r of this.#rings.splice(0)) {
-      for (const [ptr, len] of [[r.consPtr, PAGE_SIZE], [r.prodPtr, r.prodLen]] as const) {
+      for (const [ptr, len] of [[r.consPtr, r.page], [r.prodPtr, r.prodLen]] as const) {
         try {
           munmap(ptr, len);
         } catch (e) {

@@ -191,9 +191,12 @@ test("perf buffer: async iterator yields copies and ends on close", async (t) =>
 test("perf buffer: bad arguments give clear errors", (t) => {
   if (!canRun(t)) return;
   const r = rig();
+  const before = processResources();
   try {
     assert.throws(() => openPerfBuffer(r.perfMap.value, null, { pageCnt: 3 }), /power of two/);
     assert.throws(() => openPerfBuffer(r.stats.value, null), /not a BPF_MAP_TYPE_PERF_EVENT_ARRAY/);
+    assert.throws(() => openPerfBuffer(r.perfMap.value, null, { watermark: 0 }), /watermark must be a positive integer/);
+    assert.deepEqual(processResources(), before, "a failed open leaves nothing behind");
   } finally {
     r.close();
   }

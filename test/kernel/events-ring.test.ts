@@ -202,7 +202,11 @@ test("ring buffer: one manager polls several rings; wakeups honour BPF_RB_* flag
     .add(quiet.ring.value, () => void got.quiet++)
     .add(loud.ring.value, () => void got.loud++);
   try {
-    await assert.rejects(new RingBufferManager().poll(10), /no ring buffers/);
+    const empty = new RingBufferManager();
+    await assert.rejects(empty.poll(10), /no ring buffers/);
+    assert.throws(() => empty.add(a.stats.value, () => {}), /not a BPF_MAP_TYPE_RINGBUF/);
+    assert.throws(() => m.add(a.ring.value, () => {}), /already added/);
+    empty.close();
     let t0 = performance.now();
     assert.equal(await m.poll(50), 0);
     assert.ok(performance.now() - t0 >= 45);

@@ -156,7 +156,7 @@ test("LRU_HASH and raw (no BTF) tables; wrong key sizes raise TableKeyError", { 
   const blob = mk<HashTable<Uint8Array, Uint8Array>>(MapType.HASH, 6, 3, 8);
   blob.set(Uint8Array.of(1, 2, 3, 4, 5, 6), Uint8Array.of(9, 8, 7));
   assert.deepEqual([...blob.get(Uint8Array.of(1, 2, 3, 4, 5, 6))!], [9, 8, 7]);
-  assert.throws(() => blob.get(new Uint8Array(7)), /table "tt_1": invalid key: expected 6 bytes \(no BTF\) \(6 bytes\), got Uint8Array\(7 bytes\)/);
+  assert.throws(() => blob.get(new Uint8Array(7)), /table "tt_1": invalid key: expected raw bytes, no BTF \(6 bytes\), got Uint8Array\(7 bytes\)/);
   assert.throws(() => blob.set(new Uint8Array(6), new Uint8Array(2)), TableValueError);
 });
 

@@ -81,7 +81,7 @@ test("typed errors name the table, the C type and what was given", () => {
     return true;
   });
   const raw = new HashTable(info({ name: "blob", keySize: 6, valueSize: 3 }), noFd, rawCodec(6), rawCodec(3));
-  assert.throws(() => raw.delete(new Uint8Array(5)), /table "blob": invalid key: expected 6 bytes \(no BTF\) \(6 bytes\), got Uint8Array\(5 bytes\)/);
+  assert.throws(() => raw.delete(new Uint8Array(5)), /table "blob": invalid key: expected raw bytes, no BTF \(6 bytes\), got Uint8Array\(5 bytes\)/);
   assert.throws(() => raw.has(new Uint8Array(7)), TableKeyError);
   assert.equal(describeValue({ a: 1, b: 2 }), "object {a, b}");
   assert.equal(describeValue([1, 2]), "array of length 2");

@@ -14,7 +14,7 @@ const N = 7;
 
 function registered(fn: string): string[] {
   if (!existsSync(KPROBE_LIST)) return [];
-  return readFileSync(KPROBE_LIST, "utf8").split("\n").filter((l) => new RegExp(`\\s${fn}\\+0x0\\s`).test(l + " ") || l.includes(` ${fn}+0x0`));
+  return readFileSync(KPROBE_LIST, "utf8").split("\n").filter((l) => l.includes(` ${fn}+0x0`));
 }
 
 const PROGRAM = `

@@ -1,0 +1,2 @@
+/* tsbcc shim for <linux/slab_def.h>: the kernel types come from the running kernel's BTF. */
+#include <tsbcc/kernel.h>
