@@ -58,7 +58,7 @@ export interface KernelTypes {
 }
 
 /** Bump when the generated files change shape, so old cache entries are not reused. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const DEFAULT_BTF = "/sys/kernel/btf/vmlinux";
 const SHIM_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "include", "kernel");
 /** Shim-tree files with real content: their bytes are part of the identity and of the PCH check. */
@@ -240,9 +240,30 @@ function generateEntry(entry: string, btfPath: string): void {
       if (!validEntry(entry)) throw err;
       fs.rmSync(tmp, { recursive: true, force: true });
     }
+    removeStaleEntries(entry);
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
+  }
+}
+
+// Entries of older generator versions for the same BTF, and temporaries of crashed runs, are dead weight
+// (a few MB of header and ~13 MB of PCH each).
+function removeStaleEntries(entry: string): void {
+  const dir = dirname(entry);
+  const base = entry.slice(dir.length + 1);
+  const btfPart = base.replace(/-g\d+$/, "");
+  const hourAgo = Date.now() - 3600_000;
+  for (const name of fs.readdirSync(dir)) {
+    const path = join(dir, name);
+    const staleGen = name !== base && name.startsWith(`${btfPart}-g`) && /^[\w-]+-g\d+$/.test(name);
+    let staleTmp = false;
+    if (name.includes(".tmp-")) {
+      try {
+        staleTmp = fs.lstatSync(path).mtimeMs < hourAgo;
+      } catch { /* gone */ }
+    }
+    if (staleGen || staleTmp) fs.rmSync(path, { recursive: true, force: true });
   }
 }
 
@@ -373,6 +394,9 @@ export function btfFallbacksHeader(btf: Btf): string {
   for (const [name, value] of ENUM_FALLBACKS) {
     if (!btf.enumValue(name)) lines.push(`#ifndef ${name}`, `#define ${name} ${value}`, "#endif");
   }
+  // DNAME_INLINE_LEN: the inline name array of struct dentry (d_iname, or d_shortname.string since 6.14).
+  const inlineName = dentryInlineNameLen(btf);
+  lines.push("#ifndef DNAME_INLINE_LEN", `#define DNAME_INLINE_LEN ${inlineName ?? 32}`, "#endif");
   // REQ_<FLAG> are macros over the enum req_flag_bits members __REQ_<FLAG>.
   const reqBits = btf.findByName("enum", "req_flag_bits");
   if (reqBits && reqBits.kind === "enum") {
@@ -384,6 +408,22 @@ export function btfFallbacksHeader(btf: Btf): string {
   }
   lines.push("");
   return lines.join("\n");
+}
+
+function dentryInlineNameLen(btf: Btf): number | undefined {
+  const arrayLen = (typeId: number | undefined): number | undefined => {
+    if (typeId === undefined) return undefined;
+    const t = btf.type(btf.resolveId(typeId));
+    return t.kind === "array" ? t.nelems : undefined;
+  };
+  const dentry = btf.findByName("struct", "dentry");
+  if (dentry?.kind === "struct") {
+    const iname = dentry.members.find((m) => m.name === "d_iname");
+    if (iname) return arrayLen(iname.type);
+  }
+  const store = btf.findByName("union", "shortname_store");
+  if (store?.kind === "union") return arrayLen(store.members.find((m) => m.name === "string")?.type);
+  return undefined;
 }
 
 function contentHash(): string {

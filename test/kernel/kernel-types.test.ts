@@ -128,15 +128,20 @@ test("constants and helpers BTF cannot carry have the kernel's values", async (t
     ["REQ_OP_WRITE & REQ_OP_MASK", "1"], ["sizeof(struct ethernet_t)", "14"], ["sizeof(struct ip_t)", "20"], ["sizeof(struct tcp_t)", "20"],
     ["sizeof(struct udp_t)", "8"], ["sizeof(struct ip6_t)", "40"], ["sizeof(struct arp_t)", "28"], ["sizeof(struct vxlan_t)", "8"],
     ["ARRAY_SIZE(((struct task_struct *)0)->comm)", "16"], ["INT_MAX", "2147483647"], ["U32_MAX", "4294967295U"], ["IFNAMSIZ", "16"],
+    ["DNAME_INLINE_LEN >= 32", "1"], ["FMODE_CREATED", "0x100000"], ["SCM_RIGHTS", "1"], ["SG_END", "2"],
+    ["PAGE_OFFSET != 0 || !defined_x86", "1"],
   ];
   const code = [
     "#include <linux/sched.h>", "#include <linux/fs.h>", "#include <net/sock.h>", "#include <linux/version.h>", "#include <bcc/proto.h>",
-    "#include <linux/blk_types.h>",
+    "#include <linux/blk_types.h>", "#include <linux/scatterlist.h>", "#include <linux/dcache.h>",
+    `enum { defined_x86 = ${process.arch === "x64" ? 1 : 0} };`,
+    "static int sg(struct scatterlist *s, struct sk_buff *skb) { return sg_is_last(s) + (sg_chain_ptr(s) != 0) + skb_rx_queue_recorded(skb); }",
+    "static int dn(struct dentry *d) { char n[DNAME_INLINE_LEN]; return sizeof(n) + d->d_name.len; }",
     ...checks.map(([expr, want], i) => `_Static_assert((${expr}) == (${want}), "check ${i}: ${expr.replace(/"/g, "'")}");`),
     // net-defs member shorthands and container_of
     "static int f(struct sock *sk, struct inet_sock *inet) { return sk->sk_family + sk->sk_state + inet->inet_dport + inet->inet_num; }",
     "static struct task_struct *g(struct list_head *l) { return container_of(l, struct task_struct, tasks); }",
-    "int main_(struct pt_regs *ctx) { return f(0, 0) + (long)g(0) + READ_ONCE(ctx->ax); }",
+    "int main_(struct pt_regs *ctx) { return f(0, 0) + (long)g(0) + READ_ONCE(ctx->ax) + sg(0, 0) + dn(0); }",
   ].join("\n");
   const r = clang(kt, code, ["-fsyntax-only", "-Wno-deprecated-declarations"]);
   assert.ok(r.ok, r.stderr.slice(0, 4000));

@@ -288,7 +288,26 @@
 #define NSEC_PER_SEC 1000000000L
 #endif
 
-/* ---- pages (PAGE_SHIFT comes from <tsbcc/kernel-config.h>, measured on the running system) ---- */
+/* ---- pages (PAGE_SHIFT comes from <tsbcc/kernel-config.h>, measured on the running system) ----
+ * The x86-64 direct map starts at one of two fixed addresses (4- or 5-level paging); KASLR moves it, which
+ * is why the kernel's PAGE_OFFSET is a variable there and programs (profile.py) use these constants. */
+#if defined(__TARGET_ARCH_x86)
+#ifndef __PAGE_OFFSET_BASE_L4
+#define __PAGE_OFFSET_BASE_L4 0xffff888000000000UL
+#define __PAGE_OFFSET_BASE_L5 0xff11000000000000UL
+#endif
+#ifndef PAGE_OFFSET
+#if defined(CONFIG_X86_5LEVEL)
+#define PAGE_OFFSET __PAGE_OFFSET_BASE_L5
+#else
+#define PAGE_OFFSET __PAGE_OFFSET_BASE_L4
+#endif
+#endif
+#elif defined(__TARGET_ARCH_arm64) && defined(CONFIG_ARM64_VA_BITS)
+#ifndef PAGE_OFFSET
+#define PAGE_OFFSET (-(1UL << (CONFIG_ARM64_VA_BITS > 48 ? 48 : CONFIG_ARM64_VA_BITS)))
+#endif
+#endif
 #ifndef PAGE_SHIFT
 #define PAGE_SHIFT 12
 #endif
@@ -394,7 +413,11 @@
 #ifndef FMODE_READ
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
+#define FMODE_LSEEK 0x4
+#define FMODE_PREAD 0x8
+#define FMODE_PWRITE 0x10
 #define FMODE_EXEC 0x20
+#define FMODE_CREATED 0x100000
 #endif
 
 /* ---- errno ---- */
@@ -611,6 +634,11 @@
 #define PF_NETLINK AF_NETLINK
 #define PF_PACKET AF_PACKET
 #endif
+#ifndef SCM_RIGHTS
+#define SCM_RIGHTS 0x01
+#define SCM_CREDENTIALS 0x02
+#define SCM_SECURITY 0x03
+#endif
 #ifndef SOL_SOCKET
 #define SOL_IP 0
 #define SOL_SOCKET 1
@@ -663,6 +691,25 @@
 #define TC_ACT_QUEUED 5
 #define TC_ACT_REPEAT 6
 #define TC_ACT_REDIRECT 7
+#endif
+
+/* ---- scatterlists: the low bits of page_link mark chain and end entries ---- */
+#ifndef SG_CHAIN
+#define SG_CHAIN 0x01UL
+#define SG_END 0x02UL
+#define SG_PAGE_LINK_MASK (SG_CHAIN | SG_END)
+#endif
+#ifndef sg_is_chain
+#define sg_is_chain(sg) ((sg)->page_link & SG_CHAIN)
+#define sg_is_last(sg) ((sg)->page_link & SG_END)
+#define sg_chain_ptr(sg) ((struct scatterlist *)((sg)->page_link & ~SG_PAGE_LINK_MASK))
+#endif
+
+/* ---- socket buffers: queue_mapping holds the rx queue + 1 (0: not recorded) ---- */
+#ifndef skb_rx_queue_recorded
+#define skb_rx_queue_recorded(skb) ((skb)->queue_mapping != 0)
+#define skb_get_rx_queue(skb) ((skb)->queue_mapping - 1)
+#define skb_get_queue_mapping(skb) ((skb)->queue_mapping)
 #endif
 
 /* ---- byte order ---- */
