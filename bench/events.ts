@@ -52,7 +52,7 @@ interface Source {
 }
 
 async function runConsumer(src: Source, count: { delivered: number }): Promise<void> {
-  let signals = 0, lastNs = 0n, mainLastNs = 0n;
+  let signals = 0, lastNs = 0n, mainLastNs = 0n, wakeups = 0;
   process.on("SIGUSR2", () => {
     if (++signals === 1) mainLastNs = lastNs;
   });
@@ -60,12 +60,15 @@ async function runConsumer(src: Source, count: { delivered: number }): Promise<v
   while (signals < 2) {
     const before = count.delivered;
     await src.poll(100);
-    if (count.delivered !== before) lastNs = process.hrtime.bigint();
+    if (count.delivered !== before) {
+      lastNs = process.hrtime.bigint();
+      wakeups++;
+    }
   }
   while (src.consume() > 0);
   const [seen, failed] = src.stats();
   process.stdout.write(JSON.stringify({
-    delivered: count.delivered, lost: src.lost(), seen: Number(seen), failed: Number(failed), lastNs: Number(mainLastNs),
+    delivered: count.delivered, lost: src.lost(), seen: Number(seen), failed: Number(failed), lastNs: Number(mainLastNs), wakeups,
   }) + "\n");
   process.stdin.resume();
   await new Promise((res) => process.stdin.once("end", res));
@@ -244,6 +247,8 @@ interface Result {
   wallMs: number;
   cpuMs: number;
   cpuUsPerEvent: number;
+  wakeups: number;
+  cpuUsPerWakeup: number;
 }
 
 function exited(p: ChildProcess): Promise<void> {
@@ -269,12 +274,15 @@ async function scenario(c: Consumer, loadgen: string, n: number): Promise<Result
     await genOut.expect(/^flushed/, "loadgen");
     await sleep(500);
     con.kill("SIGUSR2");
-    const res = JSON.parse((await conOut.expect(/^\{.*\}$/, c.name)).input) as { delivered: number; lost: number; seen: number; failed: number; lastNs: number };
+    const res = JSON.parse((await conOut.expect(/^\{.*\}$/, c.name)).input) as {
+      delivered: number; lost: number; seen: number; failed: number; lastNs: number; wakeups: number;
+    };
     const cpu = cpuMs(con.pid!) - cpu0;
     return {
       name: c.name, mode: c.mode, produced: res.seen, delivered: res.delivered, lost: res.lost, failed: res.failed,
       genMs: (end - start) / 1e6, wallMs: res.lastNs ? (res.lastNs - start) / 1e6 : NaN, cpuMs: cpu,
       cpuUsPerEvent: res.delivered ? (cpu * 1000) / res.delivered : NaN,
+      wakeups: res.wakeups, cpuUsPerWakeup: res.wakeups ? (cpu * 1000) / res.wakeups : NaN,
     };
   } finally {
     con.stdin.end();
@@ -383,12 +391,12 @@ async function main(): Promise<void> {
         console.log(`# ${c.name} ${c.mode} failed: ${(e as Error).message}`);
       }
     }
-    console.log("\n| consumer | buffer | produced | delivered | lost | delivered+lost | loadgen ms | wall ms | CPU ms | CPU µs/event |");
-    console.log("|---|---|---:|---:|---:|---|---:|---:|---:|---:|");
+    console.log("\n| consumer | buffer | produced | delivered | lost | delivered+lost | loadgen ms | wall ms | CPU ms | CPU µs/event | wakeups | CPU µs/wakeup |");
+    console.log("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     for (const r of results) {
       const check = r.delivered + r.lost === r.produced ? "= produced" : `≠ (${fmt(r.delivered + r.lost - r.produced)})`;
       console.log(`| ${r.name} | ${r.mode} | ${fmt(r.produced)} | ${fmt(r.delivered)} | ${fmt(r.lost)} | ${check} | ${fmt(r.genMs)} | ` +
-        `${fmt(r.wallMs)} | ${fmt(r.cpuMs)} | ${fmt(r.cpuUsPerEvent, 2)} |`);
+        `${fmt(r.wallMs)} | ${fmt(r.cpuMs)} | ${fmt(r.cpuUsPerEvent, 2)} | ${fmt(r.wakeups)} | ${fmt(r.cpuUsPerWakeup, 1)} |`);
     }
     if (!a.only || a.only.has("raw")) {
       const raw = rawDrain(b.obj, a.rawRecords);

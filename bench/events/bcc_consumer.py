@@ -15,6 +15,7 @@ lost = 0
 signals = 0
 last_ns = 0
 main_last_ns = 0
+wakeups = 0  # poll calls that delivered something
 
 def on_event(*args):
     global delivered
@@ -44,6 +45,7 @@ while signals < 2:
     poll(100)
     if delivered != before:
         last_ns = time.monotonic_ns()
+        wakeups += 1
 before = delivered
 consume()
 if delivered != before:
@@ -52,5 +54,5 @@ stats = b["stats"]
 seen, failed = stats[stats.Key(0)].value, stats[stats.Key(1)].value
 if mode == "ring":
     lost = failed  # ring buffers drop in the producer; the program counts it
-print(json.dumps({"delivered": delivered, "lost": lost, "seen": seen, "failed": failed, "lastNs": main_last_ns}), flush=True)
+print(json.dumps({"delivered": delivered, "lost": lost, "seen": seen, "failed": failed, "lastNs": main_last_ns, "wakeups": wakeups}), flush=True)
 sys.stdin.read()

@@ -78,12 +78,16 @@ int main(int argc, char **argv) {
   signal(SIGUSR2, on_signal);
   printf("READY\n");
   long long last_ns = 0, main_last_ns = 0;
+  unsigned long long wakeups = 0; /* poll calls that delivered something */
   while (signals < 2) {
     if (signals == 1 && !main_last_ns) main_last_ns = last_ns ? last_ns : -1;
     unsigned long long before = delivered;
     int n = ring ? ring_buffer__poll(rb, 100) : perf_buffer__poll(pb, 100);
     if (n < 0 && n != -EINTR) return fail("poll", n);
-    if (delivered != before) last_ns = now_ns();
+    if (delivered != before) {
+      last_ns = now_ns();
+      wakeups++;
+    }
   }
   unsigned long long before = delivered;
   if (ring) ring_buffer__consume(rb);
@@ -97,8 +101,8 @@ int main(int argc, char **argv) {
   k = 1;
   bpf_map_lookup_elem(stats, &k, &failed);
   if (ring) lost = failed; /* ring buffers drop in the producer; the program counts it */
-  printf("{\"delivered\": %llu, \"lost\": %llu, \"seen\": %llu, \"failed\": %llu, \"lastNs\": %lld}\n",
-         delivered, lost, (unsigned long long)seen, (unsigned long long)failed, main_last_ns > 0 ? main_last_ns : 0);
+  printf("{\"delivered\": %llu, \"lost\": %llu, \"seen\": %llu, \"failed\": %llu, \"lastNs\": %lld, \"wakeups\": %llu}\n",
+         delivered, lost, (unsigned long long)seen, (unsigned long long)failed, main_last_ns > 0 ? main_last_ns : 0, wakeups);
   char buf[64];
   while (read(0, buf, sizeof buf) > 0) {}
   ring_buffer__free(rb);

@@ -184,7 +184,7 @@ class Printer {
 
   private declare(id: number): void {
     const tag = this.tags.get(id);
-    if (tag === undefined || this.declaredTags.has(`${tag}`)) return;
+    if (tag === undefined || this.declaredTags.has(tag)) return;
     const t = this.btf.type(id);
     const kw = t.kind === "fwd" ? t.fwdKind : t.kind;
     this.declaredTags.add(tag);

@@ -56,9 +56,9 @@ export function findClang(): string {
   throw new Error("tsbcc: clang not found in PATH (install clang, or set TSBCC_CLANG)");
 }
 
-export function run(cmd: string, args: string[], input?: string): Promise<RunResult> {
+export function run(cmd: string, args: string[], cwd?: string): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], ...(cwd ? { cwd } : {}) });
     const out: Uint8Array[] = [];
     const err: Uint8Array[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(bytesOf(b)));
@@ -66,7 +66,7 @@ export function run(cmd: string, args: string[], input?: string): Promise<RunRes
     child.on("error", reject);
     child.stdin.on("error", () => undefined); // clang may exit before reading its (empty) stdin
     child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString("utf8") }));
-    child.stdin.end(input ?? "");
+    child.stdin.end();
   });
 }
 

@@ -232,9 +232,11 @@ async function compileCold(
   const objFile = join(work, "out.o");
   const codegenArgs = [
     ...common, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...cflags,
-    "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location", "-c", codegenFile, "-o", objFile,
+    "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location", 
+    // Debug info (hence BTF line info) names the #line file as the user gave it, not joined to a directory.
+    `-fdebug-prefix-map=${work}=`, "-c", codegenFile, "-o", objFile,
   ];
-  const cg = await run(clang.path, codegenArgs);
+  const cg = await run(clang.path, codegenArgs, work);
   t = mark("codegen", t);
   const rewritten = latin1ToUtf8(rewrittenBytes);
   if (cg.code !== 0) {

@@ -121,8 +121,8 @@ export function toUserDiagnostics(raw: RawDiagnostic[], mapper: PositionMapper, 
 
 /** Rewrites clang's messages about our analyze-mode map structs into the dialect's own words. */
 export function dialectMessage(message: string): string {
-  let m = /^no member named '(\w+)' in 'struct __tsbcc_map_(\w+)'$/.exec(message);
-  if (m) return `unknown map method ${m[1]} on map ${m[2]}`;
+  let m = /^no member named '(\w+)' in 'struct __tsbcc_map_(\w+)'(; did you mean '(\w+)'\?)?$/.exec(message);
+  if (m) return `unknown map method ${m[1]} on map ${m[2]}${m[4] ? ` (did you mean ${m[4]}?)` : ""}`;
   if (/^implicit declaration of function 'bpf_usdt_readarg(_p)?'/.test(message)) {
     return "USDT probes are not supported by tsbcc (bpf_usdt_readarg); use a uprobe on the probed function instead";
   }

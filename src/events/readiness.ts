@@ -63,31 +63,41 @@ class PerFdReadiness implements Readiness {
   constructor(onWake: () => void) {
     this.#onWake = onWake;
   }
+  /** Watches disarmed while nobody waited; re-armed (a libuv epoll_ctl each) only when someone waits again. */
+  readonly #stopped = new Set<PollWatch>();
   add(fd: number): void {
     const w = pollReadable(fd, () => {
-      if (!this.#waiting) w.stop(); // level-triggered: without this an idle reader with data would spin
+      if (!this.#waiting) {
+        w.stop(); // level-triggered: without this an idle reader with data would spin
+        this.#stopped.add(w);
+      }
       this.#onWake();
     });
     if (!this.#waiting) w.unref();
     this.#watches.set(fd, w);
   }
   remove(fd: number): void {
-    this.#watches.get(fd)?.close();
+    const w = this.#watches.get(fd);
+    if (w) this.#stopped.delete(w);
+    w?.close();
     this.#watches.delete(fd);
   }
   setWaiting(waiting: boolean): void {
     if (waiting === this.#waiting) return;
     this.#waiting = waiting;
     for (const w of this.#watches.values()) {
-      if (waiting) {
-        w.start();
-        w.ref();
-      } else w.unref();
+      if (waiting) w.ref();
+      else w.unref();
+    }
+    if (waiting) {
+      for (const w of this.#stopped) w.start();
+      this.#stopped.clear();
     }
   }
   close(): void {
     for (const w of this.#watches.values()) w.close();
     this.#watches.clear();
+    this.#stopped.clear();
   }
 }
 
