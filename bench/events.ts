@@ -359,6 +359,8 @@ async function main(): Promise<void> {
     const notes = [...b.notes];
     const consumers: Consumer[] = [];
     const self = fileURLToPath(import.meta.url);
+    // e.g. EVENTS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the tsbcc consumers
+    const nodeArgs = (process.env.EVENTS_NODE_ARGS ?? "").split(" ").filter(Boolean);
     const pagesFor = (mode: string) => String(mode === "ring" ? a.ringPages : a.perfPages);
     const bccPython = "/usr/bin/python3";
     if (have(bccPython, ["-c", "import bcc"])) {
@@ -373,10 +375,10 @@ async function main(): Promise<void> {
     } else notes.push("BCC skipped: python3-bpfcc not importable by /usr/bin/python3");
     for (const mode of ["perf", "ring"] as const) {
       if (b.libbpf) consumers.push({ name: "libbpf-c", mode, cmd: b.libbpf, args: (pid) => [b.obj, mode, String(pid), pagesFor(mode)] });
-      consumers.push({ name: "tsbcc-api", mode, cmd: process.execPath, args: (pid) => [self, "consumer-api", mode, String(pid), pagesFor(mode)] });
+      consumers.push({ name: "tsbcc-api", mode, cmd: process.execPath, args: (pid) => [...nodeArgs, self, "consumer-api", mode, String(pid), pagesFor(mode)] });
       for (const watch of ["epoll", "per-fd"]) {
         consumers.push({ name: `tsbcc-elf-${watch}`, mode, cmd: process.execPath,
-          args: (pid) => [self, "consumer", mode, String(pid), pagesFor(mode), b.obj, watch] });
+          args: (pid) => [...nodeArgs, self, "consumer", mode, String(pid), pagesFor(mode), b.obj, watch] });
       }
     }
     const selected = consumers.filter((c) => !a.only || [...a.only].some((o) => c.name.startsWith(o)));

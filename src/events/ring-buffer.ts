@@ -194,6 +194,7 @@ export class RingBufferManager extends PollingReader {
     } finally {
       if (cons !== committed) Atomics.store(r.cons64, 0, BigInt(cons));
       r.cons = cons;
+      if (cons !== Number(Atomics.load(r.prod64, 0))) this.leftover = true;
     }
     return stop || n;
   }

@@ -61,7 +61,7 @@ test("prescan finds tracepoints outside comments and strings", () => {
   assert.equal(uses[0]!.offset, text.indexOf("TRACEPOINT_PROBE(sched"));
   assert.deepEqual(splitTracepointName("irq__softirq_entry"), { category: "irq", event: "softirq_entry" });
   assert.deepEqual(splitTracepointName("a__b__c"), { category: "a__b", event: "c" });
-  assert.equal(blankCommentsAndStrings(`a /* x\ny */ "q\\"r" 'c'`), `a     \n      "    " ' '`);
+  assert.equal(blankCommentsAndStrings(`a /* x\ny */ "q\\"r" 'c'`), `a     \n     "    " ' '`);
 });
 
 test("macro invocation ends are found by matching parentheses", () => {
