@@ -273,18 +273,25 @@
 		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);                                           \
 		__uint(key_size, sizeof(int)); __uint(value_size, sizeof(u32));                        \
 	} name SEC(".maps")
+/* Each ring buffer gets a hidden per-CPU drop counter: the rewriter counts failed ringbuf_output and
+ * ringbuf_reserve calls in it, and the API reports them like perf's lost records (BCC has no such count). */
 #define BPF_RINGBUF_OUTPUT(name, pages)                                                         \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, (pages) * 4096);               \
-	} name SEC(".maps")
+	} name SEC(".maps");                                                                       \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);    \
+		__uint(max_entries, 1);                                                                \
+	} __tsbcc_drops_##name SEC(".maps")
 /* Maps of maps: the rewriter replaces the inner map's name literal by the inner map's identifier. */
 #define BPF_ARRAY_OF_MAPS(name, inner, max)                                                     \
+	__TSBCC_TYPES(int, void, name);                                                            \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS); __uint(key_size, sizeof(int));              \
 		__uint(max_entries, max); __array(values, typeof(inner));                              \
 	} name SEC(".maps")
 #define __TSBCC_HOM_4(name, K, inner, max)                                                      \
-	__TSBCC_TYPES(K, int, name);                                                               \
+	__TSBCC_TYPES(K, void, name);                                                              \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS); __type(key, K);                              \
 		__uint(max_entries, max); __array(values, typeof(inner));                              \

@@ -4,14 +4,20 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { compileDialect, type DialectMetadata } from "../dialect/index.js";
 import { parseObject, LoadedObject, ProgType, MapType } from "../loader/index.js";
-import { attachTracepoint, attachRawTracepoint, attachKprobe, AttachError, type Link } from "../link/index.js";
+import { attachTracepoint, attachRawTracepoint, attachKprobe, attachKprobeTracefs, removeStaleKprobeEvents, attachBtfProgram,
+  attachIter, readIter, AttachError, type Link } from "../link/index.js";
+import { kprobeFunctions } from "../kernel/kprobe-functions.js";
+import { checkProbeQuota, countProbe, numOpenProbes, probeLimit } from "./probe-quota.js";
 import { listTracepoints } from "../kernel/tracefs.js";
-import { openPerfBuffer, RingBufferManager, type PerfBuffer } from "../events/index.js";
+import { openPerfBuffer, pollReaders, RingBufferManager, type PerfBuffer, type PollingReader } from "../events/index.js";
+import { ringbufDropsMap } from "../dialect/rewrite-maps.js";
+import { bpf } from "../sys/index.js";
+import { possibleCpus } from "../kernel/cpus.js";
 import { createTable, type AnyTable } from "./table-factory.js";
 import { btfCodec } from "./table-codec-btf.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./table-codec.js";
-import { kprobeUnsupported } from "./kernel-support.js";
+import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
 
 export interface BPFLoadOptions {
@@ -66,7 +72,11 @@ export class BPF {
   readonly #tables = new Map<string, AnyTable>();
   #perfBuffers = new Map<string, PerfBuffer>();
   #ringManager?: RingBufferManager;
+  /** Ring buffer maps being read (by openRingBuffer or an events() iterator): each can have one reader. */
+  readonly #ringNames = new Set<string>();
   #closed = false;
+  /** Ring buffer readers owned by events() iterators (perf ones are in #perfBuffers). */
+  readonly #iterReaders = new Set<PollingReader>();
 
   private constructor(obj: LoadedObject, metadata: DialectMetadata, rewritten: string) {
     this.#obj = obj;
@@ -108,6 +118,12 @@ export class BPF {
         this.attachTracepoint({ tp: `${rest.slice(0, cut)}:${rest.slice(cut + 2)}`, fnName: name });
       } else if (name.startsWith("raw_tracepoint__")) {
         this.attachRawTracepoint({ tp: name.slice("raw_tracepoint__".length), fnName: name });
+      } else if (name.startsWith("kfunc__")) {
+        this.attachKfunc({ fnName: name });
+      } else if (name.startsWith("kretfunc__")) {
+        this.attachKretfunc({ fnName: name });
+      } else if (name.startsWith("lsm__")) {
+        this.attachLsm({ fnName: name });
       } else if (name.startsWith("kprobe__") || name.startsWith("kretprobe__")) {
         if (!haveKprobes().supported) throw kprobeUnsupported(name);
         const ret = name.startsWith("kretprobe__");
@@ -168,21 +184,49 @@ export class BPF {
     this.#links.delete(key);
   }
 
-  attachKprobe(opts: { event: string; fnName: string; eventOff?: number }): this {
-    return this.#attachKprobe(opts.event, opts.fnName, false, opts.eventOff ?? 0);
+  /** BCC's attach_kprobe: `event` (plus `eventOff`), or every traceable function matching `eventRe`. */
+  attachKprobe(opts: { event?: string; fnName: string; eventOff?: number; eventRe?: string | RegExp }): this {
+    return this.#attachKprobe(opts, false, opts.eventOff ?? 0, 0);
   }
 
-  attachKretprobe(opts: { event: string; fnName: string }): this {
-    return this.#attachKprobe(opts.event, opts.fnName, true, 0);
+  /** BCC's attach_kretprobe; `maxactive` > 0 goes through tracefs kprobe_events (the PMU cannot set it). */
+  attachKretprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp; maxactive?: number }): this {
+    return this.#attachKprobe(opts, true, 0, opts.maxactive ?? 0);
   }
 
-  #attachKprobe(event: string, fnName: string, retprobe: boolean, offset: number): this {
+  #attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): this {
     const kind = retprobe ? "kretprobe" : "kprobe";
-    const key = `${kind}:${event}${offset ? `+${offset}` : ""}`;
-    if (this.#links.has(key)) throw new AttachError(`${kind} ${event}`, "already attached by this BPF object");
-    if (!haveKprobes().supported) throw kprobeUnsupported(`${kind}__${event}`);
-    const fd = this.loadFunc(fnName, ProgType.KPROBE).fd;
-    this.#remember(key, attachKprobe(fd, event, { offset, retprobe }));
+    if ((opts.event === undefined) === (opts.eventRe === undefined)) throw new TypeError(`attach${retprobe ? "Kret" : "K"}probe: give exactly one of event or eventRe`);
+    const keyOf = (ev: string): string => `${kind}:${ev}${offset ? `+${offset}` : ""}`;
+    if (!haveKprobes().supported) throw kprobeUnsupported(`${kind}__${opts.event ?? opts.fnName}`);
+    removeStaleKprobeEvents(); // Once per process: tracefs probes left by tsbcc processes that were SIGKILLed.
+    let events: string[];
+    if (opts.eventRe !== undefined) {
+      events = kprobeFunctions(opts.eventRe).filter((ev) => !this.#links.has(keyOf(ev)));
+      if (events.length === 0) throw new AttachError(`${kind}s matching ${String(opts.eventRe)}`, "no traceable kernel function matches (or all are attached already)");
+    } else {
+      events = [opts.event!];
+      if (this.#links.has(keyOf(opts.event!))) throw new AttachError(`${kind} ${opts.event}`, "already attached by this BPF object");
+    }
+    checkProbeQuota(events.length);
+    const fd = this.loadFunc(opts.fnName, ProgType.KPROBE).fd;
+    let firstError: unknown;
+    let attached = 0;
+    for (const ev of events) {
+      let link: Link;
+      try {
+        link = maxactive > 0 ? attachKprobeTracefs(fd, ev, { retprobe, offset, maxactive }) : attachKprobe(fd, ev, { offset, retprobe });
+      } catch (e) {
+        // With a pattern, like BCC: skip functions that refuse a probe; fail only when none took one.
+        if (opts.eventRe === undefined) throw e;
+        firstError ??= e;
+        continue;
+      }
+      link.onClose(countProbe());
+      this.#remember(keyOf(ev), link);
+      attached++;
+    }
+    if (attached === 0) throw firstError;
     return this;
   }
 
@@ -192,6 +236,85 @@ export class BPF {
 
   detachKretprobe(event: string): void {
     this.#detach(`kretprobe:${event}`, `kretprobe ${event}`);
+  }
+
+  /** BCC's get_kprobe_functions: traceable kernel functions whose whole name matches `re`. */
+  static getKprobeFunctions(re: string | RegExp): string[] {
+    return kprobeFunctions(re);
+  }
+  static getProbeLimit(): number {
+    return probeLimit();
+  }
+  /** Open kprobes of every BPF object in this process (the quota's count). */
+  static numOpenKprobes(): number {
+    return numOpenProbes();
+  }
+
+  /** The program function for a BTF-attached name given with or without its prefix (BCC adds it when missing). */
+  #btfFunction(prefix: string, name: string): string {
+    if (this.functions.includes(name)) return name;
+    const bare = name.startsWith(prefix) ? name.slice(prefix.length) : name;
+    const hit = this.functions.find((f) => f === prefix + bare || f === `${prefix}vmlinux__${bare}`) ??
+      this.functions.find((f) => f.startsWith(prefix) && f.endsWith(`__${bare}`));
+    if (!hit) throw new Error(`no ${prefix}* function for "${name}" in this program (functions: ${this.functions.join(", ") || "none"})`);
+    return hit;
+  }
+
+  #attachBtf(kind: "kfunc" | "kretfunc" | "kmod_ret" | "lsm", fnName: string): this {
+    const name = this.#btfFunction(`${kind}__`, fnName);
+    const key = `${kind}:${name}`;
+    if (this.#links.has(key)) throw new AttachError(`${kind} ${name}`, "already attached by this BPF object");
+    const section = this.metadata.functions.find((f) => f.name === name)?.section ?? "";
+    const target = section.slice(section.indexOf("/") + 1) || name;
+    let fd: number;
+    try {
+      fd = this.loadFunc(name, kind === "lsm" ? ProgType.LSM : ProgType.TRACING).fd;
+    } catch (e) {
+      // Decided by trying: if the feature probe fails too, the kernel refuses the whole program kind.
+      const probe = kind === "lsm" ? haveLsm() : haveFentry();
+      if (!probe.supported) throw btfProgramUnsupported(kind, target, probe.reason, e);
+      throw e;
+    }
+    this.#remember(key, attachBtfProgram(fd, `${kind} ${target} (${name})`));
+    return this;
+  }
+
+  /** KFUNC_PROBE (fentry); `fnName` with or without the `kfunc__` prefix. */
+  attachKfunc(opts: { fnName: string }): this { return this.#attachBtf("kfunc", opts.fnName); }
+  /** KRETFUNC_PROBE (fexit). */
+  attachKretfunc(opts: { fnName: string }): this { return this.#attachBtf("kretfunc", opts.fnName); }
+  /** KMOD_RET (fmod_ret; never autoloaded, like BCC). */
+  attachFmodRet(opts: { fnName: string }): this { return this.#attachBtf("kmod_ret", opts.fnName); }
+  /** LSM_PROBE. */
+  attachLsm(opts: { fnName: string }): this { return this.#attachBtf("lsm", opts.fnName); }
+  detachKfunc(opts: { fnName: string }): void { this.#detachBtf("kfunc", opts.fnName); }
+  detachKretfunc(opts: { fnName: string }): void { this.#detachBtf("kretfunc", opts.fnName); }
+  detachFmodRet(opts: { fnName: string }): void { this.#detachBtf("kmod_ret", opts.fnName); }
+  detachLsm(opts: { fnName: string }): void { this.#detachBtf("lsm", opts.fnName); }
+
+  #detachBtf(kind: string, fnName: string): void {
+    const name = this.#btfFunction(`${kind}__`, fnName);
+    this.#detach(`${kind}:${name}`, `${kind} ${name}`);
+  }
+
+  /** BPF_ITER(target): links the iterator program (once); `readIter` runs it. */
+  attachIter(fnName: string): Link {
+    const name = this.#btfFunction("bpf_iter__", fnName);
+    const existing = this.#links.get(`iter:${name}`)?.[0];
+    if (existing) return existing;
+    const link = attachIter(this.loadFunc(name, ProgType.TRACING).fd, `iterator ${name}`);
+    this.#remember(`iter:${name}`, link);
+    return link;
+  }
+
+  /** Runs the BPF_ITER program over its target once and returns everything it printed. */
+  readIter(fnName: string): string {
+    return readIter(this.attachIter(fnName));
+  }
+
+  detachIter(fnName: string): void {
+    const name = this.#btfFunction("bpf_iter__", fnName);
+    this.#detach(`iter:${name}`, `iterator ${name}`);
   }
 
   static #syscallPrefix?: string;
@@ -226,7 +349,7 @@ export class BPF {
     const cached = this.#tables.get(name);
     if (cached) return cached as T;
     const m = this.#obj.maps.get(name);
-    if (!m) throw new Error(`no table named "${name}" (tables: ${[...this.#obj.maps.keys()].filter((n) => !n.startsWith(".")).join(", ") || "none"})`);
+    if (!m) throw new Error(`no table named "${name}" (tables: ${[...this.#obj.maps.keys()].filter((n) => !n.startsWith(".") && !n.startsWith("__tsbcc_")).join(", ") || "none"})`);
     const btf = this.#obj.spec.btf?.btf;
     const s = m.spec;
     const codec = (id: number): KeyValueCodec | undefined => (btf && id ? btfCodec(btf, id) : undefined);
@@ -276,22 +399,62 @@ export class BPF {
   async perfBufferPoll(timeoutMs = -1): Promise<number> {
     const readers = [...this.#perfBuffers.values()];
     if (readers.length === 0) throw new Error("no perf buffer is open (call openPerfBuffer first)");
-    const counts = await Promise.all(readers.map((r) => r.poll(timeoutMs)));
-    return counts.reduce((a, b) => a + b, 0);
+    // One wait over all buffers: a quiet buffer must not hold back events on the others.
+    return pollReaders(readers, timeoutMs);
   }
 
   perfBufferConsume(): number {
     return [...this.#perfBuffers.values()].reduce((n, r) => n + r.consume(), 0);
   }
 
-  /** BCC's open_ring_buffer: `cb(data, size)`; returning a negative number stops the current drain. */
-  openRingBuffer(name: string, cb: (data: any, size: number) => number | void, opts: { decode?: boolean } = {}): this {
-    const m = this.#obj.maps.get(name);
-    if (!m || m.spec.type !== MapType.RINGBUF) throw new Error(`"${name}" is not a BPF_RINGBUF_OUTPUT table`);
+  /**
+   * BCC's open_ring_buffer: `cb(data, size)`; returning a negative number stops the current drain. Unlike BCC,
+   * records the program could not write (ring full) are reported: the dialect compiler counts failed
+   * ringbuf_output/ringbuf_reserve calls per CPU, and `lostCb(count)` receives increases of that count (default:
+   * a stderr notice), checked on poll/consume at most every 100 ms and by ringBufferLost().
+   */
+  openRingBuffer(name: string, cb: (data: any, size: number) => number | void,
+    opts: { decode?: boolean; lostCb?: (count: number) => void } = {}): this {
+    const fd = this.#ringFd(name);
     const decoder = opts.decode ? this.#eventCodec(name) : undefined;
     this.#ringManager ??= new RingBufferManager();
-    this.#ringManager.add(m.fd.value, decoder ? (data, size) => cb(decoder.decode(data, 0), size) : cb);
+    this.#ringManager.add(fd, decoder ? (data, size) => cb(decoder.decode(data, 0), size) : cb,
+      { lostCount: this.#ringDropCounter(name), lostCb: opts.lostCb });
+    this.#ringNames.add(name);
     return this;
+  }
+
+  #ringFd(name: string): number {
+    const m = this.#obj.maps.get(name);
+    if (!m || m.spec.type !== MapType.RINGBUF) throw new Error(`"${name}" is not a BPF_RINGBUF_OUTPUT table`);
+    if (this.#ringNames.has(name)) throw new Error(`a ring buffer reader is already open on "${name}"`);
+    return m.fd.value;
+  }
+
+  /** Sum over CPUs of the failed outputs the program counted for ring `name`; undefined without a counter. */
+  #ringDropCounter(name: string): (() => number) | undefined {
+    const drops = this.#obj.maps.get(ringbufDropsMap(name));
+    if (!drops || drops.spec.type !== MapType.PERCPU_ARRAY) return undefined;
+    const ncpu = possibleCpus().length;
+    const key = new Uint8Array(4);
+    const value = new Uint8Array(8 * ncpu);
+    const view = new DataView(value.buffer);
+    return () => {
+      if (!bpf.mapLookup(drops.fd.value, key, value)) return 0;
+      let sum = 0;
+      for (let i = 0; i < ncpu; i++) sum += Number(view.getBigUint64(8 * i, true));
+      return sum;
+    };
+  }
+
+  /**
+   * Checks the drop counters of every open ring buffer now, reporting increases to their lostCb, and returns
+   * the total reported since the first openRingBuffer.
+   */
+  ringBufferLost(): number {
+    if (!this.#ringManager) return 0;
+    this.#ringManager.checkLost();
+    return this.#ringManager.lost;
   }
 
   async ringBufferPoll(timeoutMs = -1): Promise<number> {
@@ -302,6 +465,61 @@ export class BPF {
   ringBufferConsume(): number {
     if (!this.#ringManager) throw new Error("no ring buffer is open (call openRingBuffer first)");
     return this.#ringManager.consume();
+  }
+
+  /**
+   * The events of a BPF_PERF_OUTPUT or BPF_RINGBUF_OUTPUT table as an async iterator: decoded objects
+   * (`decode`, default true, uses the struct type the program submits) or copies of the raw bytes. The table
+   * gets its own reader for the iteration (so it must not also be open with openPerfBuffer/openRingBuffer),
+   * closed when the loop ends, on break, or when `signal` aborts (the iteration then simply ends). Events are
+   * taken from the kernel only when the loop has used up the previous batch, so a slow loop makes the kernel
+   * drop events rather than this process grow: lost/dropped counts go to `lostCb(count)` (default: a stderr
+   * notice).
+   */
+  events<T = any>(name: string, opts: { decode?: boolean; signal?: AbortSignal; lostCb?: (count: number) => void; pageCnt?: number } = {}):
+    AsyncGenerator<T, void, undefined> {
+    const m = this.#obj.maps.get(name);
+    if (!m || (m.spec.type !== MapType.PERF_EVENT_ARRAY && m.spec.type !== MapType.RINGBUF)) {
+      throw new Error(`"${name}" is not a BPF_PERF_OUTPUT or BPF_RINGBUF_OUTPUT table`);
+    }
+    const decoder = opts.decode === false ? undefined : this.#eventCodec(name);
+    const queue: T[] = [];
+    const push = (data: Uint8Array): void => {
+      queue.push((decoder ? decoder.decode(data, 0) : data.slice()) as T);
+    };
+    let reader: PollingReader;
+    let release: () => void;
+    if (m.spec.type === MapType.PERF_EVENT_ARRAY) {
+      if (this.#perfBuffers.has(name)) throw new Error(`a perf buffer is already open on "${name}"`);
+      const pb = openPerfBuffer(m.fd.value, (_cpu, data) => push(data), {
+        pageCnt: opts.pageCnt, lostCb: opts.lostCb ? (_cpu, count) => opts.lostCb!(count) : undefined,
+      });
+      this.#perfBuffers.set(name, pb);
+      reader = pb;
+      release = () => {
+        if (this.#perfBuffers.get(name) === pb) this.#perfBuffers.delete(name);
+        pb.close();
+      };
+    } else {
+      const fd = this.#ringFd(name);
+      const rm = new RingBufferManager();
+      try {
+        rm.add(fd, (data) => push(data), { lostCount: this.#ringDropCounter(name), lostCb: opts.lostCb });
+      } catch (e) {
+        rm.close();
+        throw e;
+      }
+      this.#ringNames.add(name);
+      this.#iterReaders.add(rm);
+      reader = rm;
+      release = () => {
+        this.#ringNames.delete(name);
+        this.#iterReaders.delete(rm);
+        rm.checkLost();
+        rm.close();
+      };
+    }
+    return iterateEvents(reader, queue, release, opts.signal);
   }
 
   /** trace_pipe lines as they come (bpf_trace_printk output). */
@@ -326,6 +544,8 @@ export class BPF {
     for (const r of this.#perfBuffers.values()) (r as OpenedReader).close();
     this.#perfBuffers.clear();
     this.#ringManager?.close();
+    for (const r of this.#iterReaders) r.close();
+    this.#iterReaders.clear();
     for (const links of this.#links.values()) for (const l of links) l.close();
     this.#links.clear();
     this.#obj.close();
@@ -333,5 +553,26 @@ export class BPF {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+}
+
+/** Yields what `reader`'s callback put in `queue`, polling whenever it is empty; `release` runs once at the end. */
+async function* iterateEvents<T>(reader: PollingReader, queue: T[], release: () => void, signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+  // Closing the reader settles a waiting poll() with 0, which ends the loop below.
+  const onAbort = (): void => reader.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      for (let i = 0; i < queue.length; i++) {
+        if (signal?.aborted) return;
+        yield queue[i]!;
+      }
+      queue.length = 0;
+      if (signal?.aborted || reader.closed) return;
+      await reader.poll(-1);
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    release();
   }
 }

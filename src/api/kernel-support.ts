@@ -13,3 +13,15 @@ export function kprobeUnsupported(fnName: string): AttachError {
   if (probe.supported) return new AttachError(`kprobe ${fn}`, "kprobes could not be used here; " + alt);
   return new AttachError(`kprobe ${fn}`, `${probe.reason}; ${alt}`);
 }
+
+/** A BTF-attached program (fentry/fexit/fmod_ret or LSM) the kernel refuses, with what to use instead. */
+export function btfProgramUnsupported(kind: "kfunc" | "kretfunc" | "kmod_ret" | "lsm", target: string, reason: string, cause?: unknown): AttachError {
+  const what = { kfunc: "fentry programs (KFUNC_PROBE) are", kretfunc: "fexit programs (KRETFUNC_PROBE) are",
+    kmod_ret: "fmod_ret programs (KMOD_RET) are", lsm: "LSM programs (LSM_PROBE) are" }[kind];
+  const alt = kind === "lsm"
+    ? "this kernel needs CONFIG_BPF_LSM and \"bpf\" in its lsm= list; there is no tracing substitute for denying an operation"
+    : kind === "kretfunc"
+      ? `use kretprobe__${target} (PT_REGS_RC(ctx) for the return value) where kprobes work, or a tracepoint on the same event`
+      : `use kprobe__${target} where kprobes work, or a tracepoint/raw tracepoint on the same event (tsbcc tplist)`;
+  return new AttachError(`${kind} ${target}`, `${what} refused by this kernel (${reason}); ${alt}`, { cause });
+}

@@ -45,10 +45,10 @@ export interface AstNode {
   [key: string]: unknown;
 }
 
-/** Fills elided "file"/"line" of every bare location, in print order. */
-export function normalizeLocations(root: AstNode): void {
-  let file: string | undefined;
-  let line: number | undefined;
+/** Fills elided "file"/"line" of every bare location, in print order (starting from the given state). */
+export function normalizeLocations(root: AstNode, start: { file?: string; line?: number } = {}): void {
+  let file: string | undefined = start.file;
+  let line: number | undefined = start.line;
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
@@ -233,4 +233,46 @@ export function stringLiteralValue(lit: string): string | undefined {
     } else out += simple[d] ?? d;
   }
   return out;
+}
+
+/**
+ * Parses only the declarations of `mainFile` out of a translation unit's JSON dump, without parsing the rest:
+ * with real kernel headers the dump is ~240 MB. clang pretty-prints with two-space indentation, so the TU's
+ * declarations are exactly the objects whose braces stand alone at four spaces. A declaration is parsed when it
+ * names the file or inherits it (elided "file" continues the previous location's), and its locations are
+ * normalized from the state the skipped text left.
+ */
+export function parseMainFileDecls(dump: Buffer, mainFile: string): AstNode {
+  const open = Buffer.from("\n    {\n");
+  const close = Buffer.from("\n    }");
+  const fileKey = Buffer.from('"file": "');
+  const lineKey = Buffer.from('"line": ');
+  const mainKey = Buffer.from(`"file": ${JSON.stringify(mainFile)}`);
+  const inner: AstNode[] = [];
+  let file: string | undefined;
+  let line: number | undefined;
+  let pos = dump.indexOf(open);
+  while (pos >= 0) {
+    const begin = pos + 1;
+    const endAt = dump.indexOf(close, begin);
+    if (endAt < 0) break;
+    const end = endAt + close.length;
+    const named = dump.indexOf(mainKey, begin) >= 0 && dump.indexOf(mainKey, begin) < end;
+    if (named || file === mainFile) {
+      const node = JSON.parse(dump.toString("utf8", begin, end)) as AstNode;
+      normalizeLocations(node, { file, line });
+      inner.push(node);
+    }
+    // The dumper's state after this declaration: its last printed file (not an includedFrom) and line.
+    let f = dump.lastIndexOf(fileKey, end);
+    while (f >= begin && /"includedFrom": \{\s*$/.test(dump.toString("latin1", Math.max(begin, f - 40), f))) f = dump.lastIndexOf(fileKey, f - 1);
+    if (f >= begin) {
+      const q = dump.indexOf(0x22, f + fileKey.length);
+      file = JSON.parse(dump.toString("utf8", f + fileKey.length - 1, q + 1)) as string;
+    }
+    const l = dump.lastIndexOf(lineKey, end);
+    if (l >= begin) line = parseInt(dump.toString("latin1", l + lineKey.length, l + lineKey.length + 12), 10);
+    pos = dump.indexOf(open, end);
+  }
+  return { id: "tu", kind: "TranslationUnitDecl", inner };
 }

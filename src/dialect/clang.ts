@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytesOf } from "./cache.js";
@@ -128,6 +128,23 @@ export function dialectHeaderHash(): string {
   for (const f of ["dialect.h", "base.h"]) h.update(f).update(readFileSync(join(inc, "tsbcc", f), "latin1"), "latin1");
   headerHashMemo = h.digest("hex");
   return headerHashMemo;
+}
+
+/**
+ * Identity of the compiler's own code (this directory's .js files: names, sizes, mtimes), so a changed rewriter
+ * misses the cache even without a version bump. Stat only: reading the files would cost the warm path ~4 ms.
+ */
+let codeHashMemo: string | undefined;
+export function compilerCodeHash(): string {
+  if (codeHashMemo) return codeHashMemo;
+  const dir = dirname(fileURLToPath(import.meta.url));
+  const h = createHash("sha256");
+  for (const f of readdirSync(dir).filter((n) => n.endsWith(".js")).sort()) {
+    const st = statSync(join(dir, f));
+    h.update(`${f}:${st.size}:${st.mtimeMs}\n`);
+  }
+  codeHashMemo = h.digest("hex");
+  return codeHashMemo;
 }
 
 /** Warnings BCC programs routinely trigger and BCC itself silences. */

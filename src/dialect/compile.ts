@@ -9,14 +9,14 @@
 //   cache store
 
 import {
-  mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
+  existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { onlineCpus } from "../kernel/cpus.js";
-import { type AstNode, normalizeLocations } from "./ast.js";
+import { type AstNode, normalizeLocations, parseMainFileDecls } from "./ast.js";
 import { CompileCache, bytesOf, cacheKey, defaultCacheRoot, ensurePrivateDir, readIfExists } from "./cache.js";
-import { QUIET_WARNINGS, clangInfo, dialectHeaderHash, libbpfIncludeDir, run, tsbccIncludeDir, type ClangInfo } from "./clang.js";
+import { QUIET_WARNINGS, clangInfo, compilerCodeHash, dialectHeaderHash, libbpfIncludeDir, run, tsbccIncludeDir, type ClangInfo } from "./clang.js";
 import {
   type Diagnostic, DialectError, type RawDiagnostic, dialectMessage, identityMapper, parseClangOutput, rewriteMapper,
   toUserDiagnostics,
@@ -32,7 +32,7 @@ export interface CompileOptions {
   /** Name used in diagnostics and debug info (default "<text>"). */
   fileName?: string;
   cflags?: string[];
-  /** BCC debug flags; 0x4 (DEBUG_PREPROCESSOR) prints the rewritten text to stderr. */
+  /** BCC debug flags (accepted for API parity; the caller prints `rewritten` for DEBUG_PREPROCESSOR). */
   debug?: number;
   /** Compile against /lib/modules/$(uname -r)/build instead of BTF-generated types (or TSBCC_KERNEL_HEADERS=1). */
   useKernelHeaders?: boolean;
@@ -116,7 +116,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   ]);
   const numCpus = opts.text.includes("bpf_num_cpus") ? onlineCpus().length : 0;
   const key = cacheKey({
-    tsbcc: TSBCC_VERSION, text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
+    tsbcc: TSBCC_VERSION, code: compilerCodeHash(), text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
     clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
     tracepointFormats: opts.tracepointFormats ?? null,
   });
@@ -124,7 +124,6 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
     const hit = cache.get(key);
     if (hit) {
       const info = hit.info as { metadata: DialectMetadata; rewritten: string; warnings: Diagnostic[] };
-      if (opts.debug && opts.debug & 0x4) process.stderr.write(info.rewritten);
       return { object: hit.object, metadata: info.metadata, rewritten: info.rewritten, fromCache: true, warnings: info.warnings };
     }
   }
@@ -138,7 +137,6 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
     if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings });
     mark("store", t);
     timings.total = Math.round((performance.now() - t0) * 10) / 10;
-    if (opts.debug && opts.debug & 0x4) process.stderr.write(result.rewritten);
     return { ...result, fromCache: false, timings };
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -180,11 +178,14 @@ async function compileCold(
   const userName = safeName(fileName);
   const mainFile = join(work, userName);
   const common = await commonFlags(kernel, clang, cacheRoot);
+  // `#include "x.h"` next to the user's file still works although clang compiles a copy elsewhere.
+  const userDir = fileName !== "<text>" && existsSync(fileName) ? ["-iquote", dirname(resolvePath(fileName))] : [];
   const analyzeArgs = [
-    ...common, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader,
+    ...common, ...userDir, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader,
     // An undeclared function would only fail at load time ("calls into section ''"); say so now.
     "-Werror=implicit-function-declaration", ...cflags,
-    "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
+    // -O2 as in codegen (it only defines __OPTIMIZE__ here) so that both runs share the clang module build.
+    "-O2", "-g", "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
   ];
   const kernelStructNotes: Diagnostic[] = [];
   let an = await runAnalyze();
@@ -212,8 +213,12 @@ async function compileCold(
     writeFileSync(mainFile, bytes, "latin1");
     return run(clang.path, analyzeArgs);
   }
-  const ast = JSON.parse(an.stdout.toString("utf8")) as AstNode;
-  normalizeLocations(ast);
+  let ast: AstNode;
+  if (kernel.realHeaders) ast = parseMainFileDecls(an.stdout, mainFile); // ~240 MB: parse only the user's part
+  else {
+    ast = JSON.parse(an.stdout.toString("utf8")) as AstNode;
+    normalizeLocations(ast);
+  }
   t = mark("parse-ast", t);
 
   // Rewrite.
@@ -231,12 +236,14 @@ async function compileCold(
   writeFileSync(codegenFile, rewrittenBytes, "latin1");
   const objFile = join(work, "out.o");
   const codegenArgs = [
-    ...common, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...cflags,
+    ...common, ...userDir, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...cflags,
     "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location", 
     // Debug info (hence BTF line info) names the #line file as the user gave it, not joined to a directory.
-    `-fdebug-prefix-map=${work}=`, "-c", codegenFile, "-o", objFile,
+    `-fdebug-prefix-map=${work}=`, codegenFile,
+    ...(kernel.realHeaders ? ["-emit-llvm", "-Xclang", "-disable-llvm-passes", "-c", "-o", join(work, "out.bc")] : ["-c", "-o", objFile]),
   ];
-  const cg = await run(clang.path, codegenArgs, work);
+  let cg = await run(clang.path, codegenArgs, work);
+  if (cg.code === 0 && kernel.realHeaders) cg = await retargetToBpf(clang, join(work, "out.bc"), objFile);
   t = mark("codegen", t);
   const rewritten = latin1ToUtf8(rewrittenBytes);
   if (cg.code !== 0) {
@@ -245,6 +252,14 @@ async function compileCold(
       .map((d) => (d.file === codegenFile ? { ...d, file: `${fileName} (rewritten)` } : d));
     throw new DialectError(diags.length ? diags : [userDiag(0, "error", `clang codegen failed: ${cg.stderr.trim()}`)]);
   }
+  // DWARF is only the vehicle for BTF here and is 95% of the object (~600 KB for a program that touches
+  // task_struct): drop it, keeping .BTF/.BTF.ext. Skipped when llvm-strip is not installed.
+  const strip = llvmStrip(clang);
+  if (strip) {
+    const st = await run(strip, ["--strip-debug", objFile]);
+    if (st.code !== 0) throw new Error(`tsbcc: ${strip} --strip-debug failed: ${st.stderr.trim()}`);
+  }
+  t = mark("strip", t);
   const object = bytesOf(readFileSync(objFile));
   mark("read-object", t);
   return {
@@ -279,6 +294,33 @@ function structBodySpan(blanked: string, at: number): { begin: number; end: numb
   return undefined;
 }
 
+/** clang's target triple for this machine (the frontend target with real kernel headers). */
+function hostTriple(): string {
+  const arch: Record<string, string> = { x64: "x86_64", arm64: "aarch64", s390x: "s390x", ppc64: "powerpc64le", riscv64: "riscv64" };
+  return `${arch[process.arch] ?? process.arch}-unknown-linux-gnu`;
+}
+
+/** Host-target IR -> BPF object: opt -O2 for the BPF triple, then llc (tools of clang's own LLVM). */
+async function retargetToBpf(clang: ClangInfo, bc: string, obj: string): Promise<Awaited<ReturnType<typeof run>>> {
+  const bin = dirname(realpathSync(clang.path));
+  const tool = (name: string): string => (existsSync(join(bin, name)) ? join(bin, name) : name);
+  const opted = `${bc}.opt.bc`;
+  const o = await run(tool("opt"), ["-O2", "-mtriple=bpf-pc-linux", bc, "-o", opted]);
+  if (o.code !== 0) return o;
+  return run(tool("llc"), ["-march=bpf", "-filetype=obj", opted, "-o", obj]);
+}
+
+let stripMemo: { clang: string; strip: string | undefined } | undefined;
+/** llvm-strip of clang's own LLVM (same bin directory), else one on PATH; undefined if none. */
+function llvmStrip(clang: ClangInfo): string | undefined {
+  if (stripMemo?.clang === clang.path) return stripMemo.strip;
+  const candidates = [process.env.TSBCC_LLVM_STRIP, join(dirname(realpathSync(clang.path)), "llvm-strip"),
+    ...(process.env.PATH ?? "/usr/bin").split(":").map((d) => join(d || ".", "llvm-strip"))];
+  const strip = candidates.find((c): c is string => !!c && existsSync(c));
+  stripMemo = { clang: clang.path, strip };
+  return strip;
+}
+
 /** Flags shared by both runs: target, include paths, the kernel types module, quiet warnings. */
 async function commonFlags(kernel: KernelSetup, clang: ClangInfo, cacheRoot: string): Promise<string[]> {
   const inc = tsbccIncludeDir();
@@ -289,11 +331,20 @@ async function commonFlags(kernel: KernelSetup, clang: ClangInfo, cacheRoot: str
   ];
   for (const d of kernel.includeDirs) flags.push("-I", d);
   flags.push("-I", inc, "-isystem", libbpfOnlyDir(cacheRoot));
-  flags.push(...kernel.cflags);
+  if (kernel.realHeaders) {
+    // Kernel headers hold x86 inline asm that only the host target parses: both runs use the host target and
+    // the IR is retargeted to BPF afterwards (the classic clang -emit-llvm | opt | llc pipeline, as BCC does).
+    const cf = [...kernel.cflags];
+    for (let i = cf.indexOf("-target"); i >= 0; i = cf.indexOf("-target")) cf.splice(i, 2);
+    flags.splice(flags.indexOf("-target"), 2, "-target", hostTriple());
+    flags.push(...cf);
+  } else flags.push(...kernel.cflags);
   if (!kernel.realHeaders) {
     const modDir = moduleDir(cacheRoot, kernel, clang);
     flags.push("-fmodules", `-fmodules-cache-path=${join(modDir, "cache")}`, `-fmodule-map-file=${join(modDir, "module.modulemap")}`,
-      "-fno-implicit-module-maps", "-D__TSBCC_MODULES__");
+      "-fno-implicit-module-maps", "-D__TSBCC_MODULES__",
+      // The module (kernel types, libbpf, base.h) does not depend on the mode: one build serves both runs.
+      "-fmodules-ignore-macro=__TSBCC_ANALYZE__", "-fmodules-ignore-macro=__TSBCC_CODEGEN__");
   } else {
     for (const h of kernel.typeHeaders) flags.push("-include", h);
   }
@@ -315,6 +366,7 @@ function moduleDir(cacheRoot: string, kernel: KernelSetup, clang: ClangInfo): st
   const dir = join(privateDir(cacheRoot), "modules", id);
   const map = join(dir, "module.modulemap");
   if (readIfExists(map) === undefined) {
+    pruneModuleDirs(join(privateDir(cacheRoot), "modules"));
     ensurePrivateDir(dir);
     const base = join(tsbccIncludeDir(), "tsbcc", "base.h");
     const headers = [...kernel.typeHeaders, base].map((h) => `  header "${h}"\n`).join("");
@@ -324,6 +376,18 @@ function moduleDir(cacheRoot: string, kernel: KernelSetup, clang: ClangInfo): st
     renameQuiet(tmp, map);
   }
   return dir;
+}
+
+/** Keeps the few most recently created module caches (each holds a ~30 MB build of vmlinux.h). */
+function pruneModuleDirs(parent: string, keep = 3): void {
+  let dirs: { path: string; mtime: number }[];
+  try {
+    dirs = readdirSync(parent).map((n) => join(parent, n)).map((path) => ({ path, mtime: statSync(path).mtimeMs }));
+  } catch {
+    return;
+  }
+  dirs.sort((a, b) => b.mtime - a.mtime);
+  for (const d of dirs.slice(keep)) rmSync(d.path, { recursive: true, force: true });
 }
 
 let privateRootMemo: { root: string; dir: string } | undefined;

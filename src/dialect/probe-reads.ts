@@ -93,10 +93,16 @@ export class ProbeReadAnalysis {
     return this.levels.get(declId);
   }
 
-  private raise(id: string, level: number | undefined): void {
-    if (level === undefined || level < 0) return;
+  /**
+   * Records that `id` holds a value of `level`. When sources disagree the lowest level wins: treating a pointer
+   * as "more external" than it is only turns direct loads into probe reads (which also read BPF stack and map
+   * memory), while the reverse leaves a kernel load the verifier rejects. virtiostat passes both `sgs` (kernel
+   * memory) and `&sg` (stack) to one static helper.
+   */
+  private raise(id: string | undefined, level: number | undefined): void {
+    if (id === undefined || level === undefined || level < 0) return;
     const old = this.levels.get(id);
-    if (old === undefined || level > old) {
+    if (old === undefined || level < old) {
       this.levels.set(id, level);
       this.changed = true;
     }
@@ -133,7 +139,10 @@ export class ProbeReadAnalysis {
     if (level === undefined) return;
     const l = ignoreParens(lhs);
     if (l.kind === "DeclRefExpr" && l.referencedDecl) this.raise(l.referencedDecl.id, level);
-    else if (l.kind === "UnaryOperator" && l.opcode === "*") {
+    else if (l.kind === "MemberExpr" && l.referencedMemberDecl) {
+      // `val.fp = file`: the field holds an external pointer wherever the struct goes (maps included).
+      this.raise(l.referencedMemberDecl, level);
+    } else if (l.kind === "UnaryOperator" && l.opcode === "*") {
       const q = ignoreParensCasts(l.inner![0]!);
       if (q.kind === "DeclRefExpr" && q.referencedDecl) this.raise(q.referencedDecl.id, level + 1);
     }
@@ -146,7 +155,7 @@ export class ProbeReadAnalysis {
         const lvl = this.rv(m.args[1]!);
         if (lvl !== undefined) {
           const old = this.mapLevels.get(m.map.declId);
-          if (old === undefined || lvl > old) {
+          if (old === undefined || lvl < old) {
             this.mapLevels.set(m.map.declId, lvl);
             this.changed = true;
           }
@@ -267,12 +276,12 @@ export class ProbeReadAnalysis {
           const r = this.rv(base);
           if (r === 0) return { ext: true, level: 0 };
           if (r !== undefined && r > 0) return { ext: false, level: r - 1 };
-          return { ext: false };
+          return this.field(e);
         }
         const l = this.lv(base);
         if (l.ext) return { ext: true, level: 0 };
         if (l.ctx) return { ext: false, ctx: true, level: 0 };
-        return { ext: false };
+        return this.field(e);
       }
       case "UnaryOperator": {
         if (e.opcode !== "*" || !e.inner?.length) return { ext: false };
@@ -297,6 +306,12 @@ export class ProbeReadAnalysis {
       default:
         return { ext: false };
     }
+  }
+
+  /** A member of non-external memory: its field may have been marked by an assignment. */
+  private field(e: AstNode): LvInfo {
+    const level = e.referencedMemberDecl ? this.levels.get(e.referencedMemberDecl) : undefined;
+    return level === undefined ? { ext: false } : { ext: false, level };
   }
 
   private collect(node: AstNode, out: ReadSite[]): void {

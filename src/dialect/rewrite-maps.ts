@@ -188,12 +188,15 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "perf_submit_skb":
       need(4);
       return ["bpf_perf_event_output(", ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ", ...a(2), ", ", ...a(3), ")"];
+    // A failed output or reserve (ring full) also bumps the ring's hidden per-CPU drop counter, which
+    // BPF_RINGBUF_OUTPUT declares beside it; the expression keeps the helper's value and type.
     case "ringbuf_output":
       need(3);
-      return [`bpf_ringbuf_output(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2), ")"];
+      return [`({ long __tsbcc_rb = bpf_ringbuf_output(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2),
+        `); if (__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "ringbuf_reserve":
       need(1);
-      return [`bpf_ringbuf_reserve(${map}, `, ...a(0), ", 0)"];
+      return [`({ void *__tsbcc_rb = bpf_ringbuf_reserve(${map}, `, ...a(0), `, 0); if (!__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "ringbuf_submit":
       need(2);
       return ["bpf_ringbuf_submit(", ...a(0), ", ", ...a(1), ")"];
@@ -206,6 +209,14 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     default:
       throw new MethodError(`unknown map method ${m.method} on map ${name}`);
   }
+}
+
+/** The name of the per-CPU drop counter map of ring buffer `map` (declared by BPF_RINGBUF_OUTPUT). */
+export const ringbufDropsMap = (map: string): string => `__tsbcc_drops_${map}`;
+
+function ringbufDrop(map: string): string {
+  return `{ __u32 __tsbcc_dk = 0; __u64 *__tsbcc_dv = bpf_map_lookup_elem((void *)&${ringbufDropsMap(map)}, &__tsbcc_dk); ` +
+    "if (__tsbcc_dv) __sync_fetch_and_add(__tsbcc_dv, 1); }";
 }
 
 /** Output methods whose submitted data type is recorded in metadata.events: method -> argument index. */

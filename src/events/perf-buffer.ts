@@ -86,7 +86,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
     if (!Number.isInteger(wakeup) || wakeup < 1 || wakeup > 0xffffffff) {
       throw new RangeError(`perf buffer ${opts.watermark !== undefined ? "watermark" : "wakeupEvents"} must be a positive integer, got ${wakeup}`);
     }
-    super(opts.watch);
+    super(opts.watch, false); // perf fds reset their readiness when polled: no edge bookkeeping needed
     this.mapFd = mapFd;
     this.#cb = cb;
     this.#lostCb = opts.lostCb;

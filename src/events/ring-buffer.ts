@@ -73,7 +73,7 @@ export class RingBufferManager extends PollingReader {
   readonly #unregister: () => void;
 
   constructor(opts: RingBufferManagerOptions = {}) {
-    super(opts.watch);
+    super(opts.watch, true);
     this.#lostInterval = opts.lostCheckIntervalMs ?? 100;
     this.#unregister = closeAtExit(this);
   }
@@ -194,7 +194,6 @@ export class RingBufferManager extends PollingReader {
     } finally {
       if (cons !== committed) Atomics.store(r.cons64, 0, BigInt(cons));
       r.cons = cons;
-      if (cons !== Number(Atomics.load(r.prod64, 0))) this.leftover = true;
     }
     return stop || n;
   }

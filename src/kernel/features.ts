@@ -3,7 +3,7 @@
 // options make those lie (a kernel can list fentry symbols and still refuse fentry loads).
 import { existsSync, readFileSync } from "node:fs";
 import { addressOf, bpf, errnoName, perf } from "../sys/index.js";
-import { Btf } from "../btf/btf.js";
+import { vmlinuxBtf } from "./btf.js";
 
 export interface FeatureResult {
   supported: boolean;
@@ -78,10 +78,7 @@ function addressOfName(buf: Uint8Array): bigint {
   return addressOf(buf);
 }
 
-let kernelBtf: Btf | undefined;
-export function vmlinuxBtf(): Btf {
-  return (kernelBtf ??= Btf.parse(new Uint8Array(readFileSync("/sys/kernel/btf/vmlinux"))));
-}
+export { vmlinuxBtf };
 
 /** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
 export function haveFentry(): FeatureResult {
@@ -101,6 +98,35 @@ export function haveLsm(): FeatureResult {
     const target = vmlinuxBtf().findIds("func", "bpf_lsm_file_open")[0];
     if (!target) return { supported: false, reason: "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)" };
     return tryLoad(29, { expectedAttachType: 27, attachBtfId: target });
+  });
+}
+
+/**
+ * bpf_override_return (helper 58): a kprobe program calling it loads only on kernels built with
+ * CONFIG_BPF_KPROBE_OVERRIDE (which needs CONFIG_FUNCTION_ERROR_INJECTION).
+ */
+export function haveOverrideReturn(): FeatureResult {
+  return probeFeature("override_return", () => {
+    if (!haveKprobes().supported) return { supported: false, reason: `no kprobes: ${haveKprobes().reason}` };
+    const insns = new Uint8Array([
+      0xb7, 0x02, 0, 0, 0, 0, 0, 0, // r2 = 0 (r1 is the context)
+      0x85, 0, 0, 0, 58, 0, 0, 0, // call bpf_override_return
+      0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0, // r0 = 0; exit
+    ]);
+    const logBuf = new Uint8Array(4096);
+    const res = bpf.progLoad({ progType: 2, insns, license: "GPL", logLevel: 1, logBuf });
+    if (res.fd) {
+      res.fd.close();
+      return yes;
+    }
+    const end = logBuf.indexOf(0);
+    const log = new TextDecoder().decode(logBuf.subarray(0, end < 0 ? logBuf.length : end));
+    const line = log.split("\n").find((l) => /unknown func|invalid func|not allowed/.test(l))?.trim();
+    return {
+      supported: false,
+      reason: `a kprobe program calling bpf_override_return fails to load with ${errnoName(res.errno)}` +
+        (line ? ` ("${line}")` : "") + ": the kernel lacks CONFIG_BPF_KPROBE_OVERRIDE",
+    };
   });
 }
 

@@ -18,6 +18,17 @@ export class Link {
   get closed(): boolean {
     return this.#closed;
   }
+  /** Runs `fn` after the link's fds are closed (e.g. removing a tracefs probe the fds used). */
+  onClose(fn: () => void): void {
+    const prev = this.#onClose;
+    this.#onClose = prev ? () => { prev(); fn(); } : fn;
+  }
+  /** The fd of the attachment itself (the BPF link, or the perf event): for iterators' ITER_CREATE. */
+  get fd(): number {
+    const last = this.#fds[this.#fds.length - 1];
+    if (!last || this.#closed) throw new Error(`${this.description}: link is closed`);
+    return last.value;
+  }
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -6,6 +6,7 @@ import { linuxVersionCode } from "../kernel/release.js";
 import { MapType, ProgType, mapTypeName, progTypeName } from "./constants.js";
 import { linkProgram } from "./link-program.js";
 import { loadProgram, type SourceLine } from "./verifier.js";
+import { resolveBtfTarget, type BtfTarget } from "./btf-target.js";
 import type { MapSpec } from "./map-spec.js";
 import type { LoadRecords } from "../btf/ext.js";
 import type { ObjectSpec, ProgramSpec } from "./spec.js";
@@ -131,11 +132,19 @@ export class LoadedObject {
     });
     const ext = this.spec.btf?.ext;
     const withBtf = this.btfFd && linked.funcInfo;
+    const expectedAttachType = extra.expectedAttachType ??
+      (progType === undefined || progType === prog.kind.progType ? prog.kind.expectedAttachType : 0);
+    // BTF-attached programs name their kernel target at load time; resolve it unless the caller gave one.
+    let target: BtfTarget | undefined;
+    if ((type === ProgType.TRACING || type === ProgType.LSM) && !extra.attachBtfId && !extra.attachProgFd) {
+      target = resolveBtfTarget(expectedAttachType, prog.kind.target);
+    }
     const attr: bpf.ProgLoadAttr = {
       progType: type, insns: linked.insns, license: this.spec.license || "GPL", name: kernelObjectName(name),
-      expectedAttachType: progType === undefined || progType === prog.kind.progType ? prog.kind.expectedAttachType : 0,
+      expectedAttachType,
       kernVersion: this.spec.kernVersion || linuxVersionCode(),
       ...(withBtf ? { btfFd: this.btfFd!.value, funcInfo: toAttr(linked.funcInfo), lineInfo: toAttr(linked.lineInfo) } : {}),
+      ...(target ? { attachBtfId: target.btfId, attachBtfObjFd: target.objFd?.value } : {}),
       ...extra,
     };
     const sourceOf = (insn: number): SourceLine | undefined => {
@@ -143,7 +152,12 @@ export class LoadedObject {
       const l = ext?.sourceLine(o.section, o.offset);
       return l ? { file: l.file, line: l.line, column: l.column, text: l.text } : undefined;
     };
-    const loaded = loadProgram({ name, attr, logLevel: this.#options.logLevel, sourceOf });
+    let loaded;
+    try {
+      loaded = loadProgram({ name, attr, logLevel: this.#options.logLevel, sourceOf });
+    } finally {
+      target?.objFd?.close(); // The loaded program holds its own reference to the module's BTF.
+    }
     const entry = { fd: loaded.fd, type, log: loaded.log };
     cached?.fd.close();
     this.#programs.set(name, entry);

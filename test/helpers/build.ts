@@ -49,3 +49,15 @@ export function syscallLoop(name = "getppid"): string {
     `if (read(0, &c, 1) < 0) return 2; for (long i = 0; i < n; i++) syscall(SYS_${name}); return 0; }\n`;
   return cached("bin", source, (src, o) => execFileSync("gcc", ["-O1", "-o", o, src], { stdio: ["ignore", "ignore", "pipe"] }));
 }
+
+/**
+ * A native program that waits for one byte on stdin, then opens each path of its argv read-only in order and
+ * prints "<fd> <errno>" per path (fd -1 on failure), so a test can compare with what a probe saw.
+ */
+export function openFiles(): string {
+  const source = `#include <unistd.h>\n#include <stdio.h>\n#include <fcntl.h>\n#include <errno.h>\n` +
+    `int main(int argc, char **argv) { char c; if (read(0, &c, 1) < 0) return 2; ` +
+    `for (int i = 1; i < argc; i++) { errno = 0; int fd = open(argv[i], O_RDONLY); printf("%d %d\\n", fd, fd < 0 ? errno : 0); } ` +
+    `return 0; }\n`;
+  return cached("bin", source, (src, o) => execFileSync("gcc", ["-O1", "-o", o, src], { stdio: ["ignore", "ignore", "pipe"] }));
+}

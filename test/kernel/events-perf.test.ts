@@ -142,6 +142,25 @@ test("perf buffer: wakeupEvents and watermark decide when the kernel wakes us", 
   }
 });
 
+test("perf buffer: an idle reader with unread data does not spin the event loop", async (t) => {
+  if (!canRun(t)) return;
+  const r = rig();
+  const { got, cb } = collector();
+  const pb = openPerfBuffer(r.perfMap.value, cb);
+  try {
+    run(r.prog.value, 10); // wakes the reader, but nobody polls
+    const cpu0 = process.cpuUsage();
+    await new Promise((res) => setTimeout(res, 300));
+    const cpu = process.cpuUsage(cpu0);
+    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while idle`);
+    assert.equal(got.length, 0, "callbacks run only inside poll/consume");
+    assert.equal(await pb.poll(1000), 10);
+  } finally {
+    pb.close();
+    r.close();
+  }
+});
+
 test("perf buffer: overflow — delivered + PERF_RECORD_LOST == produced", async (t) => {
   if (!canRun(t)) return;
   const r = rig();

@@ -150,6 +150,33 @@ test("ring buffer: overflow — delivered + failed outputs == produced, reported
   }
 });
 
+test("ring buffer: unread data does not spin the event loop (idle, or after a callback stopped the drain)", async (t) => {
+  if (!canRun(t)) return;
+  const r = rig(16 * PAGE);
+  let calls = 0;
+  const m = openRingBuffer(r.ring.value, () => (++calls === 1 ? -1 : 0));
+  try {
+    run(r.prog.value, 10); // wakes the manager, but nobody polls
+    let cpu0 = process.cpuUsage();
+    await new Promise((res) => setTimeout(res, 300));
+    let cpu = process.cpuUsage(cpu0);
+    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while idle`);
+    assert.equal(calls, 0);
+    assert.equal(await m.poll(1000), -1, "the callback stopped after one record");
+    // 9 records still unread; a poll that waits must not spin on them either: it finds them first.
+    cpu0 = process.cpuUsage();
+    assert.equal(await m.poll(1000), 9);
+    const waiting = m.poll(300);
+    await new Promise((res) => setTimeout(res, 300));
+    cpu = process.cpuUsage(cpu0);
+    assert.equal(await waiting, 0);
+    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while waiting`);
+  } finally {
+    m.close();
+    r.close();
+  }
+});
+
 test("ring buffer: a negative callback return stops draining; the rest comes next time", (t) => {
   if (!canRun(t)) return;
   const r = rig(16 * PAGE);

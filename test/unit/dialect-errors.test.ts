@@ -95,3 +95,11 @@ test("a kernel struct the program redefines is taken from the kernel, with a war
   assert.ok(w, JSON.stringify(r.warnings));
   assert.equal(w.line, 2);
 });
+
+test("errors in generated code (codegen run) point at the user's call", async (t) => {
+  if (skipReason()) return t.skip(skipReason());
+  // increment() on a struct leaf type-checks against the analyze-mode signature but its generated += does not.
+  const err = await expectError(`#include <linux/sched.h>\nstruct v_t { u64 a; };\nBPF_HASH(h, u32, struct v_t);\nint f(struct pt_regs *ctx) {\n  u32 k = 0;\n  h.increment(k);\n  return 0;\n}\n`,
+    6, /invalid operands to binary expression/);
+  assert.equal(err.diagnostics[0]!.column, 3);
+});

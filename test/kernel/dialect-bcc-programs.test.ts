@@ -1,0 +1,113 @@
+// Tier 2: the C programs of BCC's own tools (captured from Debian's bpfcc-tools by
+// test/fixtures/dialect/extract-bcc-programs.py) compile with the dialect compiler against this kernel's BTF,
+// and every function they define is accepted by the verifier (loaded through src/loader; functions BCC
+// would load with an explicit type are tried with the usual tracing types).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileDialect, DialectError } from "../../src/dialect/index.js";
+import { LoadedObject, ProgType, parseObject } from "../../src/loader/index.js";
+import { haveClang } from "../helpers/build.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * BCC's tool programs are not part of this repository (they are BCC's code): they are captured here, at test
+ * time, from the installed bpfcc-tools by our extraction script, once per bpfcc-tools version.
+ */
+function captureBccPrograms(): string | undefined {
+  let version: string;
+  try {
+    version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "bpfcc-tools"], { encoding: "utf8" }).trim();
+  } catch {
+    return undefined;
+  }
+  if (!version || !existsSync("/usr/sbin/execsnoop-bpfcc")) return undefined;
+  const dir = join(tmpdir(), `tsbcc-bcc-programs-${version.replace(/[^A-Za-z0-9.+-]/g, "_")}`);
+  if (!existsSync(join(dir, "index.json"))) {
+    const script = resolve(here, "..", "..", "..", "test", "fixtures", "dialect", "extract-bcc-programs.py");
+    execFileSync("/usr/bin/python3", [script, dir], { stdio: ["ignore", "ignore", "pipe"] });
+  }
+  return dir;
+}
+
+const DIR = haveClang && process.getuid?.() === 0 ? captureBccPrograms() : undefined;
+const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : !DIR ? "bpfcc-tools is not installed (its programs are captured at test time)" : false;
+
+/**
+ * Programs that cannot compile yet, with the reason. USDT programs (bpf_usdt_readarg) are out of scope; the
+ * rest need constants or inline helpers that the kernel's BTF does not carry (kernel-types shims).
+ */
+const KNOWN: Record<string, string> = {
+  nfsslower: "struct nfs_commit_data is only in the nfs module's BTF (kernel types come from vmlinux BTF)",
+};
+/** Load failures that depend on kernel configuration, not on the compiler: probed from the verifier's answer. */
+function configDependent(error: string): boolean {
+  // bpf_override_return needs CONFIG_BPF_KPROBE_OVERRIDE and an attach to an error-injectable function (inject).
+  return /bpf_override_return/.test(error);
+}
+const GUESSES = [ProgType.KPROBE, ProgType.TRACEPOINT, ProgType.RAW_TRACEPOINT, ProgType.PERF_EVENT, ProgType.SOCKET_FILTER, ProgType.SCHED_CLS, ProgType.XDP];
+
+function loadAll(object: Uint8Array): string[] {
+  const obj = new LoadedObject(parseObject(object));
+  const errors: string[] = [];
+  try {
+    for (const p of obj.spec.programs) {
+      let first: Error | undefined;
+      for (const type of p.kind.progType ? [undefined] : GUESSES) {
+        try {
+          obj.loadProgram(p.name, type);
+          first = undefined;
+          break;
+        } catch (e) {
+          first ??= e as Error;
+        }
+      }
+      if (first) errors.push(`${p.name}: ${first.message.split("\n").slice(0, 6).join(" | ")}`);
+    }
+  } finally {
+    obj.close();
+  }
+  return errors;
+}
+
+test("every captured BCC tool program compiles and every function passes the verifier", { skip }, async (t) => {
+  const index = JSON.parse(readFileSync(join(DIR!, "index.json"), "utf8")) as Record<string, { status: string; cflags?: string[] }>;
+  const files = readdirSync(DIR!).filter((f) => f.endsWith(".c")).sort();
+  assert.ok(files.length >= 100, `${files.length} captured programs`);
+  const failures: string[] = [];
+  let compiled = 0;
+  let usdt = 0;
+  let functions = 0;
+  for (const f of files) {
+    const tool = f.slice(0, -2);
+    const text = readFileSync(join(DIR!, f), "utf8");
+    const isUsdt = text.includes("bpf_usdt_readarg");
+    try {
+      const r = await compileDialect({ text, fileName: f, cflags: index[tool]?.cflags ?? [] });
+      compiled++;
+      functions += r.metadata.functions.length;
+      for (const e of loadAll(r.object)) {
+        if (configDependent(e)) t.diagnostic(`${tool}: not loadable on this kernel: ${e.slice(0, 160)}`);
+        else failures.push(`${tool}: load: ${e}`);
+      }
+      if (KNOWN[tool]) t.diagnostic(`${tool} compiles now: remove it from KNOWN (${KNOWN[tool]})`);
+    } catch (e) {
+      if (!(e instanceof DialectError)) throw e;
+      if (isUsdt) {
+        usdt++;
+        assert.match(e.message, /USDT probes are not supported/, tool);
+        continue;
+      }
+      if (KNOWN[tool]) continue;
+      const first = e.diagnostics.find((d) => d.severity === "error");
+      failures.push(`${tool}: ${first ? `${first.file}:${first.line}: ${first.message}` : e.message}`);
+    }
+  }
+  t.diagnostic(`${compiled} of ${files.length} programs compiled (${usdt} USDT programs and ${Object.keys(KNOWN).length} known gaps not), ${functions} functions loaded`);
+  assert.deepEqual(failures, []);
+});
