@@ -49,7 +49,12 @@ interface Source {
   stats(): [bigint, bigint];
   lost(): number;
   close(): void;
+  /** Continuous mode (reader.watch / b.startPolling): drains from the readiness callback, no promise per wakeup. */
+  watch?(onDrain: (n: number) => void): () => void;
 }
+
+/** TSBCC_BENCH_POLL=1 measures the promise loop (await poll()) instead of continuous mode. */
+const usePoll = process.env.TSBCC_BENCH_POLL === "1";
 
 async function runConsumer(src: Source, count: { delivered: number }): Promise<void> {
   let signals = 0, lastNs = 0n, mainLastNs = 0n, wakeups = 0;
@@ -57,6 +62,16 @@ async function runConsumer(src: Source, count: { delivered: number }): Promise<v
     if (++signals === 1) mainLastNs = lastNs;
   });
   process.stdout.write("READY\n");
+  if (src.watch && !usePoll) {
+    let wake: () => void = () => {};
+    process.on("SIGUSR2", () => wake());
+    const stop = src.watch(() => {
+      lastNs = process.hrtime.bigint();
+      wakeups++;
+    });
+    while (signals < 2) await new Promise<void>((res) => (wake = res));
+    stop();
+  }
   while (signals < 2) {
     const before = count.delivered;
     await src.poll(100);
@@ -91,6 +106,7 @@ async function apiConsumer(mode: string, pid: number, pages: number): Promise<vo
     stats: () => readStats(statsFd),
     lost: () => (mode === "ring" ? Number(readStats(statsFd)[1]) : lost),
     close: () => b.close(),
+    watch: (onDrain) => b.startPolling({ onDrain }),
   }, count);
 }
 
@@ -118,6 +134,7 @@ async function consumer(mode: string, pid: number, pages: number, objPath: strin
     consume: () => reader.consume(),
     stats: () => readStats(statsFd),
     lost: () => (reader instanceof RingBufferManager ? Number(readStats(statsFd)[1]) : reader.lost),
+    watch: (onDrain) => reader.watch(onDrain),
     close: () => {
       reader.close();
       link.close();

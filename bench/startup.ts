@@ -41,7 +41,8 @@ function series(name: string, make: () => { cmd: string; args: string[]; env: No
   return { name, wall: median(samples.map((s) => s.wall)), rss: median(samples.map((s) => s.rssMiB)) };
 }
 
-const child = join(here, "startup-child.js");
+// The bundled child (what the `tsbcc` command runs); TSBCC_BENCH_UNBUNDLED=1 measures the plain module tree.
+const child = process.env.TSBCC_BENCH_UNBUNDLED ? join(here, "startup-child.js") : join(here, "..", "src", "cli", "startup-bench-child.mjs");
 const warmCache = mkdtempSync(join(tmpdir(), "tsbcc-bench-warm-"));
 // Fill the warm cache once.
 spawnSync(process.execPath, [child], { env: { ...process.env, TSBCC_CACHE_DIR: warmCache } });

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ "$#" -eq 0 ]; then set -- execsnoop; fi
-exec node dist/src/cli/main.js "$@"
+exec node dist/src/cli/tsbcc.mjs "$@"

@@ -522,6 +522,21 @@ export class BPF {
     return iterateEvents(reader, queue, release, opts.signal);
   }
 
+  /**
+   * Continuous delivery for tools (instead of `for (;;) await b.perfBufferPoll()`): every perf buffer and ring
+   * buffer open now has its callbacks run straight from the event loop as events arrive, with no promise or timer
+   * per wakeup. `onDrain(n)` follows each drain that delivered n > 0 records; errors thrown by callbacks go to
+   * `onError` (default: uncaught). Returns the function that stops
+   * it; until then the readers keep the process alive.
+   */
+  startPolling(opts: { onError?: (e: unknown) => void; onDrain?: (n: number) => void } = {}): () => void {
+    const readers: PollingReader[] = [...this.#perfBuffers.values()];
+    if (this.#ringManager) readers.push(this.#ringManager);
+    if (readers.length === 0) throw new Error("no perf buffer or ring buffer is open (call openPerfBuffer/openRingBuffer first)");
+    const stops = readers.map((r) => r.watch(opts.onDrain, opts.onError));
+    return () => stops.forEach((s) => s());
+  }
+
   /** trace_pipe lines as they come (bpf_trace_printk output). */
   traceLines(signal?: AbortSignal): AsyncGenerator<string> {
     return traceLines(signal);

@@ -243,11 +243,12 @@ export function stringLiteralValue(lit: string): string | undefined {
  * normalized from the state the skipped text left.
  */
 export function parseMainFileDecls(dump: Buffer, mainFile: string): AstNode {
-  const open = Buffer.from("\n    {\n");
-  const close = Buffer.from("\n    }");
-  const fileKey = Buffer.from('"file": "');
-  const lineKey = Buffer.from('"line": ');
-  const mainKey = Buffer.from(`"file": ${JSON.stringify(mainFile)}`);
+  // Needles are strings (Buffer.indexOf encodes them as UTF-8).
+  const open = "\n    {\n";
+  const close = "\n    }";
+  const fileKey = '"file": "';
+  const lineKey = '"line": ';
+  const mainKey = `"file": ${JSON.stringify(mainFile)}`;
   const inner: AstNode[] = [];
   let file: string | undefined;
   let line: number | undefined;
@@ -257,21 +258,22 @@ export function parseMainFileDecls(dump: Buffer, mainFile: string): AstNode {
     const endAt = dump.indexOf(close, begin);
     if (endAt < 0) break;
     const end = endAt + close.length;
-    const named = dump.indexOf(mainKey, begin) >= 0 && dump.indexOf(mainKey, begin) < end;
+    const decl = dump.subarray(begin, end); // every search stays inside the declaration (the dump is huge)
+    const named = decl.indexOf(mainKey) >= 0;
     if (named || file === mainFile) {
       const node = JSON.parse(dump.toString("utf8", begin, end)) as AstNode;
       normalizeLocations(node, { file, line });
       inner.push(node);
     }
     // The dumper's state after this declaration: its last printed file (not an includedFrom) and line.
-    let f = dump.lastIndexOf(fileKey, end);
-    while (f >= begin && /"includedFrom": \{\s*$/.test(dump.toString("latin1", Math.max(begin, f - 40), f))) f = dump.lastIndexOf(fileKey, f - 1);
-    if (f >= begin) {
-      const q = dump.indexOf(0x22, f + fileKey.length);
-      file = JSON.parse(dump.toString("utf8", f + fileKey.length - 1, q + 1)) as string;
+    let f = decl.lastIndexOf(fileKey);
+    while (f >= 0 && /"includedFrom": \{\s*$/.test(decl.toString("latin1", Math.max(0, f - 40), f))) f = f > 0 ? decl.lastIndexOf(fileKey, f - 1) : -1;
+    if (f >= 0) {
+      const q = decl.indexOf(0x22, f + fileKey.length);
+      file = JSON.parse(decl.toString("utf8", f + fileKey.length - 1, q + 1)) as string;
     }
-    const l = dump.lastIndexOf(lineKey, end);
-    if (l >= begin) line = parseInt(dump.toString("latin1", l + lineKey.length, l + lineKey.length + 12), 10);
+    const l = decl.lastIndexOf(lineKey);
+    if (l >= 0) line = parseInt(decl.toString("latin1", l + lineKey.length, l + lineKey.length + 12), 10);
     pos = dump.indexOf(open, end);
   }
   return { id: "tu", kind: "TranslationUnitDecl", inner };

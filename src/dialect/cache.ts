@@ -20,11 +20,12 @@ export function bytesOf(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/** Same order as kernel-types: $TSBCC_CACHE_DIR, $XDG_CACHE_HOME/tsbcc, /var/cache/tsbcc (root), ~/.cache/tsbcc. */
 export function defaultCacheRoot(): string {
   if (process.env.TSBCC_CACHE_DIR) return process.env.TSBCC_CACHE_DIR;
-  const uid = process.geteuid?.() ?? 0;
-  if (uid === 0) return "/var/cache/tsbcc";
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "tsbcc");
+  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, "tsbcc");
+  if ((process.geteuid?.() ?? 0) === 0) return "/var/cache/tsbcc";
+  return join(homedir(), ".cache", "tsbcc");
 }
 
 function euid(): number {

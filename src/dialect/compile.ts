@@ -5,8 +5,11 @@
 //   analyze: clang -fsyntax-only -ast-dump=json, user file verbatim   -> errors mapped 1:1
 //   rewrite: rewrite.ts                                                  -> rewriter errors at user offsets
 //   codegen: clang -O2 -g on  <tracepoint structs> #line 1 "<file>" <rewritten text> <epilogue>
-//            diagnostics mapped back through the rewrite segments
+//            diagnostics mapped back through the rewrite segments; DWARF stripped (BTF kept)
 //   cache store
+// Kernel types: BTF mode builds kernel-types' headers + include/tsbcc/base.h into one clang module (both runs
+// share it); with real kernel headers (useKernelHeaders) both runs use the host target, the AST dump is filtered
+// to the user's declarations, and the IR is retargeted to BPF with opt + llc.
 
 import {
   existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
@@ -23,7 +26,7 @@ import {
 } from "./diagnostics.js";
 import { LineIndex, SourceMap, type Segment } from "./edits.js";
 import { kernelSetup, type KernelSetup } from "./kernel-adapter.js";
-import { blankCommentsAndStrings, definesLicense, findTracepointUses } from "./prescan.js";
+import { blankCommentsAndStrings, findTracepointUses } from "./prescan.js";
 import { rewriteProgram, type ProgramFunction } from "./rewrite.js";
 import { tracepointStruct } from "./tracepoint-struct.js";
 
@@ -211,7 +214,7 @@ async function compileCold(
   }
   async function runAnalyze(): Promise<Awaited<ReturnType<typeof run>>> {
     writeFileSync(mainFile, bytes, "latin1");
-    return run(clang.path, analyzeArgs);
+    return run(clang.path, analyzeArgs, undefined, kernel.realHeaders ? join(work, "ast.json") : undefined);
   }
   let ast: AstNode;
   if (kernel.realHeaders) ast = parseMainFileDecls(an.stdout, mainFile); // ~240 MB: parse only the user's part
@@ -230,7 +233,7 @@ async function compileCold(
 
   // Codegen text: tracepoint structs, then the user's text at its own line numbers, then the epilogue.
   const prologue = `${structs.join("")}#line 1 "${cString(fileName)}"\n`;
-  const epilogue = buildEpilogue(rw.events, definesLicense(blanked));
+  const epilogue = buildEpilogue(rw.events);
   const rewrittenBytes = prologue + rw.text + epilogue;
   const codegenFile = join(work, `${userName}.tsbcc.c`);
   writeFileSync(codegenFile, rewrittenBytes, "latin1");
@@ -430,9 +433,8 @@ function renameQuiet(from: string, to: string): void {
 }
 
 /** License section and BTF anchors for event types, appended after the user's text. */
-function buildEpilogue(events: Record<string, string>, userDefinesLicense: boolean): string {
+function buildEpilogue(events: Record<string, string>): string {
   // The user's own `#define BPF_LICENSE X` precedes this, so the default only applies without one.
-  void userDefinesLicense;
   const lines = ["", `#line 1 "<tsbcc-epilogue>"`, "#ifndef BPF_LICENSE", "#define BPF_LICENSE GPL", "#endif"];
   lines.push(`char _license[] __attribute__((section("license"), used)) = __TSBCC_STR(BPF_LICENSE);`);
   for (const [map, type] of Object.entries(events)) {

@@ -13,12 +13,12 @@ import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { dirname, join, resolve as resolvePath, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join, sep } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Btf } from "../btf/btf.js";
 import { btfIdentity } from "../btf/identity.js";
 import { printCHeader } from "../btf/c-printer.js";
+import { tsbccIncludeDir } from "./clang.js";
 
 export interface KernelTypesOptions {
   /** Use the real kernel headers (also `TSBCC_KERNEL_HEADERS=1`). */
@@ -60,7 +60,7 @@ export interface KernelTypes {
 /** Bump when the generated files change shape, so old cache entries are not reused. */
 const GENERATOR_VERSION = 2;
 const DEFAULT_BTF = "/sys/kernel/btf/vmlinux";
-const SHIM_ROOT = resolvePath(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "include", "kernel");
+const SHIM_ROOT = join(tsbccIncludeDir(), "kernel");
 /** Shim-tree files with real content: their bytes are part of the identity and of the PCH check. */
 const CONTENT_FILES = [
   "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",

@@ -86,8 +86,3 @@ export function matchParen(blanked: string, open: number): number {
   }
   return -1;
 }
-
-/** True when the user defines BPF_LICENSE in the text (then the epilogue uses it). */
-export function definesLicense(blanked: string): boolean {
-  return /^\s*#\s*define\s+BPF_LICENSE\b/m.test(blanked);
-}

@@ -128,6 +128,15 @@ export abstract class PollingReader {
   #draining = false;
   #closed = false;
   #closeDeferred = false;
+  /** watch() subscribers: continuous mode, every wakeup drains at once. */
+  readonly #watchers = new Set<{ onDrain?: (n: number) => void; onError?: (e: unknown) => void }>();
+  #redrain: NodeJS.Immediate | undefined;
+  /**
+   * Set by drain() when it stopped with records still in a ring (its per-call bound) that no new wakeup may
+   * announce (ring buffer producers only wake a consumer that has caught up). watch() mode drains again on the
+   * next loop turn; poll() mode needs nothing, since poll() drains before it waits.
+   */
+  protected backlog = false;
 
   /**
    * `edgeTriggered`: the fds stay readable while unread data is there (ring buffer maps), rather than
@@ -205,8 +214,53 @@ export abstract class PollingReader {
     };
   }
 
+  /**
+   * Continuous mode for tools and long-running consumers: from now on every wakeup delivers what is in the rings
+   * straight from the event loop's readiness callback: no promise, timer or re-arming per wakeup (poll() costs
+   * all three). `onDrain(n)` follows each drain that delivered something. Callbacks still run only on the event
+   * loop, never inside other code. A drain error goes to `onError` (default: thrown, as an uncaught exception).
+   * Whatever is already in the rings is delivered on the next loop turn. Returns the function that stops it;
+   * the watch keeps the process alive until then (or until close()).
+   */
+  watch(onDrain?: (n: number) => void, onError?: (e: unknown) => void): () => void {
+    if (this.#closed) throw new Error("event reader is closed");
+    const w = { onDrain, onError };
+    this.#watchers.add(w);
+    this.#updateWaiting();
+    this.#scheduleRedrain();
+    return () => {
+      this.#watchers.delete(w);
+      this.#updateWaiting();
+    };
+  }
+
+  #scheduleRedrain(): void {
+    this.#redrain ??= setImmediate(() => {
+      this.#redrain = undefined;
+      if (this.#watchers.size) this.#watchDrain();
+    });
+  }
+
+  #watchDrain(): void {
+    let n: number;
+    try {
+      this.backlog = false;
+      n = this.consume();
+    } catch (e) {
+      const handlers = [...this.#watchers].filter((w) => w.onError);
+      if (handlers.length === 0) throw e;
+      for (const w of handlers) w.onError!(e);
+      return;
+    }
+    if (n !== 0) {
+      for (const w of this.#watchers) w.onDrain?.(n);
+      if (this.#waiters.length) this.#settle((w) => w.resolve(n));
+    }
+    if (this.backlog && !this.#closed) this.#scheduleRedrain();
+  }
+
   #updateWaiting(): void {
-    if (!this.#closed) this.readiness.setWaiting(this.#waiters.length + this.#listeners.size > 0);
+    if (!this.#closed) this.readiness.setWaiting(this.#waiters.length + this.#listeners.size + this.#watchers.size > 0);
   }
 
   #removeWaiter(w: Waiter): void {
@@ -227,6 +281,10 @@ export abstract class PollingReader {
 
   #onWake(): void {
     if (this.#closed) return;
+    if (this.#watchers.size) {
+      this.#watchDrain();
+      if (this.#listeners.size === 0) return;
+    }
     for (const fn of [...this.#listeners]) fn();
     // Nobody waiting: leave the data where it is; the next poll() drains before it waits.
     if (this.#waiters.length === 0) return;
@@ -245,6 +303,9 @@ export abstract class PollingReader {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#watchers.clear();
+    if (this.#redrain) clearImmediate(this.#redrain);
+    this.#redrain = undefined;
     this.#settle((w) => w.resolve(0));
     for (const fn of [...this.#listeners]) fn();
     this.#listeners.clear();

@@ -183,7 +183,10 @@ export class RingBufferManager extends PollingReader {
           Atomics.store(r.cons64, 0, BigInt(cons));
           committed = cons;
         }
-        if (cons >= limit) break;
+        if (cons >= limit) {
+          if (Number(Atomics.load(r.prod64, 0)) !== cons) this.backlog = true;
+          break;
+        }
         // Before going to sleep, look again. A producer that committed after our last look read the consumer
         // position before our store and may have decided we were not caught up, so it sent no wakeup. Anything
         // it publishes after this load will see our position and wake us.

@@ -108,3 +108,32 @@ test("a kprobe on this kernel gets the clear 'no kprobes' error with the tracepo
   }
   await assert.rejects(BPF.load({ text: "int kprobe__sys_clone(struct pt_regs *ctx) { return 0; }" }), /kprobes.*(CONFIG_KPROBES).*sys_enter_clone/s);
 });
+
+test("implicit kernel reads through four pointers: mm->exe_file->f_path.dentry->d_name.name is the child's binary", { skip }, async () => {
+  const bin = syscallLoop("getppid");
+  const child = pausedChild(bin, ["1"]);
+  const b = await BPF.load({
+    text: `
+#include <linux/sched.h>
+#include <linux/fs.h>
+struct name_t { char name[64]; };
+BPF_HASH(names, u32, struct name_t);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
+    if (pid != ${child.pid}) return 0;
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct file *exe = t->mm->exe_file;
+    const unsigned char *name = exe->f_path.dentry->d_name.name;
+    struct name_t n = {};
+    bpf_probe_read_kernel_str(n.name, sizeof(n.name), name);
+    names.update(&pid, &n);
+    return 0;
+}`,
+  });
+  try {
+    await child.go();
+    assert.deepEqual(b.table("names").get(child.pid), { name: bin.split("/").pop() });
+  } finally {
+    b.close();
+  }
+});

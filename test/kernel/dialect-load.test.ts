@@ -348,3 +348,28 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("useKernelHeaders: the same dialect against /lib/modules/$(uname -r)/build (host-target frontend, IR retargeted)", { skip }, async (t) => {
+  const { existsSync } = await import("node:fs");
+  const { release } = await import("node:os");
+  if (!existsSync(`/lib/modules/${release()}/build/include`)) return t.skip("no kernel headers for the running kernel");
+  const r = await compileDialect({
+    useKernelHeaders: true, fileName: "headers.c", text: `#include <linux/sched.h>
+BPF_HASH(counts, u32);
+BPF_PERF_OUTPUT(events);
+struct data_t { u32 pid; u32 ppid; };
+TRACEPOINT_PROBE(syscalls, sys_enter_openat) {
+    struct data_t d = {};
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    d.pid = bpf_get_current_pid_tgid() >> 32;
+    d.ppid = task->real_parent->tgid;
+    counts.increment(d.pid);
+    events.perf_submit(args, &d, sizeof(d));
+    return 0;
+}`,
+  });
+  assert.deepEqual(r.metadata.functions, [{ name: "tracepoint__syscalls__sys_enter_openat", section: "tracepoint/syscalls/sys_enter_openat" }]);
+  assert.deepEqual(r.metadata.events, { events: "struct data_t" });
+  assert.match(r.rewritten, /bpf_probe_read_kernel\(&__tsbcc_val, sizeof\(__tsbcc_val\), \(void \*\)&\(task->real_parent\)\)/);
+  assert.deepEqual(loadAll(r.object), []);
+});

@@ -34,3 +34,20 @@ test("execsnoop prints one line per exec with pid, ppid, return value and argume
   assert.ok(failed, "-x shows failed execs");
   assert.equal(failed!.trim().split(/\s+/)[3], "-2", "ENOENT is the return value");
 });
+
+test("the tsbcc command (bundled) runs execsnoop and exits cleanly after --duration", { skip }, async () => {
+  const { fileURLToPath } = await import("node:url");
+  const { join, dirname } = await import("node:path");
+  const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "tsbcc.mjs");
+  const cli = spawn(process.execPath, [bin, "execsnoop", "--duration", "4"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  cli.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  cli.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 200 && !out.includes("PCOMM"); i++) await new Promise((r) => setTimeout(r, 25));
+  const marker = `tsbcc-cli-${process.pid}`;
+  const child = spawn("/bin/echo", [marker], { stdio: "ignore" });
+  await new Promise((r) => child.on("exit", r));
+  const code = await new Promise<number | null>((r) => cli.on("exit", r));
+  assert.equal(code, 0, out);
+  assert.match(out, new RegExp(`^echo +${child.pid} +${process.pid} +0 /bin/echo ${marker}$`, "m"));
+});
