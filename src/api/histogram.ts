@@ -5,6 +5,8 @@
 // reproduced here. The format functions are pure and return the text; the print functions
 // write it to a stream.
 
+import { pyFloatStr } from "./pyfloat.js";
+
 /** A histogram count: kernel counters are u64, so bigint is accepted next to number. */
 export type Count = number | bigint;
 
@@ -397,24 +399,6 @@ function reprBytes(b: Uint8Array): string {
   return "b" + q + body + q;
 }
 
-// Python's float repr: shortest round-trip digits, scientific below 1e-4 and from 1e16 on.
-function reprFloat(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const sign = x < 0 ? "-" : "";
-  const [mant, expText] = Math.abs(x).toExponential().split("e") as [string, string];
-  const digits = mant.replace(".", "");
-  const exp = Number(expText);
-  if (exp < -4 || exp >= 16) {
-    const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
-    return `${sign}${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
-  }
-  if (exp < 0) return `${sign}0.${"0".repeat(-exp - 1)}${digits}`;
-  const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, "0");
-  const frac = digits.slice(exp + 1);
-  return `${sign}${intPart}.${frac || "0"}`;
-}
 
 /**
  * Python's repr() of a JavaScript value as BCC would see it: integers plain, strings in
@@ -423,7 +407,7 @@ function reprFloat(x: number): string {
 export function pyRepr(v: unknown): string {
   if (typeof v === "string") return reprString(v);
   if (typeof v === "bigint") return String(v);
-  if (typeof v === "number") return Number.isInteger(v) ? String(BigInt(v)) : reprFloat(v);
+  if (typeof v === "number") return Number.isInteger(v) ? String(BigInt(v)) : pyFloatStr(v);
   if (typeof v === "boolean") return v ? "True" : "False";
   if (v === null || v === undefined) return "None";
   if (v instanceof Uint8Array) return reprBytes(v);

@@ -29,6 +29,15 @@ struct data_t {
 
 BPF_PERF_OUTPUT(events);
 
+static void fill_task(struct data_t *data, enum event_type type) {
+    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+    data->pid = bpf_get_current_pid_tgid() >> 32;
+    data->ppid = task->real_parent->tgid;
+    data->uid = bpf_get_current_uid_gid();
+    bpf_get_current_comm(&data->comm, sizeof(data->comm));
+    data->type = type;
+}
+
 static int submit_arg(void *ctx, struct data_t *data, const void *ptr) {
     bpf_probe_read_user_str(data->argv, sizeof(data->argv), ptr);
     events.perf_submit(ctx, data, sizeof(struct data_t));
@@ -37,12 +46,7 @@ static int submit_arg(void *ctx, struct data_t *data, const void *ptr) {
 
 TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
     struct data_t data = {};
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    data.pid = bpf_get_current_pid_tgid() >> 32;
-    data.ppid = task->real_parent->tgid;
-    data.uid = bpf_get_current_uid_gid();
-    bpf_get_current_comm(&data.comm, sizeof(data.comm));
-    data.type = EVENT_ARG;
+    fill_task(&data, EVENT_ARG);
     submit_arg(args, &data, args->filename);
     const char *const *argv = (const char *const *)args->argv;
     #pragma unroll
@@ -60,12 +64,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve) {
     struct data_t data = {};
-    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-    data.pid = bpf_get_current_pid_tgid() >> 32;
-    data.ppid = task->real_parent->tgid;
-    data.uid = bpf_get_current_uid_gid();
-    bpf_get_current_comm(&data.comm, sizeof(data.comm));
-    data.type = EVENT_RET;
+    fill_task(&data, EVENT_RET);
     data.retval = args->ret;
     events.perf_submit(args, &data, sizeof(data));
     return 0;

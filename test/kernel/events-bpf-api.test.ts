@@ -244,3 +244,46 @@ ${START}
     b2.close();
   }
 });
+
+test("b.startPolling(): callbacks run as events arrive, with no poll call; the stop function ends it", { skip }, async () => {
+  const N = 500;
+  const b = await BPF.load({
+    text: PRELUDE + `
+BPF_PERF_OUTPUT(pevents);
+BPF_RINGBUF_OUTPUT(revents, 16);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+${START}
+    struct ev_t d = {};
+    d.seq = seq; d.pid = pid;
+    pevents.perf_submit(args, &d, sizeof(d));
+    revents.ringbuf_output(&d, sizeof(d), 0);
+    return 0;
+}`,
+  });
+  try {
+    const perf: bigint[] = [], ring: bigint[] = [];
+    b.openPerfBuffer("pevents", (_cpu, ev: { seq: bigint }) => void perf.push(ev.seq), { decode: true });
+    b.openRingBuffer("revents", (ev: { seq: bigint }) => void ring.push(ev.seq), { decode: true });
+    let drains = 0;
+    const stop = b.startPolling({ onDrain: () => drains++ });
+    const c = child(N);
+    b.table("target").set(0, c.pid);
+    assert.equal(await c.go(), 0);
+    const deadline = performance.now() + 5000;
+    while ((perf.length < N || ring.length < N) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    stop();
+    const want = Array.from({ length: N }, (_, i) => BigInt(i));
+    assert.deepEqual(perf, want);
+    assert.deepEqual(ring, want);
+    assert.ok(drains > 0);
+    // Stopped: new events wait in the rings for the next poll/consume.
+    const c2 = child(3);
+    b.table("target").set(0, c2.pid);
+    assert.equal(await c2.go(), 0);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(perf.length, N);
+    assert.equal(b.perfBufferConsume() + b.ringBufferConsume(), 6);
+  } finally {
+    b.close();
+  }
+});
