@@ -7,7 +7,8 @@
 // /proc/<pid>/stat), plus tsbcc's raw drain rate on bursts produced through BPF_PROG_TEST_RUN.
 //
 //   npm run bench:events                       # everything, N = 2,000,000
-//   node dist/bench/events.js --n 500000 --only tsbcc,libbpf --perf-pages 64
+//   node dist/bench/events.js --n 500000 --only tsbcc,libbpf --perf-pages 64 --mode ring   (--mode: one buffer type)
+//   TSBCC_BENCH_POLL=1 node dist/bench/events.js ...   (tsbcc consumers in the await-poll() loop instead of watch())
 //   node dist/bench/events.js consumer perf|ring PID PAGES OBJ [epoll|per-fd]   (internal: tsbcc consumers)
 //   node dist/bench/events.js consumer-api perf|ring PID PAGES
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -398,7 +399,8 @@ async function main(): Promise<void> {
           args: (pid) => [...nodeArgs, self, "consumer", mode, String(pid), pagesFor(mode), b.obj, watch] });
       }
     }
-    const selected = consumers.filter((c) => !a.only || [...a.only].some((o) => c.name.startsWith(o)));
+    const modeArg = process.argv.includes("--mode") ? process.argv[process.argv.indexOf("--mode") + 1] : undefined;
+    const selected = consumers.filter((c) => (!a.only || [...a.only].some((o) => c.name.startsWith(o))) && (!modeArg || c.mode === modeArg));
     console.log(`# events benchmark: ${fmt(a.n)} getppid() calls, 24-byte events; perf ${a.perfPages} pages/CPU, ` +
       `ring ${a.ringPages} pages; ${onlineCpus().length} CPUs, kernel ${execFileSync("uname", ["-r"]).toString().trim()}, node ${process.version}`);
     for (const note of notes) console.log(`# ${note}`);
