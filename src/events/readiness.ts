@@ -259,8 +259,23 @@ export abstract class PollingReader {
     if (this.backlog && !this.#closed) this.#scheduleRedrain();
   }
 
+  #armed = false;
+  #recheck: NodeJS.Immediate | undefined;
+
   #updateWaiting(): void {
-    if (!this.#closed) this.readiness.setWaiting(this.#waiters.length + this.#listeners.size + this.#watchers.size > 0);
+    if (this.#closed) return;
+    const waiting = this.#waiters.length + this.#listeners.size + this.#watchers.size > 0;
+    this.readiness.setWaiting(waiting);
+    // A kernel wakeup that came while the watch was stopped can be lost: perf fds reset their readiness when
+    // polled, and the stopped watch's stale registration in libuv may poll them once more and drop the event.
+    // So each time the watch is armed, look at the rings themselves once (a memory read), on the next turn.
+    if (waiting && !this.#armed) {
+      this.#recheck ??= setImmediate(() => {
+        this.#recheck = undefined;
+        this.#onWake();
+      });
+    }
+    this.#armed = waiting;
   }
 
   #removeWaiter(w: Waiter): void {
@@ -306,6 +321,8 @@ export abstract class PollingReader {
     this.#watchers.clear();
     if (this.#redrain) clearImmediate(this.#redrain);
     this.#redrain = undefined;
+    if (this.#recheck) clearImmediate(this.#recheck);
+    this.#recheck = undefined;
     this.#settle((w) => w.resolve(0));
     for (const fn of [...this.#listeners]) fn();
     this.#listeners.clear();

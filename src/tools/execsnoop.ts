@@ -111,10 +111,6 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
 
   const b = await BPF.load({ text: program(maxArgs) });
   try {
-    const cols = [
-      a.flags.time ? "TIME    " : "", a.flags.timestamp ? "TIME(s) " : "", a.flags["print-uid"] ? "UID   " : "",
-    ].join("");
-    ctx.out.write(`${cols}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} RET ARGS\n`);
     const start = process.hrtime.bigint();
     const pending = new Map<number, string[]>();
     b.openPerfBuffer("events", (_cpu, ev: ExecEvent) => {
@@ -138,6 +134,11 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
       line += `${ev.comm.padEnd(16)} ${String(ev.pid).padEnd(7)} ${String(ev.ppid).padEnd(7)} ${String(ev.retval).padStart(3)} ${shown}\n`;
       ctx.out.write(line);
     }, { decode: true, lostCb: (n) => ctx.err.write(`Possibly lost ${n} samples\n`) });
+    // The header goes out once the perf buffer is open, so nothing run after it appears can be missed.
+    const cols = [
+      a.flags.time ? "TIME    " : "", a.flags.timestamp ? "TIME(s) " : "", a.flags["print-uid"] ? "UID   " : "",
+    ].join("");
+    ctx.out.write(`${cols}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} RET ARGS\n`);
     const deadline = a.options.duration ? Date.now() + Number(a.options.duration) * 1000 : Infinity;
     while (!ctx.signal.aborted && Date.now() < deadline) {
       await b.perfBufferPoll(Math.min(200, Math.max(0, deadline - Date.now())));

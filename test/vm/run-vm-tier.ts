@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   }
 
   // Files listed one by one: newer Node versions read a bare directory argument as a file name, not a folder to scan.
-  const command = ["node", "--test", "--test-concurrency=1", "--test-reporter=spec", ...guestTests];
+  const command = ["node", "--test", "--test-concurrency=1", "--test-timeout=300000", "--test-reporter=spec", ...guestTests];
   console.error(`[vm-tier] ${guestTests.length} guest test file(s); booting the guest once for all of them`);
   try {
     const result = await runInVm(command, {

@@ -1,0 +1,30 @@
+// Syscall entry function names: the kernel function behind a syscall carries an arch prefix
+// ("__x64_sys_" on x86_64 since Linux 4.17, "sys_" before), found in /proc/kallsyms.
+import { readFileSync } from "node:fs";
+
+const PREFIXES = ["__x64_sys_", "sys_"];
+let prefix: string | undefined;
+
+/** The prefix this kernel's syscall entry functions carry. */
+export function syscallPrefix(): string {
+  if (prefix !== undefined) return prefix;
+  let syms = "";
+  try {
+    syms = readFileSync("/proc/kallsyms", "utf8");
+  } catch {
+    // Unreadable: assume the classic names.
+  }
+  const found = PREFIXES.find((p) => new RegExp(`^\\S+ [TtWw] ${p}bpf$`, "m").test(syms));
+  return (prefix = found ?? "sys_");
+}
+
+/** The kernel function behind syscall `name` ("getppid" -> "__x64_sys_getppid"). */
+export function syscallFnName(name: string): string {
+  return syscallPrefix() + name;
+}
+
+/** `sys_x` / `__x64_sys_x` written in a program -> the running kernel's name for it; other names unchanged. */
+export function fixSyscallFnName(name: string): string {
+  const p = PREFIXES.find((q) => name.startsWith(q));
+  return p ? syscallFnName(name.slice(p.length)) : name;
+}
