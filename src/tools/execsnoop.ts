@@ -113,14 +113,11 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
   try {
     const start = process.hrtime.bigint();
     const pending = new Map<number, string[]>();
-    b.openPerfBuffer("events", (_cpu, ev: ExecEvent) => {
-      if (uidFilter !== undefined && ev.uid !== uidFilter) return;
-      if (ev.type === 0) {
-        const list = pending.get(ev.pid) ?? [];
-        list.push(ev.argv);
-        pending.set(ev.pid, list);
-        return;
-      }
+    // exec() often moves the task to another CPU (the kernel balances at exec), so an exec's argument events
+    // and its return event can sit in different per-CPU rings. A drain reads every ring, so returns are
+    // printed after the drain, when the arguments of the same exec have all been collected.
+    const returns: ExecEvent[] = [];
+    const print = (ev: ExecEvent): void => {
       const args = pending.get(ev.pid) ?? [];
       pending.delete(ev.pid);
       if (ev.retval !== 0 && !a.flags.fails) return;
@@ -133,6 +130,16 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
       if (a.flags["print-uid"]) line += String(ev.uid).padEnd(6);
       line += `${ev.comm.padEnd(16)} ${String(ev.pid).padEnd(7)} ${String(ev.ppid).padEnd(7)} ${String(ev.retval).padStart(3)} ${shown}\n`;
       ctx.out.write(line);
+    };
+    b.openPerfBuffer("events", (_cpu, ev: ExecEvent) => {
+      if (uidFilter !== undefined && ev.uid !== uidFilter) return;
+      if (ev.type === 0) {
+        const list = pending.get(ev.pid) ?? [];
+        list.push(ev.argv);
+        pending.set(ev.pid, list);
+      } else {
+        returns.push(ev);
+      }
     }, { decode: true, lostCb: (n) => ctx.err.write(`Possibly lost ${n} samples\n`) });
     // The header goes out once the perf buffer is open, so nothing run after it appears can be missed.
     const cols = [
@@ -142,6 +149,7 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
     const deadline = a.options.duration ? Date.now() + Number(a.options.duration) * 1000 : Infinity;
     while (!ctx.signal.aborted && Date.now() < deadline) {
       await b.perfBufferPoll(Math.min(200, Math.max(0, deadline - Date.now())));
+      for (const ev of returns.splice(0)) print(ev);
     }
     return 0;
   } finally {
