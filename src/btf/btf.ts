@@ -252,6 +252,22 @@ export class Btf implements TypeSource {
     return k === BTF_KIND.ENUM || k === BTF_KIND.ENUM64;
   }
 
+  /**
+   * Calls `fn(typeIndex, memberIndex, nameOffset)` for every enumerator of this BTF's own ENUM/ENUM64 types, in id
+   * order, until `fn` returns true. Works on the raw words: no type is materialized.
+   */
+  private forEachEnumerator(fn: (i: number, j: number, nameOff: number) => boolean | void): void {
+    const w = this.words;
+    for (let i = 0; i < this.offsets.length; i++) {
+      const p = this.offsets[i];
+      const kind = (w[p + 1] >>> 24) & 0x1f;
+      if (!this.isEnumKind(kind)) continue;
+      const stride = kind === BTF_KIND.ENUM ? 2 : 3;
+      const vlen = w[p + 1] & 0xffff;
+      for (let j = 0; j < vlen; j++) if (fn(i, j, w[p + 3 + j * stride]) === true) return;
+    }
+  }
+
   private buildEnumTable(): { slots: Int32Array; typeIds: Int32Array; index: Int32Array } {
     const w = this.words;
     let total = 0;
@@ -266,20 +282,13 @@ export class Btf implements TypeSource {
     const slots = new Int32Array(size);
     const mask = size - 1;
     let e = 0;
-    for (let i = 0; i < this.offsets.length; i++) {
-      const p = this.offsets[i];
-      const kind = (w[p + 1] >>> 24) & 0x1f;
-      if (!this.isEnumKind(kind)) continue;
-      const stride = kind === BTF_KIND.ENUM ? 2 : 3;
-      const vlen = w[p + 1] & 0xffff;
-      for (let j = 0; j < vlen; j++, e++) {
-        typeIds[e] = this.firstId + i;
-        index[e] = j;
-        let s = Btf.slot(this.nameHash(w[p + 3 + j * stride]), 0, mask);
-        while (slots[s] !== 0) s = (s + 1) & mask;
-        slots[s] = e + 1;
-      }
-    }
+    this.forEachEnumerator((i, j, nameOff) => {
+      typeIds[e] = this.firstId + i;
+      index[e] = j;
+      let s = Btf.slot(this.nameHash(nameOff), 0, mask);
+      while (slots[s] !== 0) s = (s + 1) & mask;
+      slots[s] = ++e;
+    });
     return { slots, typeIds, index };
   }
 
@@ -304,17 +313,13 @@ export class Btf implements TypeSource {
       }
       return best < 0 ? undefined : this.enumeratorAt(et.typeIds[best], et.index[best]);
     }
-    for (let i = 0; i < this.offsets.length; i++) {
-      const p = this.offsets[i];
-      const kind = (w[p + 1] >>> 24) & 0x1f;
-      if (!this.isEnumKind(kind)) continue;
-      const stride = kind === BTF_KIND.ENUM ? 2 : 3;
-      const vlen = w[p + 1] & 0xffff;
-      for (let j = 0; j < vlen; j++) {
-        if (this.nameEquals(w[p + 3 + j * stride], name)) return this.enumeratorAt(this.firstId + i, j);
-      }
-    }
-    return undefined;
+    let hit: EnumeratorHit | undefined;
+    this.forEachEnumerator((i, j, nameOff) => {
+      if (!this.nameEquals(nameOff, name)) return false;
+      hit = this.enumeratorAt(this.firstId + i, j);
+      return true;
+    });
+    return hit;
   }
 
   /** Value of a named enumerator (e.g. `TASK_COMM_LEN`) and the enum holding it; first match in id order. */

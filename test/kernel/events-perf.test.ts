@@ -6,6 +6,7 @@ import { bpf, type Fd, perf } from "../../src/sys/index.js";
 import { openPerfBuffer, pollReaders, type PerfBuffer, type PerfEvent } from "../../src/events/index.js";
 import { tracepointExists, tracepointId } from "../../src/kernel/tracefs.js";
 import { possibleCpus } from "../../src/kernel/cpus.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import {
   decodeRecord, eventProgram, loadProgram, processResources, producer, ProgType, readStats, run, runOnCpu, Stat, statsMap,
 } from "./helpers/asm.js";
@@ -26,13 +27,7 @@ function rig(): Rig {
   return { perfMap, stats, prog, close: () => [prog, stats, perfMap].forEach((f) => f.close()) };
 }
 
-function canRun(t: { skip(msg: string): void }): boolean {
-  if (process.getuid?.() !== 0) {
-    t.skip("needs root (bpf, perf_event_open)");
-    return false;
-  }
-  return true;
-}
+const canRun = (t: { skip(msg: string): void }): boolean => skipUnlessRoot(t, "bpf, perf_event_open");
 
 interface Got {
   cpu: number;

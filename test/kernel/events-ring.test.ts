@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bpf, type Fd } from "../../src/sys/index.js";
 import { openRingBuffer, pollReaders, RingBufferManager } from "../../src/events/index.js";
+import { skipUnlessRoot } from "../helpers/root.js";
 import {
   decodeRecord, eventProgram, loadProgram, type Output, processResources, producer, ProgType, readStats, RECORD_SIZE,
   run, Stat, statsMap,
@@ -27,13 +28,7 @@ function rig(size: number, out: (mapFd: number) => Output = (mapFd) => ({ kind: 
   return { ring, stats, prog, close: () => [prog, stats, ring].forEach((f) => f.close()) };
 }
 
-function canRun(t: { skip(msg: string): void }): boolean {
-  if (process.getuid?.() !== 0) {
-    t.skip("needs root (bpf)");
-    return false;
-  }
-  return true;
-}
+const canRun = (t: { skip(msg: string): void }): boolean => skipUnlessRoot(t, "bpf");
 
 function collector(): { counters: bigint[]; sizes: number[]; bad: number; cb: (data: Uint8Array, size: number) => void } {
   const c = {
