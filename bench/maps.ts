@@ -18,7 +18,7 @@ import { ElfFile } from "../src/elf/index.js";
 import { btfCodec } from "../src/api/table-codec-btf.js";
 import { HashTable } from "../src/api/table.js";
 import { createTable } from "../src/api/table-factory.js";
-import { MapType } from "../src/loader/constants.js";
+import { MapType } from "../src/sys/abi.js";
 import { bpf } from "../src/sys/index.js";
 
 const N = 100_000;

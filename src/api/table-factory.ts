@@ -1,5 +1,5 @@
 // createTable: the one place that picks a table class for a map type (BCC's table.Table() factory).
-import { MapType, mapTypeName } from "../loader/constants.js";
+import { MapType, mapTypeName } from "../sys/abi.js";
 import type { Fd } from "../sys/index.js";
 import { rawCodec, type KeyValueCodec } from "./table-codec.js";
 import { ArrayTable, ArrayTableBase } from "./table-array.js";

@@ -2,7 +2,7 @@
 // LINK_CREATE(BPF_TRACE_ITER); each ITER_CREATE on the link gives an fd whose read() runs the program over the
 // target's objects (tasks, maps, ...) and returns what it wrote with seq_printf/seq_write.
 import { bpf, readFd, SyscallError } from "../sys/index.js";
-import { AttachType } from "../loader/constants.js";
+import { AttachType } from "../sys/abi.js";
 import { AttachError, Link } from "./link.js";
 
 export function attachIter(progFd: number, description: string): Link {

@@ -3,7 +3,7 @@
 import { bpf, SyscallError, type Fd } from "../sys/index.js";
 import { numPossibleCpus } from "../kernel/cpus.js";
 import { linuxVersionCode } from "../kernel/release.js";
-import { MapType, ProgType, mapTypeName, progTypeName } from "./constants.js";
+import { MapType, ProgType, mapTypeName, progTypeName } from "../sys/abi.js";
 import { linkProgram } from "./link-program.js";
 import { loadProgram, type SourceLine } from "./verifier.js";
 import { resolveBtfTarget, type BtfTarget } from "./btf-target.js";

@@ -1,6 +1,6 @@
 // libbpf's section-name conventions: the section a program lives in says what it is and where it attaches.
 // A section we do not recognise is still a program; its type is given when it is loaded (BCC's load_func).
-import { AttachType, ProgType } from "./constants.js";
+import { AttachType, ProgType } from "../sys/abi.js";
 
 export interface SectionKind {
   progType: number;

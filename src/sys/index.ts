@@ -5,3 +5,4 @@ export { Fd, liveFds } from "./fd.js";
 export { closeAtExit, type Closable } from "./cleanup.js";
 export * as bpf from "./bpf.js";
 export * as perf from "./perf.js";
+export * as abi from "./abi.js";

@@ -8,7 +8,7 @@ import { BPF } from "../../src/api/bpf.js";
 import { haveKprobes, haveFentry, haveProgramType, haveRawTracepoints, haveOverrideReturn, resetFeatureCache } from "../../src/kernel/features.js";
 import { ProgType } from "../../src/loader/index.js";
 import { resolveBtfTarget, BtfTargetError } from "../../src/loader/btf-target.js";
-import { AttachType } from "../../src/loader/constants.js";
+import { AttachType } from "../../src/sys/abi.js";
 import { traceableFromText, kprobeBlacklist } from "../../src/kernel/kprobe-functions.js";
 import { liveFds } from "../../src/sys/index.js";
 import { haveClang } from "../helpers/build.js";

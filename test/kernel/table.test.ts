@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { bpf, SyscallError, liveFds, type Fd } from "../../src/sys/index.js";
-import { MapType } from "../../src/loader/constants.js";
+import { MapType } from "../../src/sys/abi.js";
 import { Btf } from "../../src/btf/index.js";
 import { ElfFile } from "../../src/elf/index.js";
 import { createTable, type CreateTableOptions, type TableCodecs } from "../../src/api/table-factory.js";

@@ -10,7 +10,7 @@ import { ArrayTable } from "../../src/api/table-array.js";
 import { PerCpuHashTable } from "../../src/api/table-percpu.js";
 import { QueueStackTable } from "../../src/api/table-queue.js";
 import { createTable, UnknownTableTypeError } from "../../src/api/table-factory.js";
-import { MapType } from "../../src/loader/constants.js";
+import { MapType } from "../../src/sys/abi.js";
 import { Btf } from "../../src/btf/index.js";
 import { ElfFile } from "../../src/elf/index.js";
 import { SyscallError, type Fd } from "../../src/sys/index.js";

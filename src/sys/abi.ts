@@ -1,4 +1,4 @@
-// Kernel ABI numbers (uapi/linux/bpf.h). Names follow the kernel's without the BPF_*_TYPE_ prefixes.
+// Kernel ABI numbers (uapi/linux/bpf.h), by name. Everything above src/sys/ uses these names, never bare numbers.
 
 export const ProgType = {
   UNSPEC: 0, SOCKET_FILTER: 1, KPROBE: 2, SCHED_CLS: 3, SCHED_ACT: 4, TRACEPOINT: 5, XDP: 6, PERF_EVENT: 7,
