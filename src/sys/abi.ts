@@ -31,3 +31,58 @@ export function mapTypeName(t: number): string {
 export function progTypeName(t: number): string {
   return Object.entries(ProgType).find(([, v]) => v === t)?.[0] ?? `prog type ${t}`;
 }
+
+// ---- networking (issue 12): attach types beyond the tracing ones, link types, XDP/tc/netlink/socket numbers.
+/** Every enum bpf_attach_type value the networking attachments use, by name. */
+export const NetAttachType = {
+  CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, CGROUP_INET_SOCK_CREATE: 2, CGROUP_SOCK_OPS: 3,
+  SK_SKB_STREAM_PARSER: 4, SK_SKB_STREAM_VERDICT: 5, CGROUP_DEVICE: 6, SK_MSG_VERDICT: 7,
+  CGROUP_INET4_BIND: 8, CGROUP_INET6_BIND: 9, CGROUP_INET4_CONNECT: 10, CGROUP_INET6_CONNECT: 11,
+  CGROUP_INET4_POST_BIND: 12, CGROUP_INET6_POST_BIND: 13, CGROUP_UDP4_SENDMSG: 14, CGROUP_UDP6_SENDMSG: 15,
+  CGROUP_SYSCTL: 18, CGROUP_UDP4_RECVMSG: 19, CGROUP_UDP6_RECVMSG: 20, CGROUP_GETSOCKOPT: 21,
+  CGROUP_SETSOCKOPT: 22, CGROUP_INET4_GETPEERNAME: 29, CGROUP_INET6_GETPEERNAME: 30,
+  CGROUP_INET4_GETSOCKNAME: 31, CGROUP_INET6_GETSOCKNAME: 32, XDP_DEVMAP: 33, CGROUP_INET_SOCK_RELEASE: 34,
+  XDP_CPUMAP: 35, SK_LOOKUP: 36, XDP: 37, SK_SKB_VERDICT: 38, TCX_INGRESS: 46, TCX_EGRESS: 47,
+} as const;
+export type NetAttachTypeName = keyof typeof NetAttachType;
+
+/** XDP_FLAGS_* (if_link.h): how an XDP program is attached. */
+export const XdpFlags = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8, REPLACE: 16 } as const;
+/** XDP verdicts (enum xdp_action). */
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+/** tc verdicts (TC_ACT_*) a direct-action classifier returns. */
+export const TcAction = { UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7 } as const;
+
+/** Sockets, netlink and packet sockets (socket.h, netlink.h, if_packet.h). */
+export const Sock = {
+  AF_UNSPEC: 0, AF_INET: 2, AF_NETLINK: 16, AF_PACKET: 17,
+  SOCK_STREAM: 1, SOCK_DGRAM: 2, SOCK_RAW: 3, SOCK_NONBLOCK: 0o4000, SOCK_CLOEXEC: 0o2000000,
+  SOL_SOCKET: 1, SO_ATTACH_FILTER: 26, SO_DETACH_FILTER: 27, SO_ATTACH_BPF: 50, SO_RCVBUF: 8,
+  SOL_NETLINK: 270, NETLINK_ROUTE: 0, NETLINK_EXT_ACK: 11, NETLINK_GET_STRICT_CHK: 12,
+  ETH_P_ALL: 0x0003, ETH_P_IP: 0x0800, MSG_DONTWAIT: 0x40, MSG_TRUNC: 0x20,
+  SOL_PACKET: 263, PACKET_STATISTICS: 6,
+} as const;
+
+/** rtnetlink message types, flags and attributes (rtnetlink.h, if_link.h, pkt_sched.h, pkt_cls.h). */
+export const Rtnl = {
+  NLMSG_ERROR: 2, NLMSG_DONE: 3,
+  NLM_F_REQUEST: 1, NLM_F_MULTI: 2, NLM_F_ACK: 4, NLM_F_ROOT: 0x100, NLM_F_MATCH: 0x200, NLM_F_DUMP: 0x300,
+  NLM_F_REPLACE: 0x100, NLM_F_EXCL: 0x200, NLM_F_CREATE: 0x400, NLM_F_CAPPED: 0x100, NLM_F_ACK_TLVS: 0x200,
+  NLMSGERR_ATTR_MSG: 1, NLA_F_NESTED: 0x8000,
+  RTM_NEWLINK: 16, RTM_GETLINK: 18, RTM_SETLINK: 19,
+  RTM_NEWQDISC: 36, RTM_DELQDISC: 37, RTM_GETQDISC: 38, RTM_NEWTFILTER: 44, RTM_DELTFILTER: 45, RTM_GETTFILTER: 46,
+  IFLA_IFNAME: 3, IFLA_XDP: 43,
+  IFLA_XDP_FD: 1, IFLA_XDP_ATTACHED: 2, IFLA_XDP_FLAGS: 3, IFLA_XDP_PROG_ID: 4, IFLA_XDP_DRV_PROG_ID: 5,
+  IFLA_XDP_SKB_PROG_ID: 6, IFLA_XDP_HW_PROG_ID: 7, IFLA_XDP_EXPECTED_FD: 8,
+  TCA_KIND: 1, TCA_OPTIONS: 2,
+  TCA_BPF_FD: 6, TCA_BPF_NAME: 7, TCA_BPF_FLAGS: 8, TCA_BPF_FLAGS_GEN: 9, TCA_BPF_ID: 11,
+  TCA_BPF_FLAG_ACT_DIRECT: 1,
+  TC_H_CLSACT: 0xfffffff1, TC_H_MIN_INGRESS: 0xfff2, TC_H_MIN_EGRESS: 0xfff3, CLSACT_HANDLE: 0xffff0000,
+} as const;
+
+/** Kernel link types (enum bpf_link_type), for link info. */
+export const LinkType = { XDP: 6, NETNS: 5, CGROUP: 3, TCX: 11, SOCKMAP: 14, NETKIT: 13 } as const;
+/** statfs f_type of a cgroup v2 mount. */
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** PROG_ATTACH flags for cgroups. */
+export const CgroupAttachFlags = { ALLOW_OVERRIDE: 1, ALLOW_MULTI: 2, REPLACE: 4 } as const;

@@ -283,3 +283,39 @@ export function* objectIds(cmd: number): Generator<number> {
 export function fdById(cmd: number, id: number, label: string): Fd {
   return new Fd(call(cmd, new Attr(12).u32(0, id)), `${label} id ${id}`);
 }
+
+// ---- networking (issue 12): legacy PROG_ATTACH (sockmap parsers/verdicts, SO_ATTACH fallbacks), LINK_DETACH,
+// and a PROG_TEST_RUN that also returns the context the program left.
+
+export interface ProgAttachAttr {
+  targetFd: number;
+  progFd: number;
+  attachType: number;
+  flags?: number;
+}
+
+export function progAttach(a: ProgAttachAttr): void {
+  call(BpfCmd.PROG_ATTACH, new Attr(24).u32(0, a.targetFd).u32(4, a.progFd).u32(8, a.attachType).u32(12, a.flags ?? 0));
+}
+
+export function progDetach(a: ProgAttachAttr): void {
+  call(BpfCmd.PROG_DETACH, new Attr(24).u32(0, a.targetFd).u32(4, a.progFd).u32(8, a.attachType));
+}
+
+/** LINK_DETACH: detaches a link's program while its fd stays open (the link becomes defunct). */
+export function linkDetach(linkFd: number): void {
+  call(BpfCmd.LINK_DETACH, new Attr(8).u32(0, linkFd));
+}
+
+export interface TestRunFullAttr extends TestRunAttr {
+  ctxOut?: Uint8Array;
+}
+
+/** PROG_TEST_RUN with every in/out buffer; sizes out are what the kernel wrote (0 where it wrote nothing). */
+export function progTestRunFull(a: TestRunFullAttr): { retval: number; duration: number; dataSizeOut: number; ctxSizeOut: number } {
+  const attr = new Attr(80).u32(0, a.progFd).u32(8, a.dataIn?.byteLength ?? 0).u32(12, a.dataOut?.byteLength ?? 0)
+    .ptr(16, a.dataIn).ptr(24, a.dataOut).u32(32, a.repeat ?? 1).u32(40, a.ctxIn?.byteLength ?? 0)
+    .u32(44, a.ctxOut?.byteLength ?? 0).ptr(48, a.ctxIn).ptr(56, a.ctxOut).u32(64, a.flags ?? 0);
+  call(BpfCmd.PROG_TEST_RUN, attr);
+  return { retval: attr.readU32(4), duration: attr.readU32(36), dataSizeOut: attr.readU32(12), ctxSizeOut: attr.readU32(44) };
+}

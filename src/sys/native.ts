@@ -27,6 +27,14 @@ interface Libc {
   epollCreate1: (flags: number) => number;
   epollCtl: (epfd: number, op: number, fd: number, event: Uint8Array | null) => number;
   epollWait: (epfd: number, events: Uint8Array, maxEvents: number, timeoutMs: number) => number;
+  socket: (domain: number, type: number, protocol: number) => number;
+  bind: (fd: number, addr: Uint8Array, len: number) => number;
+  setsockopt: (fd: number, level: number, name: number, val: Uint8Array, len: number) => number;
+  getsockopt: (fd: number, level: number, name: number, val: Uint8Array, len: Uint8Array) => number;
+  sendto: (fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array | null, addrLen: number) => number;
+  recvfrom: (fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array | null, addrLen: Uint8Array | null) => number;
+  ifNameToIndex: (name: string) => number;
+  setns: (fd: number, nstype: number) => number;
 }
 
 let libc: Libc | undefined;
@@ -52,6 +60,14 @@ function lib(): Libc {
     epollCreate1: c.func("epoll_create1", "int", ["int"]) as Libc["epollCreate1"],
     epollCtl: c.func("epoll_ctl", "int", ["int", "int", "int", "void *"]) as Libc["epollCtl"],
     epollWait: c.func("epoll_wait", "int", ["int", "void *", "int", "int"]) as Libc["epollWait"],
+    socket: c.func("socket", "int", ["int", "int", "int"]) as Libc["socket"],
+    bind: c.func("bind", "int", ["int", "void *", "unsigned int"]) as Libc["bind"],
+    setsockopt: c.func("setsockopt", "int", ["int", "int", "int", "void *", "unsigned int"]) as Libc["setsockopt"],
+    getsockopt: c.func("getsockopt", "int", ["int", "int", "int", "void *", "void *"]) as Libc["getsockopt"],
+    sendto: c.func("sendto", "long", ["int", "void *", "size_t", "int", "void *", "unsigned int"]) as Libc["sendto"],
+    recvfrom: c.func("recvfrom", "long", ["int", "void *", "size_t", "int", "void *", "void *"]) as Libc["recvfrom"],
+    ifNameToIndex: c.func("if_nametoindex", "unsigned int", ["const char *"]) as Libc["ifNameToIndex"],
+    setns: c.func("setns", "int", ["int", "int"]) as Libc["setns"],
   };
   return libc;
 }
@@ -191,4 +207,64 @@ export function epollWait(epfd: number, events: Uint8Array, timeoutMs: number): 
   const errno = lastErrno();
   if (errnoName(errno) === "EINTR") return 0;
   throw new SyscallError("epoll_wait", errno);
+}
+
+// ---- sockets (networking attachments): netlink requests, packet sockets, SO_ATTACH_BPF.
+
+/** socket(2); the caller wraps the raw fd in an Fd. */
+export function socketOpen(domain: number, type: number, protocol: number): number {
+  const fd = lib().socket(domain, type, protocol);
+  if (fd < 0) throw new SyscallError("socket", lastErrno());
+  return fd;
+}
+
+export function bindSocket(fd: number, addr: Uint8Array): void {
+  if (lib().bind(fd, addr, addr.byteLength) < 0) throw new SyscallError("bind", lastErrno());
+}
+
+export function setSockOpt(fd: number, level: number, name: number, value: Uint8Array, what = "setsockopt"): void {
+  if (lib().setsockopt(fd, level, name, value, value.byteLength) < 0) throw new SyscallError(what, lastErrno());
+}
+
+/** getsockopt(2) into `value`; returns the length the kernel wrote. */
+export function getSockOpt(fd: number, level: number, name: number, value: Uint8Array, what = "getsockopt"): number {
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, value.byteLength, true);
+  if (lib().getsockopt(fd, level, name, value, len) < 0) throw new SyscallError(what, lastErrno());
+  return new DataView(len.buffer).getUint32(0, true);
+}
+
+/** sendto(2); `addr` null sends on a connected (or netlink, to the kernel) socket. Returns bytes sent. */
+export function sendTo(fd: number, buf: Uint8Array, flags: number, addr: Uint8Array | null): number {
+  const n = lib().sendto(fd, buf, buf.byteLength, flags, addr, addr?.byteLength ?? 0);
+  if (n < 0) throw new SyscallError("sendto", lastErrno());
+  return n;
+}
+
+/**
+ * recvfrom(2) into `buf`. Returns the length (the full datagram length with MSG_TRUNC), or -1 when a
+ * non-blocking socket has nothing (EAGAIN); `from`, when given, receives the sender's address.
+ */
+export function recvFrom(fd: number, buf: Uint8Array, flags: number, from?: Uint8Array): number {
+  let len: Uint8Array | null = null;
+  if (from) {
+    len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, from.byteLength, true);
+  }
+  const n = lib().recvfrom(fd, buf, buf.byteLength, flags, from ?? null, len);
+  if (n >= 0) return n;
+  const errno = lastErrno();
+  const name = errnoName(errno);
+  if (name === "EAGAIN" || name === "EWOULDBLOCK") return -1;
+  throw new SyscallError("recvfrom", errno);
+}
+
+/** if_nametoindex(3) in the caller's network namespace; 0 when there is no such device. */
+export function ifNameToIndex(name: string): number {
+  return lib().ifNameToIndex(name);
+}
+
+/** setns(2): moves the calling thread into the namespace `fd` refers to (0: any type). */
+export function setNs(fd: number, nstype = 0): void {
+  if (lib().setns(fd, nstype) < 0) throw new SyscallError("setns", lastErrno());
 }
