@@ -4,9 +4,9 @@
 // next netlink attach on that device sweeps filters left by tsbcc processes that died (SIGKILL); the clsact
 // qdisc is removed only when tsbcc created it and no filter is left on it.
 import { ArgumentError } from "../errors.js";
-import { bpf, SyscallError } from "../sys/index.js";
+import { bpf, SyscallError, type Fd } from "../sys/index.js";
 import { NetAttachType, ProgType, Rtnl, Sock } from "../sys/abi.js";
-import { attrStr, NlMessage, parseAttrs, withRtNetlink, type RtNetlink } from "../sys/netlink.js";
+import { attrStr, currentNetns, NlMessage, parseAttrs, withRtNetlink, type RtNetlink } from "../sys/netlink.js";
 import { Link } from "../link/link.js";
 import { resolveDevice, type DeviceRef, type NetDevice } from "./device.js";
 import { attachFailure } from "./errors.js";
@@ -82,19 +82,30 @@ function filterInfo(priority: number): number {
 function attachClsBpf(progFd: number, device: NetDevice, o: { direction: TcDirection; priority: number; handle: number }, name: string, target: string): Link {
   const parent = filterParent(o.direction);
   const filterName = `${NAME_PREFIX}:${process.pid}:${name}`.slice(0, 255);
-  return withRtNetlink((nl) => {
-    sweepStaleFilters(nl, device.ifindex);
-    const createdQdisc = ensureClsact(nl, device, target);
+  const netns = currentNetns();
+  try {
+    return withRtNetlink((nl) => clsBpfFilter(nl, progFd, device, o, parent, filterName, target, netns));
+  } catch (e) {
+    netns.close();
+    throw e;
+  }
+}
+
+function clsBpfFilter(nl: RtNetlink, progFd: number, device: NetDevice, o: { priority: number; handle: number }, parent: number,
+  filterName: string, target: string, netns: Fd): Link {
+  sweepStaleFilters(nl, device.ifindex);
+  const createdQdisc = ensureClsact(nl, device, target);
+  try {
+    nl.request(new NlMessage(Rtnl.RTM_NEWTFILTER, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_ACK | Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL)
+      .bytes(tcmsg(device.ifindex, o.handle, parent, filterInfo(o.priority)))
+      .str(Rtnl.TCA_KIND, "bpf")
+      .nest(Rtnl.TCA_OPTIONS, (m) => m.u32(Rtnl.TCA_BPF_FD, progFd).str(Rtnl.TCA_BPF_NAME, filterName).u32(Rtnl.TCA_BPF_FLAGS, Rtnl.TCA_BPF_FLAG_ACT_DIRECT)));
+  } catch (e) {
+    if (createdQdisc) removeClsactIfEmpty(nl, device.ifindex);
+    throw attachFailure(target, e, { EEXIST: `a filter with priority ${o.priority} and handle ${o.handle} is already there` });
+  }
+  return new Link(`${target} (cls_bpf prio ${o.priority} handle ${o.handle})`, [], () => {
     try {
-      nl.request(new NlMessage(Rtnl.RTM_NEWTFILTER, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_ACK | Rtnl.NLM_F_CREATE | Rtnl.NLM_F_EXCL)
-        .bytes(tcmsg(device.ifindex, o.handle, parent, filterInfo(o.priority)))
-        .str(Rtnl.TCA_KIND, "bpf")
-        .nest(Rtnl.TCA_OPTIONS, (m) => m.u32(Rtnl.TCA_BPF_FD, progFd).str(Rtnl.TCA_BPF_NAME, filterName).u32(Rtnl.TCA_BPF_FLAGS, Rtnl.TCA_BPF_FLAG_ACT_DIRECT)));
-    } catch (e) {
-      if (createdQdisc) removeClsactIfEmpty(nl, device.ifindex);
-      throw attachFailure(target, e, { EEXIST: `a filter with priority ${o.priority} and handle ${o.handle} is already there` });
-    }
-    return new Link(`${target} (cls_bpf prio ${o.priority} handle ${o.handle})`, [], () => {
       withRtNetlink((nl2) => {
         try {
           deleteFilter(nl2, device.ifindex, o.handle, parent, filterInfo(o.priority));
@@ -102,8 +113,12 @@ function attachClsBpf(progFd: number, device: NetDevice, o: { direction: TcDirec
           // The device or the filter is already gone.
         }
         if (createdQdisc) removeClsactIfEmpty(nl2, device.ifindex);
-      });
-    });
+      }, netns);
+    } catch {
+      // The namespace is gone, and the device with it.
+    } finally {
+      netns.close();
+    }
   });
 }
 
@@ -201,4 +216,15 @@ export function sweepStaleFilters(nl: RtNetlink, ifindex: number): number {
 export function tcFilters(dev: DeviceRef): TcFilter[] {
   const device = resolveDevice(dev);
   return withRtNetlink((nl) => [...listTcFilters(nl, device.ifindex, "ingress"), ...listTcFilters(nl, device.ifindex, "egress")]);
+}
+
+/** Ids of the programs on the device's TCX hook (BPF_PROG_QUERY); empty when the kernel has no TCX. */
+export function tcxPrograms(dev: DeviceRef, direction: TcDirection = "ingress"): number[] {
+  const device = resolveDevice(dev);
+  try {
+    return bpf.progQuery(device.ifindex, direction === "ingress" ? NetAttachType.TCX_INGRESS : NetAttachType.TCX_EGRESS);
+  } catch (e) {
+    if (e instanceof SyscallError && (e.code === "EINVAL" || e.code === "ENOENT")) return [];
+    throw e;
+  }
 }

@@ -4,7 +4,8 @@
 import { ArgumentError, ErrorCode } from "../errors.js";
 import { bpf, SyscallError } from "../sys/index.js";
 import { NetAttachType, ProgType, Rtnl, XdpFlags } from "../sys/abi.js";
-import { attrU32, NlMessage, parseAttrs, withRtNetlink } from "../sys/netlink.js";
+import { attrU32, currentNetns, NlMessage, parseAttrs, withRtNetlink } from "../sys/netlink.js";
+import type { Fd } from "../sys/index.js";
 import { Link } from "../link/link.js";
 import { getLink, ifinfomsg, resolveDevice, type DeviceRef, type NetDevice } from "./device.js";
 import { attachFailure, NetAttachError } from "./errors.js";
@@ -57,12 +58,20 @@ export function attachXdp(progFd: number, dev: DeviceRef, opts: XdpOptions = {})
       if (via === "link" || !linkless) throw attachFailure(target, e, xdpHints);
     }
   }
-  setXdpFd(device, progFd, flags, target);
+  const netns = currentNetns();
+  try {
+    setXdpFd(device, progFd, flags, target);
+  } catch (e) {
+    netns.close();
+    throw e;
+  }
   return new Link(`${target} (netlink)`, [], () => {
     try {
-      setXdpFd(device, -1, flags & MODES, target);
+      setXdpFd(device, -1, flags & MODES, target, netns);
     } catch {
-      // Gone with the device, or replaced by someone else: nothing of ours is left.
+      // Gone with the device (or its namespace), or replaced by someone else: nothing of ours is left.
+    } finally {
+      netns.close();
     }
   });
 }
@@ -73,14 +82,14 @@ const xdpHints = {
   EOPNOTSUPP: "the driver has no XDP support in this mode (try generic/SKB_MODE)",
 };
 
-function setXdpFd(device: NetDevice, progFd: number, flags: number, target: string): void {
+function setXdpFd(device: NetDevice, progFd: number, flags: number, target: string, netns?: Fd): void {
   try {
     withRtNetlink((nl) => nl.request(new NlMessage(Rtnl.RTM_SETLINK, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_ACK)
       .bytes(ifinfomsg(device.ifindex))
       .nest(Rtnl.IFLA_XDP, (m) => {
         m.s32(Rtnl.IFLA_XDP_FD, progFd);
         if (flags) m.u32(Rtnl.IFLA_XDP_FLAGS, flags);
-      })));
+      })), netns);
   } catch (e) {
     throw attachFailure(target, e, xdpHints);
   }

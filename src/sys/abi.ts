@@ -86,3 +86,5 @@ export const LinkType = { XDP: 6, NETNS: 5, CGROUP: 3, TCX: 11, SOCKMAP: 14, NET
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 /** PROG_ATTACH flags for cgroups. */
 export const CgroupAttachFlags = { ALLOW_OVERRIDE: 1, ALLOW_MULTI: 2, REPLACE: 4 } as const;
+/** setns(2) namespace type of a network namespace. */
+export const CLONE_NEWNET = 0x40000000;

@@ -319,3 +319,13 @@ export function progTestRunFull(a: TestRunFullAttr): { retval: number; duration:
   call(BpfCmd.PROG_TEST_RUN, attr);
   return { retval: attr.readU32(4), duration: attr.readU32(36), dataSizeOut: attr.readU32(12), ctxSizeOut: attr.readU32(44) };
 }
+
+/** PROG_QUERY: ids of the programs attached at (target, attach type); target is a cgroup fd or an ifindex (TCX). */
+export function progQuery(targetFd: number, attachType: number, max = 64): number[] {
+  const ids = new Uint8Array(4 * max);
+  const attr = new Attr(64).u32(0, targetFd).u32(4, attachType).ptr(16, ids).u32(24, max);
+  call(BpfCmd.PROG_QUERY, attr);
+  const n = Math.min(attr.readU32(24), max);
+  const v = new DataView(ids.buffer);
+  return Array.from({ length: n }, (_, i) => v.getUint32(i * 4, true));
+}

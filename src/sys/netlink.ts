@@ -2,9 +2,34 @@
 // directly (no `ip`/`tc` binaries) for what BPF links cannot do: XDP on kernels without XDP links, clsact +
 // cls_bpf on kernels without TCX, and queries (which program is on a device). One request at a time, blocking:
 // each is a single round trip to the kernel, answered at once.
+import { closeSync, openSync } from "node:fs";
 import { Fd } from "./fd.js";
-import { bindSocket, recvFrom, sendTo, setSockOpt, socketOpen, SyscallError } from "./native.js";
-import { Rtnl, Sock } from "./abi.js";
+import { bindSocket, recvFrom, sendTo, setNs, setSockOpt, socketOpen, SyscallError } from "./native.js";
+import { CLONE_NEWNET, Rtnl, Sock } from "./abi.js";
+
+/**
+ * The calling thread's network namespace, held open. An attachment made over netlink keeps it so that its
+ * removal talks to the same namespace even when close() runs after the caller moved elsewhere.
+ */
+export function currentNetns(): Fd {
+  return new Fd(openSync("/proc/thread-self/ns/net", "r"), "netns");
+}
+
+/** Runs `fn` with the calling thread in network namespace `netns`, then moves it back. */
+export function inNetns<T>(netns: Fd | undefined, fn: () => T): T {
+  if (!netns) return fn();
+  const home = openSync("/proc/thread-self/ns/net", "r");
+  try {
+    setNs(netns.value, CLONE_NEWNET);
+    try {
+      return fn();
+    } finally {
+      setNs(home, CLONE_NEWNET);
+    }
+  } finally {
+    closeSync(home);
+  }
+}
 
 const NLMSG_HDRLEN = 16;
 const NLA_HDRLEN = 4;
@@ -118,8 +143,9 @@ export class RtNetlink {
   readonly #fd: Fd;
   #seq = 1;
   readonly #buf = new Uint8Array(64 * 1024);
-  constructor() {
-    this.#fd = new Fd(socketOpen(Sock.AF_NETLINK, Sock.SOCK_RAW | Sock.SOCK_CLOEXEC, Sock.NETLINK_ROUTE), "rtnetlink");
+  /** A socket in the calling thread's namespace, or in `netns` (a socket stays in the namespace it was made in). */
+  constructor(netns?: Fd) {
+    this.#fd = new Fd(inNetns(netns, () => socketOpen(Sock.AF_NETLINK, Sock.SOCK_RAW | Sock.SOCK_CLOEXEC, Sock.NETLINK_ROUTE)), "rtnetlink");
     try {
       const one = new Uint8Array([1, 0, 0, 0]);
       // Extended acks carry the kernel's own explanation of a refusal ("Can't replace active BPF XDP link").
@@ -180,9 +206,9 @@ function extAckMessage(buf: Uint8Array, at: number, len: number, flags: number):
   return attrStr(parseAttrs(buf, tlvStart, at + len).get(Rtnl.NLMSGERR_ATTR_MSG));
 }
 
-/** Runs `fn` with a fresh rtnetlink socket, closed afterwards. */
-export function withRtNetlink<T>(fn: (nl: RtNetlink) => T): T {
-  const nl = new RtNetlink();
+/** Runs `fn` with a fresh rtnetlink socket (in `netns` when given), closed afterwards. */
+export function withRtNetlink<T>(fn: (nl: RtNetlink) => T, netns?: Fd): T {
+  const nl = new RtNetlink(netns);
   try {
     return fn(nl);
   } finally {
