@@ -32,3 +32,55 @@ int tc_icmp_count(struct __sk_buff *skb) {
 }
 int xdp_pass(struct xdp_md *ctx) { return XDP_PASS; }
 `;
+
+/** Socket filter (LD_ABS byte loads): keeps IPv4 ICMP echo requests and replies, drops everything else. */
+export const SOCKET_ICMP_ECHO = `
+BPF_ARRAY(kept, u64, 2);
+int icmp_echo_filter(struct __sk_buff *skb) {
+    if (load_half(skb, 12) != 0x0800 || load_byte(skb, 23) != 1) return 0;
+    u8 type = load_byte(skb, 14 + ((load_byte(skb, 14) & 0xf) << 2));
+    if (type == 8) { kept.atomic_increment(0); return -1; }
+    if (type == 0) { kept.atomic_increment(1); return -1; }
+    return 0;
+}
+BPF_ARRAY(udp_seen, u64, 1);
+int small_only(struct __sk_buff *skb) {
+    udp_seen.atomic_increment(0);
+    return skb->len > 200 ? 0 : skb->len;
+}
+`;
+
+/** cgroup_skb egress: denies IPv4 ICMP (and counts it), allows the rest. */
+export const CGROUP_SKB_NO_ICMP = `
+BPF_ARRAY(denied, u64, 1);
+int egress_no_icmp(struct __sk_buff *skb) {
+    struct iphdr ip;
+    if (skb->protocol != bpf_htons(0x0800)) return 1;
+    if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0) return 1;
+    if (ip.protocol != 1) return 1;
+    denied.atomic_increment(0);
+    return 0;
+}
+`;
+
+/** Tail calls (three programs, each counting) and a map-in-map lookup, all run through testRun. */
+export const TAIL_CALLS_AND_MAP_IN_MAP = `
+BPF_PROG_ARRAY(jump, 4);
+BPF_ARRAY(hits, u64, 4);
+BPF_ARRAY(inner_a, u64, 1);
+BPF_ARRAY(inner_b, u64, 1);
+BPF_ARRAY_OF_MAPS(outer, "inner_a", 2);
+int stage0(struct xdp_md *ctx) { hits.atomic_increment(0); jump.call(ctx, 1); return XDP_ABORTED; }
+int stage1(struct xdp_md *ctx) { hits.atomic_increment(1); jump.call(ctx, 2); return XDP_ABORTED; }
+int stage2(struct xdp_md *ctx) { hits.atomic_increment(2); return XDP_PASS; }
+int via_outer(struct xdp_md *ctx) {
+    int slot = ctx->rx_queue_index;
+    int zero = 0;
+    void *inner = outer.lookup(&slot);
+    if (!inner) return XDP_ABORTED;
+    u64 *v = bpf_map_lookup_elem(inner, &zero);
+    if (!v) return XDP_ABORTED;
+    __sync_fetch_and_add(v, 1);
+    return XDP_PASS;
+}
+`;
