@@ -7,7 +7,10 @@ import { attaching } from "./errors.js";
 import { progInfo } from "./prog-info.js";
 
 export interface TestRunOptions {
-  /** The packet (XDP, tc, socket filter, cgroup_skb: an Ethernet frame). */
+  /**
+   * The packet: an Ethernet frame. XDP and tc programs see it whole; socket filters and cgroup_skb programs see
+   * it from the network header (the kernel parses and strips the Ethernet header first, as on a real socket).
+   */
   data?: Uint8Array;
   /** The context in (struct xdp_md, struct __sk_buff, ...); also returned as the program left it. */
   ctx?: Uint8Array;
