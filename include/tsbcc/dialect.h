@@ -183,6 +183,7 @@
 		u64 (*perf_read)(int);                                                                 \
 		int (*perf_counter_value)(int, void *, u32);                                           \
 		int (*check_current_task)(int);                                                        \
+		__TSBCC_NET_MAP_METHODS(K, V)                                                          \
 	} name = { kindstr, pin, inner, (max), (fl) }
 
 #define __TSBCC_A_OUTPUT(kindstr, name, max)                                                   \
@@ -353,5 +354,7 @@
 #define __TSBCC_STACK_3(n, V, max) __TSBCC_DECL(stack, int, V, n, max, 0)
 #define __TSBCC_STACK_4(n, V, max, fl) __TSBCC_DECL(stack, int, V, n, max, fl)
 #define BPF_STACK(...) __TSBCC_BY_NARG(__TSBCC_STACK_, __VA_ARGS__)
+
+#include <tsbcc/net-maps.h> /* networking maps (issue 12) */
 
 #endif /* __TSBCC_DIALECT_H */

@@ -537,7 +537,7 @@ export class BPF {
     if (fn === undefined) throw new ArgumentError("fnName", "give fnName or fn");
     const f = this.#netFn(fn, progType);
     return this.#netOnce(`sockmap:${opts.map}:${opts.hook}`, `${opts.hook} of map ${opts.map}`,
-      () => attachSockmap(f.fd, m.fd.value, opts.map, opts.hook));
+      () => attachSockmap(f.fd, { fd: m.fd.value, name: opts.map, type: m.spec.type }, opts.hook));
   }
 
   detachSockmap(opts: { map: string; hook: SockmapHook }): void {

@@ -6,6 +6,7 @@ import { ArrayTable, ArrayTableBase } from "./table-array.js";
 import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./table-percpu.js";
 import { QueueStackTable } from "./table-queue.js";
 import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./table-special.js";
+import { createNetTable } from "../net/tables.js";
 import { HashTable, LpmTrieTable, LruHashTable, Table, type TableInfo, type TableOptions } from "./table.js";
 
 export interface TableCodecs {
@@ -77,6 +78,7 @@ export function createTable(info: TableInfo, fd: Fd, codecs: TableCodecs = {}, o
     case MapType.RINGBUF:
       return new RingBufTable(info, fd);
     default:
-      throw new UnknownTableTypeError(info.name, info.mapType);
+      // Networking maps (issue 12): socket maps and storage maps, from src/net/tables.ts.
+      return createNetTable(info, fd, codecs, options) ?? (() => { throw new UnknownTableTypeError(info.name, info.mapType); })();
   }
 }

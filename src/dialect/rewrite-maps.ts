@@ -8,6 +8,7 @@
 
 import { type AstNode, ignoreParensCasts, stringLiteralValue, qualType } from "./ast.js";
 import type { Piece, SubText } from "./edits.js";
+import { NET_ARRAY_KINDS, NET_KINDS, NET_METHODS, netMethodCode } from "./rewrite-net-maps.js";
 
 export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
 
@@ -15,9 +16,9 @@ export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
 export const SUPPORTED_KINDS = new Set([
   "hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "histogram",
   "prog", "perf_output", "ringbuf", "perf_array", "queue", "stack", "cgroup_array", "stacktrace", "devmap",
-  "cpumap", "xskmap", "array_of_maps", "hash_of_maps",
+  "cpumap", "xskmap", "array_of_maps", "hash_of_maps", ...NET_KINDS,
 ]);
-const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps"]);
+const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps", ...NET_ARRAY_KINDS]);
 
 export interface MapInfo {
   name: string;
@@ -102,7 +103,7 @@ export const MAP_METHODS = new Set([
   "lookup", "lookup_or_init", "lookup_or_try_init", "update", "insert", "delete", "increment", "atomic_increment",
   "get_stackid", "call", "push", "pop", "peek", "redirect_map", "perf_read", "perf_counter_value",
   "check_current_task", "perf_submit", "perf_submit_skb", "ringbuf_output", "ringbuf_reserve", "ringbuf_submit",
-  "ringbuf_discard", "ringbuf_query",
+  "ringbuf_discard", "ringbuf_query", ...NET_METHODS,
 ]);
 
 /** Methods whose result is a pointer to a map value. */
@@ -206,8 +207,11 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "ringbuf_query":
       need(1);
       return [`bpf_ringbuf_query(${map}, `, ...a(0), ")"];
-    default:
+    default: {
+      const net = netMethodCode(m.map, m.method, m.args.length, arg, (msg) => { throw new MethodError(msg); });
+      if (net) return net;
       throw new MethodError(`unknown map method ${m.method} on map ${name}`);
+    }
   }
 }
 

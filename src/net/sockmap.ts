@@ -3,7 +3,7 @@
 // the map itself dies with the process unless pinned, taking the attachment with it).
 import { ArgumentError } from "../errors.js";
 import { bpf, SyscallError } from "../sys/index.js";
-import { NetAttachType, ProgType } from "../sys/abi.js";
+import { MapType, mapTypeName, NetAttachType, ProgType } from "../sys/abi.js";
 import { Link } from "../link/link.js";
 import { attachFailure } from "./errors.js";
 import { requireProgType } from "./prog-info.js";
@@ -22,8 +22,12 @@ export function sockmapHook(hook: string): { progType: number; attachType: numbe
   return { progType: h[0], attachType: h[1] };
 }
 
-export function attachSockmap(progFd: number, mapFd: number, mapName: string, hook: string): Link {
+export function attachSockmap(progFd: number, map: { fd: number; name: string; type: number }, hook: string): Link {
   const { progType, attachType } = sockmapHook(hook);
+  const { fd: mapFd, name: mapName } = map;
+  if (map.type !== MapType.SOCKMAP && map.type !== MapType.SOCKHASH) {
+    throw new ArgumentError("map", `${mapName} is a ${mapTypeName(map.type)} map; sk_skb/sk_msg programs attach to a SOCKMAP or SOCKHASH`);
+  }
   requireProgType(progFd, [progType], `${hook} of map ${mapName}`);
   const target = `${hook} of map ${mapName}`;
   try {

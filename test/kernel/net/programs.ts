@@ -84,3 +84,22 @@ int via_outer(struct xdp_md *ctx) {
     return XDP_PASS;
 }
 `;
+
+/** sockmap echo: whatever a socket in slot 0 receives is sent straight back out of it; sk_msg counts bytes sent. */
+export const SOCKMAP_ECHO = `
+BPF_SOCKMAP(sock_map, 2);
+BPF_SOCKHASH(sock_hash, u32, 4);
+BPF_ARRAY(stats, u64, 2);
+BPF_SK_STORAGE(sent_by_socket, u64);
+int echo_parser(struct __sk_buff *skb) { return skb->len; }
+int echo_verdict(struct __sk_buff *skb) {
+    stats.atomic_increment(0, skb->len);
+    return sock_map.sk_redirect_map(skb, 0, 0);
+}
+int count_msg(struct sk_msg_md *msg) {
+    stats.atomic_increment(1, msg->size);
+    u64 *per_socket = sent_by_socket.sk_storage_get(msg->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (per_socket) __sync_fetch_and_add(per_socket, msg->size);
+    return SK_PASS;
+}
+`;
