@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { BPF } from "../../src/api/bpf.js";
 import { liveFds } from "../../src/sys/index.js";
 import { haveClang } from "../helpers/build.js";
-import { SOCKET_ICMP_ECHO, TAIL_CALLS_AND_MAP_IN_MAP, TC_ICMP_COUNT, XDP_ICMP_DROP } from "./net/programs.js";
+import { SOCKET_ICMP_ECHO, TAIL_CALLS_AND_MAP_IN_MAP, TC_ICMP_COUNT, XDP_ICMP_DROP, XDP_REDIRECT_MAPS } from "./net/programs.js";
 
 const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
 
@@ -111,4 +111,21 @@ test("testRun bad input: not loaded, bad data, bad repeat, runt packet", { skip 
     b.close();
   }
   assert.equal(liveFds().size, fds);
+});
+
+test("redirect_map through DEVMAP and CPUMAP: REDIRECT once the slot is filled, the fallback action before", { skip }, async () => {
+  const b = await BPF.load({ text: XDP_REDIRECT_MAPS });
+  try {
+    for (const f of ["to_dev", "to_cpu", "to_xsk"]) b.loadFunc(f, BPF.XDP);
+    assert.equal(b.testRun("to_dev", { data: frame(17) }).verdict, "PASS");
+    assert.equal(b.testRun("to_cpu", { data: frame(17) }).verdict, "PASS");
+    assert.equal(b.testRun("to_xsk", { data: frame(17) }).verdict, "DROP", "no AF_XDP socket in the slot");
+    b.table("tx_port").set(0, 1); // ifindex 1: lo, always there.
+    b.table("cpus").set(0, 64); // queue size for CPU 0's kthread.
+    assert.equal(b.table("tx_port").get(0), 1);
+    assert.equal(b.testRun("to_dev", { data: frame(17) }).verdict, "REDIRECT");
+    assert.equal(b.testRun("to_cpu", { data: frame(17) }).verdict, "REDIRECT");
+  } finally {
+    b.close();
+  }
 });

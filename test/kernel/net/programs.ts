@@ -103,3 +103,13 @@ int count_msg(struct sk_msg_md *msg) {
     return SK_PASS;
 }
 `;
+
+/** XDP redirect through a DEVMAP and a CPUMAP; a missing slot falls back to the flags' action (PASS). */
+export const XDP_REDIRECT_MAPS = `
+BPF_DEVMAP(tx_port, 4);
+BPF_CPUMAP(cpus, 4);
+BPF_XSKMAP(xsks, 4);
+int to_dev(struct xdp_md *ctx) { return tx_port.redirect_map(0, XDP_PASS); }
+int to_cpu(struct xdp_md *ctx) { return cpus.redirect_map(0, XDP_PASS); }
+int to_xsk(struct xdp_md *ctx) { return xsks.redirect_map(ctx->rx_queue_index, XDP_DROP); }
+`;
