@@ -16,6 +16,7 @@ import {
   EVENT_ARG, MethodError, SUPPORTED_KINDS, asMethodCall, isArrayKind, methodCode, readMapDecl, submittedType,
   type MapInfo,
 } from "./rewrite-maps.js";
+import { rewritePacketAccess } from "./rewrite-packet.js";
 
 export interface RewriteInput {
   /** The analyze-mode translation unit, locations normalized (ast.normalizeLocations). */
@@ -308,6 +309,9 @@ export function rewriteProgram(input: RewriteInput): RewriteOutput {
       return ["__tsbcc_libbpf_trace_printk(", sub(ar[0]!.begin, ar[0]!.end), ", sizeof(", sub(ar[0]!.begin, ar[0]!.end, true), ")", ...rest, ")"];
     });
   }
+
+  // ---- packet header fields of bcc/proto.h cursor types (rewrite-packet.ts)
+  rewritePacketAccess(ast, fns, edits, mainFile, report);
 
   // ---- implicit kernel reads
   const analysis = new ProbeReadAnalysis(fns, maps, new Map([...fnById].filter(([, f]) => f.isStatic)));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { BPF } from "../../src/api/bpf.js";
 import { liveFds } from "../../src/sys/index.js";
 import { haveClang } from "../helpers/build.js";
-import { SOCKET_ICMP_ECHO, TAIL_CALLS_AND_MAP_IN_MAP, TC_ICMP_COUNT, XDP_ICMP_DROP, XDP_REDIRECT_MAPS } from "./net/programs.js";
+import { SOCKET_ICMP_ECHO, TAIL_CALLS_AND_MAP_IN_MAP, TC_ICMP_COUNT, XDP_ICMP_DROP, XDP_REDIRECT_MAPS, PROTO_PARSE } from "./net/programs.js";
 
 const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
 
@@ -128,4 +128,38 @@ test("redirect_map through DEVMAP and CPUMAP: REDIRECT once the slot is filled, 
   } finally {
     b.close();
   }
+});
+
+/** RFC 1071 checksum of an IPv4 header. */
+function ipChecksum(h: Uint8Array): number {
+  let sum = 0;
+  for (let i = 0; i < h.length; i += 2) sum += (h[i]! << 8) | h[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+test("bcc/proto.h: cursor_advance, field reads (bit-fields, 48-bit MACs), writes and bpf_l3_csum_replace", { skip }, async () => {
+  const b = await BPF.load({ text: PROTO_PARSE });
+  try {
+    const icmp = frame(1);
+    const sum = ipChecksum(icmp.subarray(14, 34));
+    icmp[24] = sum >> 8;
+    icmp[25] = sum & 0xff;
+    const r = b.testRun("proto_count", { data: icmp, progType: BPF.SCHED_CLS });
+    assert.equal(r.verdict, "OK");
+    assert.equal(r.data[22], 63, "TTL decremented");
+    assert.equal(ipChecksum(r.data.subarray(14, 34)), 0, "header checksum still valid");
+    const udp = frame(17);
+    udp.set([0x30, 0x39, 0, 53], 34);
+    const u = b.testRun("proto_count", { data: udp, progType: BPF.SCHED_CLS });
+    assert.equal((u.data[36]! << 8) | u.data[37]!, 5353, "udp->dport = 5353 written in network order");
+    assert.equal(u.data[15], 0x2e, "ip->tos written");
+    assert.equal(u.data[14], 0x45, "the neighbouring bit-fields kept");
+    // 0: IPv4, 1: ICMP, 2: source 10.200.0.1, 3: TTL 64, 4: source MAC, 5: UDP to port 53.
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((i) => b.table("counts").get(i)), [2n, 1n, 2n, 2n, 2n, 1n]);
+  } finally {
+    b.close();
+  }
+  await assert.rejects(BPF.load({ text: `#include <bcc/proto.h>\nint f(struct __sk_buff *skb) { u8 *c = 0; struct ip_t *ip = cursor_advance(c, sizeof(*ip)); ip->ttl += 1; return 0; }` }),
+    /packet field ttl: only plain assignment \(=\) is supported/);
 });

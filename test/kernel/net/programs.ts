@@ -113,3 +113,37 @@ int to_dev(struct xdp_md *ctx) { return tx_port.redirect_map(0, XDP_PASS); }
 int to_cpu(struct xdp_md *ctx) { return cpus.redirect_map(0, XDP_PASS); }
 int to_xsk(struct xdp_md *ctx) { return xsks.redirect_map(ctx->rx_queue_index, XDP_DROP); }
 `;
+
+/** bcc/proto.h cursor parsing: counts by protocol and rewrites the UDP destination port (tc). */
+export const PROTO_PARSE = `
+#include <bcc/proto.h>
+BPF_ARRAY(counts, u64, 8);
+int proto_count(struct __sk_buff *skb) {
+    u8 *cursor = 0;
+    struct ethernet_t *ethernet = cursor_advance(cursor, sizeof(*ethernet));
+    if (ethernet->type != 0x0800) return TC_ACT_OK;
+    struct ip_t *ip = cursor_advance(cursor, sizeof(*ip));
+    if (ip->ver != 4 || ip->hlen != 5) return TC_ACT_OK;
+    counts.increment(0);
+    if (ip->nextp == 1) {
+        counts.increment(1);
+        /* Decrement the TTL and fix the header checksum for the 16-bit word that holds it. */
+        u16 before = load_half(skb, 22);
+        ip->ttl = ip->ttl - 1;
+        u16 after = load_half(skb, 22);
+        bpf_l3_csum_replace(skb, 24, bpf_htons(before), bpf_htons(after), 2);
+    }
+    if (ip->src == 0x0ac80001) counts.increment(2);
+    if (ip->ttl == 64 || ip->ttl == 63) counts.increment(3);
+    if (ethernet->src == 0x020000000001ULL) counts.increment(4);
+    if (ip->nextp == 17) {
+        struct udp_t *udp = cursor_advance(cursor, sizeof(*udp));
+        if (udp->dport == 53) {
+            counts.increment(5);
+            udp->dport = 5353;
+            ip->tos = 0x2e;
+        }
+    }
+    return TC_ACT_OK;
+}
+`;
