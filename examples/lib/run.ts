@@ -40,3 +40,17 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
 export async function pollUntilAborted(b: { perfBufferPoll(ms: number): Promise<number> }, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) await b.perfBufferPoll(100);
 }
+
+/** Waits `ms`, or less when the signal aborts first (for examples that print once per interval). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -25,6 +25,8 @@ export interface VethPair {
   /** Runs a command in a namespace and returns its stdout. */
   exec(ns: string, cmd: string[], opts?: { allowFail?: boolean }): string;
   spawn(ns: string, cmd: string[]): ChildProcess;
+  /** Like spawn, but only the network namespace changes (nsenter): /sys, and the cgroup mounts under it, stay. */
+  spawnNetOnly(ns: string, cmd: string[]): ChildProcess;
   destroy(): void;
 }
 
@@ -45,8 +47,24 @@ function ip(...args: string[]): void {
   execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
 }
 
+/** Deletes test namespaces ("tsbcc-<pid>n<k>-a|b") whose process is gone (a test run that was killed). */
+function sweepStaleNamespaces(): void {
+  const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
+  for (const m of list.matchAll(/^(tsbcc-(\d+)n\d+-[ab])\b/gm)) {
+    const pid = Number(m[2]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+    if (!alive) spawnSync("ip", ["netns", "del", m[1]!], { stdio: "ignore" });
+  }
+}
+
 export function createVethPair(): VethPair {
-  const tag = `${process.pid}${counter++}`;
+  if (counter === 0) sweepStaleNamespaces();
+  const tag = `${process.pid}n${counter++}`;
   const nsA = `tsbcc-${tag}-a`, nsB = `tsbcc-${tag}-b`;
   const devA = `tva${tag}`.slice(0, 15), devB = `tvb${tag}`.slice(0, 15);
   const ipA = "10.200.0.1", ipB = "10.200.0.2";
@@ -106,6 +124,9 @@ export function createVethPair(): VethPair {
     },
     spawn(ns, cmd) {
       return spawn("ip", ["netns", "exec", ns, ...cmd], { stdio: ["pipe", "pipe", "inherit"] });
+    },
+    spawnNetOnly(ns, cmd) {
+      return spawn("nsenter", [`--net=/run/netns/${ns}`, ...cmd], { stdio: ["pipe", "pipe", "inherit"] });
     },
   };
 }
