@@ -11,7 +11,7 @@ import { Sock } from "../../src/sys/abi.js";
 import { bindSocket, recvFrom, sendTo, socketOpen, closeFd } from "../../src/sys/native.js";
 import { haveClang } from "../helpers/build.js";
 import { createVethPair, havePing, netnsUnavailable, ping, type VethPair } from "../helpers/netns.js";
-import { CGROUP_SKB_NO_ICMP, SOCKET_ICMP_ECHO } from "./net/programs.js";
+import { CGROUP_HOOKS_DENY, CGROUP_SKB_NO_ICMP, SOCKET_ICMP_ECHO } from "./net/programs.js";
 
 const skip = !haveClang ? "clang is needed" : netnsUnavailable() ?? (!havePing() ? "ping (iputils-ping) is not installed" : false);
 const CGROUP2 = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].find((p) => existsSync(`${p}/cgroup.procs`) && existsSync(`${p}/cgroup.controllers`));
@@ -118,4 +118,37 @@ test("cgroup_skb egress blocks the cgroup's pings only while attached", { skip: 
     rmdirSync(cg);
   }
   assert.equal(liveFds().size, fds);
+});
+
+test("cgroup sock_create, connect4, sysctl and device hooks deny only while attached", { skip: skip || (!CGROUP2 && "no cgroup v2 hierarchy is mounted") }, async () => {
+  const cg = `${CGROUP2}/tsbcc-net-hooks-${process.pid}`;
+  mkdirSync(cg);
+  /** Runs `script` with bash in the cgroup and the namespace nsA; returns its exit status and stderr. */
+  const inCgroup = (script: string): { status: number | null; err: string } => {
+    const r = spawnSync("sh", ["-c", `echo $$ > ${cg}/cgroup.procs && exec ip netns exec ${pair.nsA} bash -c '${script}'`], { encoding: "utf8" });
+    return { status: r.status, err: r.stderr };
+  };
+  const cases = [
+    { hook: "sock_create", fn: "no_ipv6_sockets", script: "exec 3<>/dev/udp/::1/9", slot: 0 },
+    { hook: "connect4", fn: "no_port_9", script: `exec 3<>/dev/tcp/${pair.ipB}/9`, slot: 1 },
+    { hook: "sysctl", fn: "no_ostype", script: "cat /proc/sys/kernel/ostype", slot: 2 },
+    { hook: "device", fn: "no_dev_zero", script: "head -c 1 /dev/zero", slot: 3 },
+  ] as const;
+  const b = await BPF.load({ text: CGROUP_HOOKS_DENY });
+  try {
+    for (const c of cases) {
+      const before = inCgroup(c.script);
+      assert.doesNotMatch(before.err, /Operation not permitted/, `${c.hook} before attach`);
+      b.attachCgroup({ cgroup: cg, hook: c.hook, fnName: c.fn });
+      const during = inCgroup(c.script);
+      assert.notEqual(during.status, 0, `${c.hook} while attached`);
+      assert.match(during.err, /Operation not permitted/, `${c.hook} while attached`);
+      assert.equal(b.table("denied").get(c.slot), 1n, `${c.hook} counted one denial`);
+      b.detachCgroup({ cgroup: cg, hook: c.hook, fnName: c.fn });
+      assert.doesNotMatch(inCgroup(c.script).err, /Operation not permitted/, `${c.hook} after detach`);
+    }
+  } finally {
+    b.close();
+    rmdirSync(cg);
+  }
 });

@@ -147,3 +147,34 @@ int proto_count(struct __sk_buff *skb) {
     return TC_ACT_OK;
 }
 `;
+
+/** One program per remaining cgroup hook: each denies one narrow thing and counts what it denied. */
+export const CGROUP_HOOKS_DENY = `
+BPF_ARRAY(denied, u64, 4);
+/* cgroup/sock_create: no IPv6 sockets. */
+int no_ipv6_sockets(struct bpf_sock *sk) {
+    if (sk->family != 10) return 1;
+    denied.atomic_increment(0);
+    return 0;
+}
+/* cgroup/connect4: no connections to port 9. */
+int no_port_9(struct bpf_sock_addr *ctx) {
+    if (ctx->user_port != bpf_htons(9)) return 1;
+    denied.atomic_increment(1);
+    return 0;
+}
+/* cgroup/sysctl: no reads of kernel.ostype. */
+int no_ostype(struct bpf_sysctl *ctx) {
+    char name[16] = {};
+    if (bpf_sysctl_get_name(ctx, name, sizeof(name), 1 /* BPF_F_SYSCTL_BASE_NAME */) < 0) return 1;
+    if (name[0] != 'o' || name[1] != 's' || name[2] != 't' || name[3] != 'y' || name[4] != 'p' || name[5] != 'e' || name[6]) return 1;
+    denied.atomic_increment(2);
+    return 0;
+}
+/* cgroup/dev: no /dev/zero (character device 1:5). */
+int no_dev_zero(struct bpf_cgroup_dev_ctx *ctx) {
+    if ((ctx->access_type & 0xffff) != 2 /* BPF_DEVCG_DEV_CHAR */ || ctx->major != 1 || ctx->minor != 5) return 1;
+    denied.atomic_increment(3);
+    return 0;
+}
+`;
