@@ -14,3 +14,11 @@ export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
 export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+// Networking (issue 12): attachments beyond the BPF class's methods, socket/storage tables, test runs.
+export {
+  NetAttachError, RawSocket, attachXdp, removeXdp, queryXdp, attachTc, tcFilters, tcxPrograms, attachSocketFilter,
+  detachSocketFilter, openRawSocket, attachCgroup, attachSockmap, testRun, resolveDevice, CGROUP_HOOKS, SOCKMAP_HOOKS,
+  type DeviceRef, type XdpOptions, type XdpState, type TcOptions, type TcFilter, type CgroupHook, type SockmapHook,
+  type TestRunOptions, type TestRunResult, type PacketOptions,
+} from "./net/index.js";
+export { SockMapTable, SockHashTable, StorageTable, type SocketRef } from "./net/tables.js";
