@@ -4,13 +4,9 @@
 //
 //   node dist/examples/http-filter.js DEVICE [--duration SECONDS]
 import { BPF } from "../src/api/bpf.js";
-import { runOptions } from "./lib/run.js";
+import { positional, runOptions } from "./lib/run.js";
 
-const dev = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--duration");
-if (!dev) {
-  process.stderr.write("usage: http-filter DEVICE [--duration SECONDS]\n");
-  process.exit(2);
-}
+const dev = positional("http-filter DEVICE [--duration SECONDS]");
 const { signal } = runOptions();
 
 const b = await BPF.load({

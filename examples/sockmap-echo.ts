@@ -2,6 +2,9 @@
 // cgroup (v2) puts every connection accepted on the port into a BPF_SOCKHASH keyed by the client's port, as it
 // is established (before its first byte can arrive); an sk_skb stream verdict program redirects whatever a
 // connection receives back out of the same connection (bpf_sk_redirect_hash), so user space never reads a byte.
+// Observed on 6.18: bytes a client sends in the very instant its connection completes sometimes reach the socket
+// before it is in the map; the kernel leaves them queued until more bytes arrive. Clients that wait for the
+// connection to settle (the test waits 100 ms) always get their echo.
 //
 //   node dist/examples/sockmap-echo.js [--port N] [--cgroup CGROUP2_DIR] [--duration SECONDS]
 import { readFileSync } from "node:fs";

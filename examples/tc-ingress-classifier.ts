@@ -5,13 +5,9 @@
 //
 //   node dist/examples/tc-ingress-classifier.js DEVICE [--duration SECONDS]
 import { BPF } from "../src/api/bpf.js";
-import { runOptions, untilAborted } from "./lib/run.js";
+import { positional, runOptions, untilAborted } from "./lib/run.js";
 
-const dev = process.argv.slice(2).find((a, i, all) => !a.startsWith("--") && all[i - 1] !== "--duration");
-if (!dev) {
-  process.stderr.write("usage: tc-ingress-classifier DEVICE [--duration SECONDS]\n");
-  process.exit(2);
-}
+const dev = positional("tc-ingress-classifier DEVICE [--duration SECONDS]");
 const { signal } = runOptions();
 
 const b = await BPF.load({

@@ -6,15 +6,11 @@
 //
 //   node dist/examples/xdp-drop-count.js DEVICE [--mode generic|driver] [--duration SECONDS]
 import { BPF } from "../src/api/bpf.js";
-import { runOptions, sleep } from "./lib/run.js";
+import { positional, runOptions, sleep } from "./lib/run.js";
 
 const args = process.argv.slice(2);
-const dev = args.find((a, i) => !a.startsWith("--") && !["--mode", "--duration"].includes(args[i - 1] ?? ""));
+const dev = positional("xdp-drop-count DEVICE [--mode generic|driver] [--duration SECONDS]", ["--mode", "--duration"]);
 const mode = (args.includes("--mode") ? args[args.indexOf("--mode") + 1] : "generic") as "generic" | "driver";
-if (!dev) {
-  process.stderr.write("usage: xdp-drop-count DEVICE [--mode generic|driver] [--duration SECONDS]\n");
-  process.exit(2);
-}
 const { signal } = runOptions();
 
 const b = await BPF.load({

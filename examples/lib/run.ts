@@ -54,3 +54,11 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", done, { once: true });
   });
 }
+
+/** The first positional argument (not an option, not an option's value), or exit 2 with `usage`. */
+export function positional(usage: string, optionsWithValue: string[] = ["--duration"], argv = process.argv.slice(2)): string {
+  const arg = argv.find((a, i) => !a.startsWith("--") && !optionsWithValue.includes(argv[i - 1] ?? ""));
+  if (arg !== undefined) return arg;
+  process.stderr.write(`usage: ${usage}\n`);
+  process.exit(2);
+}

@@ -6,6 +6,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { perf, SyscallError } from "../sys/index.js";
 import { tracefsPath } from "../kernel/tracefs.js";
+import { processAlive } from "../kernel/process.js";
 import { attachToPerfEvent } from "./perf-event-link.js";
 import { AttachError, type Link } from "./link.js";
 
@@ -18,15 +19,6 @@ function eventsFile(): string {
 function write(line: string): void {
   // O_APPEND: opening kprobe_events for writing without it clears every probe on the system.
   appendFileSync(eventsFile(), `${line}\n`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Our probe names in kprobe_events ("tsbcc/r_vfs_read_1234"), with the owning pid. */
@@ -53,7 +45,7 @@ export function removeStaleKprobeEvents(force = false): string[] {
   staleSwept = true;
   const removed: string[] = [];
   for (const ev of ourKprobeEvents()) {
-    if (ev.pid === process.pid || alive(ev.pid)) continue;
+    if (ev.pid === process.pid || processAlive(ev.pid)) continue;
     try {
       write(`-:${KPROBE_GROUP}/${ev.name}`);
       removed.push(ev.name);

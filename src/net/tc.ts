@@ -8,6 +8,7 @@ import { bpf, SyscallError, type Fd } from "../sys/index.js";
 import { NetAttachType, ProgType, Rtnl, Sock } from "../sys/abi.js";
 import { attrStr, currentNetns, NlMessage, parseAttrs, withRtNetlink, type RtNetlink } from "../sys/netlink.js";
 import { Link } from "../link/link.js";
+import { processAlive } from "../kernel/process.js";
 import { resolveDevice, type DeviceRef, type NetDevice } from "./device.js";
 import { attachFailure } from "./errors.js";
 import { requireProgType } from "./prog-info.js";
@@ -185,22 +186,13 @@ function removeClsactIfEmpty(nl: RtNetlink, ifindex: number): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Removes cls_bpf filters named "tsbcc:<pid>:..." whose process is gone. Returns how many. */
 export function sweepStaleFilters(nl: RtNetlink, ifindex: number): number {
   let removed = 0;
   for (const direction of ["ingress", "egress"] as const) {
     for (const f of listTcFilters(nl, ifindex, direction)) {
       const m = f.name?.match(/^tsbcc:(\d+):/);
-      if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+      if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
       try {
         deleteFilter(nl, ifindex, f.handle, f.parent, f.info);
         removed++;

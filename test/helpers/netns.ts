@@ -5,6 +5,9 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { setNs } from "../../src/sys/native.js";
+import { Fd } from "../../src/sys/index.js";
+import { inNetns } from "../../src/sys/netlink.js";
+import { processAlive } from "../../src/kernel/process.js";
 
 const CLONE_NEWNET = 0x40000000;
 let counter = 0;
@@ -51,14 +54,7 @@ function ip(...args: string[]): void {
 function sweepStaleNamespaces(): void {
   const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
   for (const m of list.matchAll(/^(tsbcc-(\d+)n\d+-[ab])\b/gm)) {
-    const pid = Number(m[2]);
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch (e) {
-      alive = (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-    if (!alive) spawnSync("ip", ["netns", "del", m[1]!], { stdio: "ignore" });
+    if (!processAlive(Number(m[2]))) spawnSync("ip", ["netns", "del", m[1]!], { stdio: "ignore" });
   }
 }
 
@@ -102,18 +98,11 @@ export function createVethPair(): VethPair {
   return {
     nsA, nsB, devA, devB, ipA, ipB, destroy,
     inNs<T>(ns: string, fn: () => T): T {
-      const home = openSync("/proc/self/ns/net", "r");
-      const target = openSync(`/run/netns/${ns}`, "r");
+      const target = new Fd(openSync(`/run/netns/${ns}`, "r"), `netns ${ns}`);
       try {
-        setNs(target, CLONE_NEWNET);
-        try {
-          return fn();
-        } finally {
-          setNs(home, CLONE_NEWNET);
-        }
+        return inNetns(target, fn);
       } finally {
-        closeSync(target);
-        closeSync(home);
+        target.close();
       }
     },
     inNsAsync,

@@ -76,7 +76,7 @@ test("sockmap-echo: two clients get their bytes back from the kernel", { skip },
   const out = await runExample(pair.nsA, "sockmap-echo", ["--port", "7007", "--duration", "3"], () => {
     const got = nodeIn(pair.nsA, `
 import { connect } from "node:net";
-const echo = (msg) => new Promise((res) => { const c = connect(7007, "127.0.0.1", () => c.write(msg)); let got = "";
+const echo = (msg) => new Promise((res) => { const c = connect(7007, "127.0.0.1", () => setTimeout(() => c.write(msg), 100)); let got = "";
   c.setEncoding("utf8"); c.on("data", (d) => { got += d; if (got.length >= msg.length) { c.end(); res(got); } }); });
 console.log(JSON.stringify([await echo("first client"), await echo("second")]));`);
     assert.deepEqual(JSON.parse(got), ["first client", "second"]);
