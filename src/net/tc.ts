@@ -136,7 +136,10 @@ function ensureClsact(nl: RtNetlink, device: NetDevice, target: string): boolean
     return true;
   } catch (e) {
     if (e instanceof SyscallError && e.code === "EEXIST") return false;
-    throw attachFailure(target, e, { EOPNOTSUPP: "this kernel has no clsact qdisc (CONFIG_NET_SCH_INGRESS)" });
+    throw attachFailure(target, e, {
+      EOPNOTSUPP: "this kernel has no clsact qdisc (CONFIG_NET_SCH_INGRESS)",
+      ENOENT: "this kernel has no clsact qdisc loaded (module sch_ingress; CONFIG_NET_SCH_INGRESS)",
+    });
   }
 }
 

@@ -12,7 +12,8 @@ import { SOCKMAP_ECHO, TC_ICMP_COUNT, XDP_ICMP_DROP } from "../../kernel/net/pro
 
 const inGuest = process.env.TSBCC_VM === "1";
 const skip = !inGuest ? "not inside the VM guest (TSBCC_VM unset): run with `node dist/test/vm/run-vm-tier.js`"
-  : spawnSync("modprobe", ["veth"]).status !== 0 ? "the guest kernel has no veth module"
+  // The guest's kernel cannot autoload modules (its usermode helper lives outside the chroot): load them here.
+  : ["veth", "sch_ingress", "cls_bpf"].some((m) => spawnSync("modprobe", [m]).status !== 0) ? "the guest kernel lacks veth, sch_ingress or cls_bpf"
   : !havePing() ? "ping is not installed" : false;
 const child = fileURLToPath(new URL("../../kernel/net/sockmap-child.js", import.meta.url));
 let pair: VethPair;
@@ -30,7 +31,7 @@ test("6.1 guest: tc falls back to clsact + cls_bpf, counts every ping, and is go
     assert.equal(pair.inNs(pair.nsB, () => tcFilters(pair.devB)).length, 1, "a cls_bpf filter instead");
     assert.equal(ping(pair, 5), 5);
     assert.equal(b.table("seen").get(0), 5n);
-    b.detachTc({ dev: pair.devB });
+    pair.inNs(pair.nsB, () => b.detachTc({ dev: pair.devB }));
     assert.deepEqual(pair.inNs(pair.nsB, () => tcFilters(pair.devB)), []);
     assert.doesNotMatch(pair.exec(pair.nsB, ["tc", "qdisc", "show", "dev", pair.devB]), /clsact/);
 
