@@ -16,11 +16,8 @@ import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOpti
 import type { KeyValueCodec } from "./table-codec.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
-import { ArgumentError, ErrorCode } from "../errors.js";
 import { XdpFlags } from "../sys/abi.js";
-import { attachXdp, removeXdp, attachTc, openRawSocket, attachSocketFilter, attachCgroup, cgroupHook, attachSockmap, sockmapHook,
-  testRun, resolveDevice, NetAttachError, type DeviceRef, type XdpOptions, type TcOptions, type TcDirection, type RawSocket,
-  type CgroupHook, type SockmapHook, type TestRunOptions, type TestRunResult } from "../net/index.js";
+import * as net from "../net/bpf-api.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -435,8 +432,8 @@ export class BPF {
     this.close();
   }
 
-  // ---- networking (issue 12): thin delegations to src/net/. Devices by name or index; `fn` is a function
-  // name (loaded here with the hook's program type) or a BPFFunction from loadFunc.
+  // ---- networking (issue 12): one-line delegations to src/net/bpf-methods.ts. Devices by name or index; `fn`
+  // is a function name (loaded with the hook's program type) or a BPFFunction from loadFunc.
   static readonly SK_SKB = ProgType.SK_SKB;
   static readonly SK_MSG = ProgType.SK_MSG;
   static readonly SOCK_OPS = ProgType.SOCK_OPS;
@@ -451,109 +448,37 @@ export class BPF {
   static readonly XDP_FLAGS_HW_MODE = XdpFlags.HW_MODE;
   static readonly XDP_FLAGS_REPLACE = XdpFlags.REPLACE;
 
-  #netFn(fn: string | BPFFunction, progType: number, expectedAttachType?: number): BPFFunction {
-    if (typeof fn === "object" && fn !== null && Number.isInteger(fn.fd)) return fn;
-    if (typeof fn !== "string" || !this.functions.includes(fn)) {
-      throw new ArgumentError("fn", `no function ${JSON.stringify(fn)} in this program (functions: ${this.functions.join(", ") || "none"})`);
-    }
-    const extra = expectedAttachType === undefined ? {} : { expectedAttachType };
-    return { name: fn, fd: this.#obj.loadProgram(fn, progType, extra).fd.value };
+  get #net(): net.NetHost {
+    return {
+      functions: this.functions,
+      loadProgram: (name, type, expectedAttachType) =>
+        this.#obj.loadProgram(name, type, expectedAttachType === undefined ? {} : { expectedAttachType }).fd.value,
+      loadedProgramFd: (name) => this.#obj.loadedProgram(name)?.fd.value,
+      map: (name) => { const m = this.#obj.maps.get(name); return m && { fd: m.fd.value, type: m.spec.type }; },
+      remember: (key, link) => this.#remember(key, link),
+      attached: (key) => this.#links.has(key),
+      detach: (key, what) => this.#detach(key, what),
+    };
   }
 
-  #netOnce(key: string, what: string, attach: () => Link): this {
-    if (this.#links.has(key)) throw new NetAttachError(ErrorCode.ATTACH, what, "already attached by this BPF object");
-    this.#remember(key, attach());
-    return this;
-  }
-
-  /** BCC's attach_xdp: `flags` is XDP_FLAGS_* or { mode, flags, via }. BPF link where the kernel has one. */
-  attachXdp(dev: DeviceRef, fn: string | BPFFunction, flags: number | XdpOptions = 0): this {
-    const opts = typeof flags === "number" ? { flags } : flags;
-    const device = resolveDevice(dev);
-    const f = this.#netFn(fn, ProgType.XDP);
-    return this.#netOnce(`xdp:${device.ifindex}`, `XDP on ${device.name}`, () => attachXdp(f.fd, device.ifindex, opts));
-  }
-
-  /** Detaches what this object attached with attachXdp on `dev`. */
-  detachXdp(dev: DeviceRef): void {
-    const device = resolveDevice(dev);
-    this.#detach(`xdp:${device.ifindex}`, `XDP on ${device.name}`);
-  }
-
+  /** BCC's attach_xdp: `flags` is XDP_FLAGS_* or { mode, flags, via }; a BPF link where the kernel has one. */
+  attachXdp(dev: net.DeviceRef, fn: string | BPFFunction, flags: number | net.XdpOptions = 0): this { net.bpfAttachXdp(this.#net, dev, fn, flags); return this; }
+  detachXdp(dev: net.DeviceRef): void { net.bpfDetachXdp(this.#net, dev); }
   /** BCC's remove_xdp: detaches the device's XDP program in the mode `flags` selects, whoever attached it. */
-  static removeXdp(dev: DeviceRef, flags = 0): void {
-    removeXdp(dev, flags);
-  }
-
+  static removeXdp(dev: net.DeviceRef, flags = 0): void { net.removeXdp(dev, flags); }
   /** A direct-action tc classifier: TCX link where the kernel has TCX, clsact + cls_bpf over rtnetlink otherwise. */
-  attachTc(opts: Omit<TcOptions, "name"> & { fnName?: string; fn?: string | BPFFunction }): this {
-    const fn = opts.fn ?? opts.fnName;
-    if (fn === undefined) throw new ArgumentError("fnName", "give fnName or fn");
-    const device = resolveDevice(opts.dev);
-    const direction = opts.direction ?? "ingress";
-    const f = this.#netFn(fn, ProgType.SCHED_CLS);
-    return this.#netOnce(`tc:${device.ifindex}:${direction}`, `tc ${direction} on ${device.name}`,
-      () => attachTc(f.fd, { ...opts, dev: device.ifindex, direction, name: f.name }));
-  }
-
-  detachTc(opts: { dev: DeviceRef; direction?: TcDirection }): void {
-    const device = resolveDevice(opts.dev);
-    const direction = opts.direction ?? "ingress";
-    this.#detach(`tc:${device.ifindex}:${direction}`, `tc ${direction} on ${device.name}`);
-  }
-
+  attachTc(opts: net.BpfTcOptions): this { net.bpfAttachTc(this.#net, opts); return this; }
+  detachTc(opts: { dev: net.DeviceRef; direction?: net.TcDirection }): void { net.bpfDetachTc(this.#net, opts); }
   /** BCC's attach_raw_socket: a packet socket on `dev` filtered by `fn` (a SOCKET_FILTER from loadFunc). */
-  static attachRawSocket(fn: BPFFunction, dev: DeviceRef): RawSocket {
-    if (!fn || !Number.isInteger(fn.fd)) throw new ArgumentError("fn", "expected a function from loadFunc(name, BPF.SOCKET_FILTER)");
-    return openRawSocket(fn.fd, dev);
-  }
-
+  static attachRawSocket(fn: BPFFunction, dev: net.DeviceRef): net.RawSocket { return net.openRawSocket(net.fnFd(fn), dev); }
   /** SO_ATTACH_BPF on a socket the caller owns (its fd). */
-  static attachSocketFilter(fn: BPFFunction, socketFd: number): void {
-    if (!fn || !Number.isInteger(fn.fd)) throw new ArgumentError("fn", "expected a function from loadFunc(name, BPF.SOCKET_FILTER)");
-    attachSocketFilter(fn.fd, socketFd);
-  }
-
-  /** A cgroup program on a cgroup v2 directory; `hook` is "ingress", "egress", "connect4", "sysctl", "device", ... */
-  attachCgroup(opts: { cgroup: string; hook: CgroupHook; fnName?: string; fn?: string | BPFFunction }): this {
-    const { progType, attachType } = cgroupHook(opts.hook);
-    const fn = opts.fn ?? opts.fnName;
-    if (fn === undefined) throw new ArgumentError("fnName", "give fnName or fn");
-    const f = this.#netFn(fn, progType, attachType);
-    return this.#netOnce(`cgroup:${opts.cgroup}:${opts.hook}:${f.name}`, `cgroup ${opts.hook} of ${opts.cgroup}`,
-      () => attachCgroup(f.fd, opts.cgroup, opts.hook));
-  }
-
-  detachCgroup(opts: { cgroup: string; hook: CgroupHook; fnName: string }): void {
-    this.#detach(`cgroup:${opts.cgroup}:${opts.hook}:${opts.fnName}`, `cgroup ${opts.hook} of ${opts.cgroup}`);
-  }
-
+  static attachSocketFilter(fn: BPFFunction, socketFd: number): void { net.attachSocketFilter(net.fnFd(fn), socketFd); }
+  /** A cgroup program on a cgroup v2 directory; `hook`: "ingress", "egress", "connect4", "sysctl", "device", ... */
+  attachCgroup(opts: net.BpfCgroupOptions): this { net.bpfAttachCgroup(this.#net, opts); return this; }
+  detachCgroup(opts: { cgroup: string; hook: net.CgroupHook; fnName: string }): void { net.bpfDetachCgroup(this.#net, opts); }
   /** sk_msg / sk_skb programs on a BPF_SOCKMAP or BPF_SOCKHASH table of this object. */
-  attachSockmap(opts: { map: string; hook: SockmapHook; fnName?: string; fn?: string | BPFFunction }): this {
-    const { progType } = sockmapHook(opts.hook);
-    const m = this.#obj.maps.get(opts.map);
-    if (!m) throw new ArgumentError("map", `no table named "${opts.map}"`);
-    const fn = opts.fn ?? opts.fnName;
-    if (fn === undefined) throw new ArgumentError("fnName", "give fnName or fn");
-    const f = this.#netFn(fn, progType);
-    return this.#netOnce(`sockmap:${opts.map}:${opts.hook}`, `${opts.hook} of map ${opts.map}`,
-      () => attachSockmap(f.fd, { fd: m.fd.value, name: opts.map, type: m.spec.type }, opts.hook));
-  }
-
-  detachSockmap(opts: { map: string; hook: SockmapHook }): void {
-    this.#detach(`sockmap:${opts.map}:${opts.hook}`, `${opts.hook} of map ${opts.map}`);
-  }
-
+  attachSockmap(opts: net.BpfSockmapOptions): this { net.bpfAttachSockmap(this.#net, opts); return this; }
+  detachSockmap(opts: { map: string; hook: net.SockmapHook }): void { net.bpfDetachSockmap(this.#net, opts); }
   /** BPF_PROG_TEST_RUN: runs `fn` (loaded already, or loaded now as `progType`) on a crafted packet. */
-  testRun(fn: string | BPFFunction, opts: TestRunOptions & { progType?: number } = {}): TestRunResult {
-    let f: BPFFunction;
-    if (typeof fn === "string" && opts.progType === undefined) {
-      const loaded = this.#obj.loadedProgram(fn);
-      if (!loaded) throw new ArgumentError("fn", `"${fn}" is not loaded: load it with loadFunc("${fn}", BPF.XDP) (or the type it is) or pass progType`);
-      f = { name: fn, fd: loaded.fd.value };
-    } else {
-      f = this.#netFn(fn, opts.progType ?? ProgType.UNSPEC);
-    }
-    return testRun(f.fd, opts, f.name);
-  }
+  testRun(fn: string | BPFFunction, opts: net.TestRunOptions & { progType?: number } = {}): net.TestRunResult { return net.bpfTestRun(this.#net, fn, opts); }
 }
