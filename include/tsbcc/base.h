@@ -56,6 +56,52 @@ int bpf_trace_printk(const char *fmt, ...);
 /* Rewritten to the number of online CPUs. */
 int bpf_num_cpus(void);
 
+/* ---------------------------------------------------------------- C library names BCC programs use unqualified
+ * Declared with their standard signatures, clang knows them as its builtins: with a constant size the BPF
+ * backend expands memset/memcpy/memmove into plain stores (a BPF program cannot call a library). memcmp
+ * has no such expansion, so it is an always_inline byte loop (unrolled for a constant size). */
+void *memset(void *dst, int c, unsigned long n);
+void *memcpy(void *dst, const void *src, unsigned long n);
+void *memmove(void *dst, const void *src, unsigned long n);
+static inline __attribute__((always_inline)) int __tsbcc_memcmp(const void *a, const void *b, unsigned long n)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	for (unsigned long i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+#define memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
+#define __builtin_memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
+
+/* ---------------------------------------------------------------- BCC helper-header names
+ * CUR_CPU_IDENTIFIER: "this CPU's slot" for perf event arrays (perf_read, perf_submit). */
+#define CUR_CPU_IDENTIFIER BPF_F_CURRENT_CPU
+/* BCC annotated key/value types for BTF; tsbcc's maps carry them in their definition already. */
+#define BPF_ANNOTATE_KV_PAIR(name, type_key, type_val)
+#define BPF_ANNOTATE_KV_PAIR_QUEUESTACK(name, type_val)
+/* Checksum updates of a packet field changed from `from` to `to` (off: the field's packet offset). The
+ * rewriter passes the program's context (its function's first parameter) and the width of `to`:
+ * incr_cksum_l3(off, from, to); incr_cksum_l4(off, from, to, pseudo_header). */
+int incr_cksum_l3(); /* unprototyped: any offset, pointer or integer, type-checks */
+int incr_cksum_l4();
+/* The same as calls with an explicit context and flags (BCC's spelling of the helpers). */
+#define bpf_l3_csum_replace_(ctx, off, from, to, flags) bpf_l3_csum_replace(ctx, off, from, to, flags)
+#define bpf_l4_csum_replace_(ctx, off, from, to, flags) bpf_l4_csum_replace(ctx, off, from, to, flags)
+/* Eight bytes at a packet offset, in host order (two LD_ABS word loads). */
+#define load_dword(skb, off) ((load_word(skb, off) << 32) | load_word(skb, (off) + 4))
+/* Kernel source macros BCC's header neutralises for clang. */
+#ifndef asm_inline
+#define asm_inline asm
+#endif
+#if defined(__TARGET_ARCH_x86)
+#define bpf_target_x86
+#define bpf_target_defined
+#elif defined(__TARGET_ARCH_arm64)
+#define bpf_target_arm64
+#define bpf_target_defined
+#endif
+
 /* ---------------------------------------------------------------- stack traces */
 #ifndef BPF_MAX_STACK_DEPTH
 #define BPF_MAX_STACK_DEPTH 127

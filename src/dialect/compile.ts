@@ -56,6 +56,8 @@ export interface DialectMetadata {
   sourceFile: string;
   /** Map name -> pin path, for BPF_TABLE_PINNED maps (the object marks them LIBBPF_PIN_BY_NAME). */
   pinned: Record<string, string>;
+  /** Map name -> "public" | "shared" (other programs may use it) or "extern" (use another program's table). */
+  shared?: Record<string, "public" | "shared" | "extern">;
 }
 
 export interface CompileResult {
@@ -267,7 +269,7 @@ async function compileCold(
   mark("read-object", t);
   return {
     object,
-    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned },
+    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned, shared: rw.shared },
     rewritten,
     warnings,
   };

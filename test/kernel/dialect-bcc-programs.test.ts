@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { compileDialect, DialectError } from "../../src/dialect/index.js";
+import { kernelTypesInclude } from "../../src/dialect/kernel-types.js";
 import { LoadedObject, ProgType, parseObject } from "../../src/loader/index.js";
 import { haveClang } from "../helpers/build.js";
 
@@ -19,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  * BCC's tool programs are not part of this repository (they are BCC's code): they are captured here, at test
  * time, from the installed bpfcc-tools by our extraction script, once per bpfcc-tools version.
  */
-function captureBccPrograms(): string | undefined {
+async function captureBccPrograms(): Promise<string | undefined> {
   let version: string;
   try {
     version = execFileSync("dpkg-query", ["-W", "-f=${Version}", "bpfcc-tools"], { encoding: "utf8" }).trim();
@@ -30,12 +31,15 @@ function captureBccPrograms(): string | undefined {
   const dir = join(tmpdir(), `tsbcc-bcc-programs-${version.replace(/[^A-Za-z0-9.+-]/g, "_")}`);
   if (!existsSync(join(dir, "index.json"))) {
     const script = resolve(here, "..", "..", "..", "test", "fixtures", "dialect", "extract-bcc-programs.py");
-    execFileSync("/usr/bin/python3", [script, dir], { stdio: ["ignore", "ignore", "pipe"] });
+    // The tools ask BPF.kernel_struct_has_field(): the extractor answers from our BTF-printed vmlinux.h.
+    const kt = await kernelTypesInclude({ pch: false });
+    const vmlinux = kt.cacheEntry ? join(kt.cacheEntry, "include", "vmlinux.h") : "";
+    execFileSync("/usr/bin/python3", [script, dir], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TSBCC_VMLINUX_H: vmlinux } });
   }
   return dir;
 }
 
-const DIR = haveClang && process.getuid?.() === 0 ? captureBccPrograms() : undefined;
+const DIR = haveClang && process.getuid?.() === 0 ? await captureBccPrograms() : undefined;
 const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : !DIR ? "bpfcc-tools is not installed (its programs are captured at test time)" : false;
 
 /**
