@@ -5,8 +5,8 @@
 // own debug info (BTF line_info) points at the user's lines; columns are mapped back through the edit segments.
 
 import {
-  type AstNode, argRange, declFile, expansionBegin, fileLoc, ignoreParensCasts, inMacroBody, nodeRange, qualType,
-  stringLiteralValue,
+  type AstNode, argRange, declFile, expansionBegin, fileLoc, ignoreParensCasts, inMacroBody, invocationEnd, nodeRange,
+  qualType, stringLiteralValue,
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
 import { blankCommentsAndStrings, splitTracepointName } from "./prescan.js";
@@ -378,15 +378,39 @@ class ProgramRewriter {
     });
   }
 
+  /**
+   * The user-text range of a kernel read. `inet->inet_sport` where inet_sport is a kernel macro
+   * (sk.__sk_common...): the read ends inside an object-like macro the user spelled last, so the whole
+   * invocation belongs to it. `ntohs(sk->sk_dport)`: the macro's own parentheses around its argument are
+   * not user text, the argument inside them is. `TCP_SKB_CB(skb)->seq`: the read starts with a macro
+   * invocation that ends before the member the user spelled, so the invocation is part of it.
+   */
+  readRange(L: AstNode): { node: AstNode; range: Range } | undefined {
+    const r = argRange(L, this.mainFile, this.blanked, false);
+    if (r) return { node: L, range: r };
+    if (L.kind === "ParenExpr" && L.inner?.length === 1) return this.readRange(L.inner[0]!);
+    const begin = L.range?.begin;
+    const b = fileLoc(begin);
+    // `sk->sk_dport` as a macro argument: the end is in the alias macro's body; the user's text has the chain.
+    if (begin && !inMacroBody(begin) && fileLoc(L.range!.end)?.file !== this.mainFile && b?.file === this.mainFile && b.offset !== undefined) {
+      const chain = /^\w+(?:\s*(?:->|\.)\s*\w+|\s*\[[^\]]*\])*/.exec(this.blanked.slice(b.offset, b.offset + 512));
+      if (chain && /->|\.|\[/.test(chain[0])) return { node: L, range: { begin: b.offset, end: b.offset + chain[0].length } };
+    }
+    const end = L.range && fileLoc(L.range.end);
+    if (!begin || !inMacroBody(begin) || inMacroBody(L.range!.end) || end?.file !== this.mainFile || end.offset === undefined) return undefined;
+    const at = expansionBegin(L, this.mainFile);
+    if (at === undefined || invocationEnd(this.blanked, at) > end.offset) return undefined;
+    return { node: L, range: { begin: at, end: end.offset + (end.tokLen ?? 0) } };
+  }
+
   // ---- implicit kernel reads
   rewriteProbeReads(): void {
     const statics = new Map([...this.fnById].filter(([, f]) => f.isStatic));
     const analysis = new ProbeReadAnalysis(this.fns, this.maps, statics);
     for (const site of analysis.run()) {
-      const L = site.lvalue;
-      // `inet->inet_sport` where inet_sport is a kernel macro (sk.__sk_common...): the read ends inside an
-      // object-like macro the user spelled last, so the whole invocation belongs to it.
-      const r = argRange(L, this.mainFile, this.blanked, false);
+      const found = this.readRange(site.lvalue);
+      const L = found?.node ?? site.lvalue;
+      const r = found?.range;
       if (!r) {
         this.report(L, "warning", "kernel memory read inside a macro is not rewritten; use bpf_probe_read_kernel()");
         continue;

@@ -4,8 +4,9 @@
  * so every helper is the plain C division it stands for. Semantics follow the kernel's documentation:
  * div_u64 divides by a 32-bit divisor, the *_rem forms store the remainder through a pointer, do_div()
  * divides its first argument in place and evaluates to the remainder. Signed forms truncate toward zero
- * with a remainder of the dividend's sign, as C does. All are always_inline: a BPF program has no calls
- * to library code. Names are macros over __tsbcc_ functions only where a statement is needed (do_div). */
+ * with a remainder of the dividend's sign, as C does; they divide magnitudes without sign, because BPF
+ * before its v4 instruction set (and clang before 18) has no signed division. All are always_inline: a BPF
+ * program has no calls to library code. do_div is a macro because it assigns its argument. */
 #ifndef __TSBCC_MATH64_H
 #define __TSBCC_MATH64_H
 
@@ -17,10 +18,21 @@ __TSBCC_INLINE unsigned long long div_u64_rem(unsigned long long dividend, unsig
 	*remainder = (unsigned int)(dividend % divisor);
 	return dividend / divisor;
 }
+/* Signed quotient and remainder from the magnitudes: q = sign(a)*sign(b)*(|a|/|b|), r = sign(a)*(|a|%|b|). */
+__TSBCC_INLINE long long __tsbcc_sdiv64(long long a, long long b, long long *rem)
+{
+	unsigned long long ua = a < 0 ? -(unsigned long long)a : (unsigned long long)a;
+	unsigned long long ub = b < 0 ? -(unsigned long long)b : (unsigned long long)b;
+	unsigned long long q = ua / ub, r = ua % ub;
+	*rem = a < 0 ? -(long long)r : (long long)r;
+	return (a < 0) != (b < 0) ? -(long long)q : (long long)q;
+}
 __TSBCC_INLINE long long div_s64_rem(long long dividend, int divisor, int *remainder)
 {
-	*remainder = (int)(dividend % divisor);
-	return dividend / divisor;
+	long long r;
+	long long q = __tsbcc_sdiv64(dividend, divisor, &r);
+	*remainder = (int)r;
+	return q;
 }
 __TSBCC_INLINE unsigned long long div64_u64_rem(unsigned long long dividend, unsigned long long divisor,
 						  unsigned long long *remainder)
@@ -34,7 +46,8 @@ __TSBCC_INLINE unsigned long long div_u64(unsigned long long dividend, unsigned 
 }
 __TSBCC_INLINE long long div_s64(long long dividend, int divisor)
 {
-	return dividend / divisor;
+	long long r;
+	return __tsbcc_sdiv64(dividend, divisor, &r);
 }
 __TSBCC_INLINE unsigned long long div64_u64(unsigned long long dividend, unsigned long long divisor)
 {
@@ -42,7 +55,8 @@ __TSBCC_INLINE unsigned long long div64_u64(unsigned long long dividend, unsigne
 }
 __TSBCC_INLINE long long div64_s64(long long dividend, long long divisor)
 {
-	return dividend / divisor;
+	long long r;
+	return __tsbcc_sdiv64(dividend, divisor, &r);
 }
 /* Full 64-bit product of two 32-bit values. */
 __TSBCC_INLINE unsigned long long mul_u32_u32(unsigned int a, unsigned int b)
