@@ -4,7 +4,7 @@
 // would load with an explicit type are tried with the usual tracing types).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -113,5 +113,41 @@ test("every captured BCC tool program compiles and every function passes the ver
     }
   }
   t.diagnostic(`${compiled} of ${files.length} programs compiled (${usdt} USDT programs and ${Object.keys(KNOWN).length} known gaps not), ${functions} functions loaded`);
+  assert.deepEqual(failures, []);
+});
+
+/**
+ * BCC's examples and its own Python tests (test_clang.py and the rest), captured from a BCC source tree when one
+ * is available (TSBCC_BCC_SOURCE, or /usr/share/bcc with examples/): every program compiles, except those BCC
+ * refuses too (the tests that expect an error), USDT programs, and tracepoints this kernel does not have.
+ */
+const BCC_SOURCE = [process.env.TSBCC_BCC_SOURCE, "/usr/share/bcc"].find((d) => d && existsSync(join(d, "examples")));
+const BCC_REFUSES = /unknown type struct|cannot call non-static helper|expected expression|too many arguments, bcc only supports|BPF_LICENSE cannot be specified through cflags/;
+
+test("BCC's examples and dialect tests from a BCC source tree compile", {
+  skip: skip || (!BCC_SOURCE ? "no BCC source tree (set TSBCC_BCC_SOURCE to a checkout of iovisor/bcc; Debian installs no examples)" : false),
+}, async (t) => {
+  const out = join(tmpdir(), `tsbcc-bcc-source-${process.pid}`);
+  const script = resolve(here, "..", "..", "..", "test", "fixtures", "dialect", "extract-bcc-programs.py");
+  execFileSync("/usr/bin/python3", [script, "--scripts", BCC_SOURCE!, out], { stdio: ["ignore", "ignore", "pipe"] });
+  const index = JSON.parse(readFileSync(join(out, "index.json"), "utf8")) as Record<string, { cflags?: string[] }>;
+  const failures: string[] = [];
+  let compiled = 0;
+  let refused = 0;
+  for (const [name, rec] of Object.entries(index)) {
+    const text = readFileSync(join(out, `${name}.c`), "utf8");
+    try {
+      await compileDialect({ text, fileName: `${name}.c`, cflags: rec.cflags ?? [] });
+      compiled++;
+    } catch (e) {
+      if (!(e instanceof DialectError)) throw e;
+      const first = e.diagnostics.find((d) => d.severity === "error")?.message ?? e.message;
+      if (text.includes("bpf_usdt_readarg") || /tracepoint \S+ not found/.test(first)) continue;
+      if (BCC_REFUSES.test(first)) refused++;
+      else failures.push(`${name}: ${first}`);
+    }
+  }
+  rmSync(out, { recursive: true, force: true });
+  t.diagnostic(`${compiled} of ${Object.keys(index).length} programs compiled; ${refused} refused as BCC refuses them`);
   assert.deepEqual(failures, []);
 });
