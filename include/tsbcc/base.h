@@ -59,7 +59,9 @@ int bpf_num_cpus(void);
 /* ---------------------------------------------------------------- C library names BCC programs use unqualified
  * Declared with their standard signatures, clang knows them as its builtins: with a constant size the BPF
  * backend expands memset/memcpy/memmove into plain stores (a BPF program cannot call a library). memcmp
- * has no such expansion, so it is an always_inline byte loop (unrolled for a constant size). */
+ * has no such expansion, so it is an always_inline byte loop (unrolled for a constant size). With real
+ * kernel headers (__KERNEL__) <linux/string.h> declares them: nothing here then. */
+#ifndef __KERNEL__
 void *memset(void *dst, int c, unsigned long n);
 void *memcpy(void *dst, const void *src, unsigned long n);
 void *memmove(void *dst, const void *src, unsigned long n);
@@ -73,6 +75,7 @@ static inline __attribute__((always_inline)) int __tsbcc_memcmp(const void *a, c
 }
 #define memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
 #define __builtin_memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
+#endif
 
 /* ---------------------------------------------------------------- BCC helper-header names
  * CUR_CPU_IDENTIFIER: "this CPU's slot" for perf event arrays (perf_read, perf_submit). */

@@ -390,17 +390,22 @@ class ProgramRewriter {
     if (r) return { node: L, range: r };
     if (L.kind === "ParenExpr" && L.inner?.length === 1) return this.readRange(L.inner[0]!);
     const begin = L.range?.begin;
+    const endLoc = L.range?.end;
     const b = fileLoc(begin);
+    const e = fileLoc(endLoc);
+    if (!begin || !endLoc) return undefined;
     // `sk->sk_dport` as a macro argument: the end is in the alias macro's body; the user's text has the chain.
-    if (begin && !inMacroBody(begin) && fileLoc(L.range!.end)?.file !== this.mainFile && b?.file === this.mainFile && b.offset !== undefined) {
+    if (b?.file === this.mainFile && b.offset !== undefined && e?.file !== this.mainFile && !inMacroBody(begin)) {
       const chain = /^\w+(?:\s*(?:->|\.)\s*\w+|\s*\[[^\]]*\])*/.exec(this.blanked.slice(b.offset, b.offset + 512));
-      if (chain && /->|\.|\[/.test(chain[0])) return { node: L, range: { begin: b.offset, end: b.offset + chain[0].length } };
+      return chain && /->|\.|\[/.test(chain[0]) ? { node: L, range: { begin: b.offset, end: b.offset + chain[0].length } } : undefined;
     }
-    const end = L.range && fileLoc(L.range.end);
-    if (!begin || !inMacroBody(begin) || inMacroBody(L.range!.end) || end?.file !== this.mainFile || end.offset === undefined) return undefined;
-    const at = expansionBegin(L, this.mainFile);
-    if (at === undefined || invocationEnd(this.blanked, at) > end.offset) return undefined;
-    return { node: L, range: { begin: at, end: end.offset + (end.tokLen ?? 0) } };
+    if (e?.file !== this.mainFile || e.offset === undefined || inMacroBody(endLoc)) return undefined;
+    const stop = e.offset + (e.tokLen ?? 0);
+    const at = inMacroBody(begin) ? expansionBegin(L, this.mainFile) : undefined;
+    if (at !== undefined && invocationEnd(this.blanked, at) <= e.offset) return { node: L, range: { begin: at, end: stop } };
+    // Nested: `ntohs(tcp_hdr(skb)->dest)`; the user's text of the read is the postfix chain ending at the member.
+    const from = postfixChainStart(this.blanked, stop);
+    return from < e.offset && this.blanked.slice(from, e.offset).includes("(") ? { node: L, range: { begin: from, end: stop } } : undefined;
   }
 
   // ---- implicit kernel reads
@@ -428,6 +433,38 @@ class ProgramRewriter {
         ];
       });
     }
+  }
+}
+
+/** Start of the postfix expression (`f(x)->a.b[i]`) that ends at `end` in blanked text. */
+function postfixChainStart(blanked: string, end: number): number {
+  let i = end;
+  const skipSpace = (): void => {
+    while (i > 0 && /\s/.test(blanked[i - 1]!)) i--;
+  };
+  for (;;) {
+    skipSpace();
+    const c = blanked[i - 1];
+    if (c === ")" || c === "]") {
+      const open = c === ")" ? "(" : "[";
+      let depth = 0;
+      for (i--; i >= 0; i--) {
+        if (blanked[i] === c) depth++;
+        else if (blanked[i] === open && --depth === 0) break;
+      }
+      if (i < 0) return end;
+      continue;
+    }
+    if (c && /\w/.test(c)) {
+      while (i > 0 && /\w/.test(blanked[i - 1]!)) i--;
+      const save = i;
+      skipSpace();
+      if (blanked.slice(i - 2, i) === "->") i -= 2;
+      else if (blanked[i - 1] === "." ) i -= 1;
+      else return save;
+      continue;
+    }
+    return i;
   }
 }
 

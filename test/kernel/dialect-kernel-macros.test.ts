@@ -75,14 +75,14 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state) {
   }
 });
 
-test("TCP_SKB_CB(skb)->seq/end_seq and tcp_sk(sk)->rcv_nxt on a received segment", { skip: skip || tracepoint("tcp", "tcp_probe") }, async () => {
+test("TCP_SKB_CB(skb)->seq/end_seq, tcp_sk(sk)->rcv_nxt, ip_hdr/tcp_hdr/skb_shinfo on a received segment", { skip: skip || tracepoint("tcp", "tcp_probe") }, async () => {
   const payload = Buffer.alloc(100, 7);
   let port = 0;
   // The server's port is known only after listening: the program filters on a map entry set before the write.
   const b = await BPF.load({
     text: `#include <net/tcp.h>
 #include <linux/tcp.h>
-struct seg_t { u32 seq; u32 end_seq; u32 rcv_nxt; u32 data_len; };
+struct seg_t { u32 seq; u32 end_seq; u32 rcv_nxt; u32 data_len; u32 daddr; u16 dest; u8 protocol; u8 nr_frags; };
 BPF_ARRAY(port, u32, 1);
 BPF_ARRAY(seg, struct seg_t, 1);
 TRACEPOINT_PROBE(tcp, tcp_probe) {
@@ -96,6 +96,10 @@ TRACEPOINT_PROBE(tcp, tcp_probe) {
     s.end_seq = TCP_SKB_CB(skb)->end_seq;
     s.rcv_nxt = tcp_sk(sk)->rcv_nxt;
     s.data_len = args->data_len;
+    s.protocol = ip_hdr(skb)->protocol;
+    s.daddr = ip_hdr(skb)->daddr;
+    s.dest = ntohs(tcp_hdr(skb)->dest);
+    s.nr_frags = skb_shinfo(skb)->nr_frags;
     seg.update(&zero, &s);
     return 0;
 }`,
@@ -117,6 +121,10 @@ TRACEPOINT_PROBE(tcp, tcp_probe) {
     assert.equal(s.data_len, payload.length, "the tracepoint saw our segment");
     assert.equal((s.end_seq - s.seq) >>> 0, payload.length, "end_seq - seq = payload bytes");
     assert.equal(s.seq, s.rcv_nxt, "an in-order segment starts at rcv_nxt");
+    assert.equal(s.protocol, 6, "ip_hdr(skb)->protocol is TCP");
+    assert.equal(s.daddr, 0x0100007f, "ip_hdr(skb)->daddr is 127.0.0.1");
+    assert.equal(s.dest, port, "tcp_hdr(skb)->dest is the server's port");
+    assert.ok(s.nr_frags <= 17, `skb_shinfo(skb)->nr_frags = ${s.nr_frags} (MAX_SKB_FRAGS bounds it)`);
     server.destroy();
   } finally {
     client.destroy();
@@ -243,6 +251,7 @@ BPF_SK_STORAGE(sk_store, u64);
 BPF_TASK_STORAGE(task_store, u64);
 BPF_SOCKHASH(sh, u32, 16);
 BPF_SOCKMAP(sm, 4);
+BPF_CGROUP_STORAGE(cgs, u64);
 int f(struct __sk_buff *skb) { int k = 1; u64 *v = table1.lookup(&k); return v ? (int)*v : 0; }
 `,
   });

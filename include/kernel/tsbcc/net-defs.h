@@ -104,7 +104,8 @@
  * position is skb->head + skb->end when the kernel keeps header positions as offsets (64-bit kernels,
  * sk_buff_data_t is a 32-bit integer) and skb->end itself when they are pointers. Which one applies is
  * read from this kernel's BTF through the width of the end member, and the two fields are probe reads
- * (a tracing program may not load kernel memory directly). */
+ * (a tracing program may not load kernel memory directly). The reads are libbpf's bpf_probe_read_kernel by
+ * name, so the dialect rewriter knows the results point into the kernel and probe-reads through them. */
 #ifndef TCP_SKB_CB
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&((skb)->cb[0]))
 #endif
@@ -115,8 +116,8 @@
 		unsigned char *__tsbcc_head = 0;                                                  \
 		__typeof__(__tsbcc_skb->end) __tsbcc_end;                                         \
 		__builtin_memset(&__tsbcc_end, 0, sizeof(__tsbcc_end));                           \
-		__tsbcc_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
-		__tsbcc_probe_read_kernel(&__tsbcc_end, sizeof(__tsbcc_end), &__tsbcc_skb->end);  \
+		bpf_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
+		bpf_probe_read_kernel(&__tsbcc_end, sizeof(__tsbcc_end), &__tsbcc_skb->end);  \
 		(unsigned char *)((unsigned long)__tsbcc_end +                                    \
 				  (sizeof(__tsbcc_end) < sizeof(void *) ? (unsigned long)__tsbcc_head : 0)); \
 	})
@@ -130,8 +131,8 @@
 		const struct sk_buff *__tsbcc_skb = (const struct sk_buff *)(skb);                \
 		unsigned char *__tsbcc_head = 0;                                                  \
 		__u16 __tsbcc_off = 0;                                                            \
-		__tsbcc_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
-		__tsbcc_probe_read_kernel(&__tsbcc_off, sizeof(__tsbcc_off), &__tsbcc_skb->field); \
+		bpf_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
+		bpf_probe_read_kernel(&__tsbcc_off, sizeof(__tsbcc_off), &__tsbcc_skb->field); \
 		__tsbcc_head + __tsbcc_off;                                                       \
 	})
 #ifndef skb_network_header
