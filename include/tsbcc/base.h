@@ -93,6 +93,57 @@ int incr_cksum_l4();
 #define bpf_l4_csum_replace_(ctx, off, from, to, flags) bpf_l4_csum_replace(ctx, off, from, to, flags)
 /* Eight bytes at a packet offset, in host order (two LD_ABS word loads). */
 #define load_dword(skb, off) ((load_word(skb, off) << 32) | load_word(skb, (off) + 4))
+/* Packet stores in network byte order (bpf_skb_store_bytes), the inverse of load_byte/half/word. */
+static inline __attribute__((always_inline)) void bpf_store_byte(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned char v = (unsigned char)val;
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+static inline __attribute__((always_inline)) void bpf_store_half(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned short v = __builtin_bswap16((unsigned short)val);
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+static inline __attribute__((always_inline)) void bpf_store_word(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned int v = __builtin_bswap32((unsigned int)val);
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+/* Bit fields of packet headers: `bsz` bits starting `bofs` bits into the byte at `off` (bofs counted from
+ * the most significant bit, as headers are drawn), extracted from or inserted into the smallest big-endian
+ * load unit (8, 16, 32 or 64 bits) that holds them. */
+static inline __attribute__((always_inline)) unsigned long long
+bpf_dext_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz)
+{
+	unsigned long long mask = bsz >= 64 ? ~0ULL : (1ULL << bsz) - 1;
+	if (bofs + bsz <= 8)
+		return (load_byte(pkt, off) >> (8 - bofs - bsz)) & mask;
+	if (bofs + bsz <= 16)
+		return (load_half(pkt, off) >> (16 - bofs - bsz)) & mask;
+	if (bofs + bsz <= 32)
+		return (load_word(pkt, off) >> (32 - bofs - bsz)) & mask;
+	return (load_dword(pkt, off) >> (64 - bofs - bsz)) & mask;
+}
+static inline __attribute__((always_inline)) void
+bpf_dins_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz, unsigned long long val)
+{
+	unsigned long long mask = bsz >= 64 ? ~0ULL : (1ULL << bsz) - 1;
+	unsigned int unit = bofs + bsz <= 8 ? 8 : bofs + bsz <= 16 ? 16 : bofs + bsz <= 32 ? 32 : 64;
+	unsigned long long shift = unit - bofs - bsz;
+	unsigned long long old = unit == 8 ? load_byte(pkt, off) : unit == 16 ? load_half(pkt, off) :
+				 unit == 32 ? load_word(pkt, off) : load_dword(pkt, off);
+	unsigned long long v = (old & ~(mask << shift)) | ((val & mask) << shift);
+	if (unit == 8)
+		bpf_store_byte(pkt, off, v);
+	else if (unit == 16)
+		bpf_store_half(pkt, off, v);
+	else if (unit == 32)
+		bpf_store_word(pkt, off, v);
+	else {
+		bpf_store_word(pkt, off, v >> 32);
+		bpf_store_word(pkt, off + 4, v);
+	}
+}
 /* Kernel source macros BCC's header neutralises for clang. */
 #ifndef asm_inline
 #define asm_inline asm

@@ -294,3 +294,40 @@ test("a map of an undefined struct and an unknown table kind are refused at the 
   await assert.rejects(compileDialect({ fileName: "bad.c", text: `int x;\n\nBPF_TABLE("bogus", int, int, t, 4);\n` }),
     (e: Error) => /bad\.c:3:\d+: error: unsupported map type "bogus" for map t/.test(e.message));
 });
+
+test("tc program on a crafted packet (BPF_PROG_TEST_RUN): bpf_dext_pkt/bpf_dins_pkt/bpf_store_half and TCP_SKB_CB over __sk_buff cb", { skip }, async () => {
+  const r = await compileDialect({
+    fileName: "pkt.c",
+    text: `#include <net/tcp.h>
+int pkt(struct __sk_buff *skb) {
+    u64 ver = bpf_dext_pkt(skb, 14, 0, 4);
+    u64 ihl = bpf_dext_pkt(skb, 14, 4, 4);
+    u64 ttl = bpf_dext_pkt(skb, 22, 0, 8);
+    bpf_dins_pkt(skb, 22, 0, 8, ttl - 1);
+    bpf_store_half(skb, 18, 0xbeef);
+    u32 seq = TCP_SKB_CB(skb)->seq;
+    return (ver << 28) | (ihl << 24) | (ttl << 16) | (seq & 0xffff);
+}
+`,
+  });
+  const { progTestRun } = await import("../../src/sys/bpf.js");
+  const obj = new LoadedObject(parseObject(r.object));
+  try {
+    const { fd } = obj.loadProgram("pkt", 3 /* SCHED_CLS */);
+    const packet = new Uint8Array(64);
+    packet.set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00], 0); // Ethernet, IPv4
+    packet.set([0x45, 0, 0, 40, 0x12, 0x34, 0, 0, 64, 6], 14); // version 4, IHL 5, id 0x1234, TTL 64, TCP
+    const ctx = new Uint8Array(192); // struct __sk_buff; cb[0] at offset 48
+    new DataView(ctx.buffer).setUint32(48, 0x12345678, true);
+    const out = new Uint8Array(128);
+    const res = progTestRun({ progFd: fd.value, dataIn: packet, dataOut: out, ctxIn: ctx });
+    assert.equal(res.retval >>> 28, 4, "IP version from the high nibble");
+    assert.equal((res.retval >>> 24) & 0xf, 5, "IHL from the low nibble");
+    assert.equal((res.retval >>> 16) & 0xff, 64, "TTL");
+    assert.equal(res.retval & 0xffff, 0x5678, "TCP_SKB_CB(skb)->seq reads cb[0] of the tc control block");
+    assert.equal(out[22], 63, "bpf_dins_pkt wrote TTL - 1");
+    assert.deepEqual([out[18], out[19]], [0xbe, 0xef], "bpf_store_half wrote network order");
+  } finally {
+    obj.close();
+  }
+});
