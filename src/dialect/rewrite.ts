@@ -5,7 +5,7 @@
 // own debug info (BTF line_info) points at the user's lines; columns are mapped back through the edit segments.
 
 import {
-  type AstNode, argRange, declFile, expansionBegin, fileLoc, ignoreParensCasts, inMacroBody, invocationEnd, nodeRange,
+  type AstNode, argRange, declFile, expansionBegin, expansionLoc, fileLoc, ignoreParensCasts, inMacroBody, invocationEnd, nodeRange,
   qualType, stringLiteralValue,
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
@@ -399,13 +399,17 @@ class ProgramRewriter {
       const chain = /^\w+(?:\s*(?:->|\.)\s*\w+|\s*\[[^\]]*\])*/.exec(this.blanked.slice(b.offset, b.offset + 512));
       return chain && /->|\.|\[/.test(chain[0]) ? { node: L, range: { begin: b.offset, end: b.offset + chain[0].length } } : undefined;
     }
-    if (e?.file !== this.mainFile || e.offset === undefined || inMacroBody(endLoc)) return undefined;
-    const stop = e.offset + (e.tokLen ?? 0);
+    if (e?.file !== this.mainFile || e.offset === undefined) return undefined;
+    // The end: the member the user spelled, or the whole object-like macro it comes from (`inet_dport`).
+    const endX = inMacroBody(endLoc) ? expansionLoc(endLoc) : undefined;
+    if (endX && (endX.file !== this.mainFile || endX.offset === undefined)) return undefined;
+    const endTok = endX ? endX.offset! : e.offset;
+    const stop = endX ? invocationEnd(this.blanked, endX.offset!) : e.offset + (e.tokLen ?? 0);
     const at = inMacroBody(begin) ? expansionBegin(L, this.mainFile) : undefined;
-    if (at !== undefined && invocationEnd(this.blanked, at) <= e.offset) return { node: L, range: { begin: at, end: stop } };
+    if (at !== undefined && at < endTok && invocationEnd(this.blanked, at) <= endTok) return { node: L, range: { begin: at, end: stop } };
     // Nested: `ntohs(tcp_hdr(skb)->dest)`; the user's text of the read is the postfix chain ending at the member.
     const from = postfixChainStart(this.blanked, stop);
-    return from < e.offset && this.blanked.slice(from, e.offset).includes("(") ? { node: L, range: { begin: from, end: stop } } : undefined;
+    return from < endTok && this.blanked.slice(from, endTok).includes("(") ? { node: L, range: { begin: from, end: stop } } : undefined;
   }
 
   // ---- implicit kernel reads
