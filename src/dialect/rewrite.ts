@@ -6,16 +6,19 @@
 
 import {
   type AstNode, argRange, declFile, expansionBegin, expansionLoc, fileLoc, ignoreParensCasts, inMacroBody, invocationEnd, nodeRange,
-  qualType, stringLiteralValue,
+  postfixChainStart, qualType, stringLiteralValue,
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
-import { blankCommentsAndStrings, splitTracepointName } from "./prescan.js";
+import { blankCommentsAndStrings } from "./prescan.js";
+import { sectionFor } from "./program-sections.js";
 import { checkPrintkFormat } from "./printk.js";
 import { ProbeReadAnalysis, calleeDecl, type FunctionInput } from "./probe-reads.js";
 import {
   EVENT_ARG, MethodError, SUPPORTED_KINDS, asMethodCall, isArrayKind, methodCode, readMapDecl, submittedType,
   type MapInfo, type MethodCall,
 } from "./rewrite-maps.js";
+
+export { sectionFor };
 
 export interface RewriteInput {
   /** The analyze-mode translation unit, locations normalized (ast.normalizeLocations). */
@@ -63,47 +66,6 @@ const X86_SYSCALL_REGS = ["di", "si", "dx", "r10", "r8", "r9"];
 const HEAD_MACROS = new Set(["TRACEPOINT_PROBE", "RAW_TRACEPOINT_PROBE", "BPF_ITER"]);
 /** Macros that set the section themselves (they expand to several declarations). */
 const BTF_PROG_MACROS = new Set(["KFUNC_PROBE", "KRETFUNC_PROBE", "MODULE_KFUNC_PROBE", "MODULE_KRETFUNC_PROBE", "KMOD_RET", "LSM_PROBE"]);
-
-/**
- * Program types the kernel loads only with an expected attach type, recognised by their context type: the
- * section names it (src/loader/sections.ts) so that a load without an explicit attach type succeeds. Where
- * one context serves several attach points, the function's name chooses (BCC users name them so), else the
- * function stays in `prog/` and its attach type must be given at load.
- */
-function sectionForContext(name: string, ctxType: string): string | undefined {
-  const t = ctxType.replace(/\s+/g, " ").replace(/^const /, "");
-  if (t === "struct bpf_sockopt *") return /get/i.test(name) ? "cgroup/getsockopt" : "cgroup/setsockopt";
-  if (t === "struct bpf_sock_addr *") {
-    const hook = /(bind|connect|sendmsg|recvmsg|getpeername|getsockname)(4|6)/i.exec(name);
-    return hook ? `cgroup/${hook[1]!.toLowerCase()}${hook[2]}` : undefined;
-  }
-  if (t === "struct bpf_sk_lookup *") return "sk_lookup";
-  if (t === "struct bpf_nf_ctx *") return "netfilter";
-  return undefined;
-}
-
-/** The ELF section of a program function (docs/DIALECT.md, "Object conventions"); `ctxType`: its first parameter's type. */
-export function sectionFor(name: string, ctxType?: string): string {
-  const after = (prefix: string): string | undefined => (name.startsWith(prefix) ? name.slice(prefix.length) : undefined);
-  const dropModule = (rest: string): string => {
-    const i = rest.indexOf("__");
-    return i > 0 ? rest.slice(i + 2) : rest;
-  };
-  let rest: string | undefined;
-  if ((rest = after("tracepoint__")) !== undefined) {
-    const s = splitTracepointName(rest);
-    if (s) return `tracepoint/${s.category}/${s.event}`;
-  }
-  if ((rest = after("raw_tracepoint__")) !== undefined && rest) return `raw_tracepoint/${rest}`;
-  if ((rest = after("kprobe__")) !== undefined && rest) return `kprobe/${rest}`;
-  if ((rest = after("kretprobe__")) !== undefined && rest) return `kretprobe/${rest}`;
-  if ((rest = after("kfunc__")) !== undefined && rest) return `fentry/${dropModule(rest)}`;
-  if ((rest = after("kretfunc__")) !== undefined && rest) return `fexit/${dropModule(rest)}`;
-  if ((rest = after("kmod_ret__")) !== undefined && rest) return `fmod_ret/${rest}`;
-  if ((rest = after("lsm__")) !== undefined && rest) return `lsm/${rest}`;
-  if ((rest = after("bpf_iter__")) !== undefined && rest) return `iter/${rest}`;
-  return (ctxType && sectionForContext(name, ctxType)) || `prog/${name}`;
-}
 
 interface FnInfo extends FunctionInput {
   name: string;
@@ -437,38 +399,6 @@ class ProgramRewriter {
         ];
       });
     }
-  }
-}
-
-/** Start of the postfix expression (`f(x)->a.b[i]`) that ends at `end` in blanked text. */
-function postfixChainStart(blanked: string, end: number): number {
-  let i = end;
-  const skipSpace = (): void => {
-    while (i > 0 && /\s/.test(blanked[i - 1]!)) i--;
-  };
-  for (;;) {
-    skipSpace();
-    const c = blanked[i - 1];
-    if (c === ")" || c === "]") {
-      const open = c === ")" ? "(" : "[";
-      let depth = 0;
-      for (i--; i >= 0; i--) {
-        if (blanked[i] === c) depth++;
-        else if (blanked[i] === open && --depth === 0) break;
-      }
-      if (i < 0) return end;
-      continue;
-    }
-    if (c && /\w/.test(c)) {
-      while (i > 0 && /\w/.test(blanked[i - 1]!)) i--;
-      const save = i;
-      skipSpace();
-      if (blanked.slice(i - 2, i) === "->") i -= 2;
-      else if (blanked[i - 1] === "." ) i -= 1;
-      else return save;
-      continue;
-    }
-    return i;
   }
 }
 
