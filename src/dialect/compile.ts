@@ -26,7 +26,9 @@ import {
 } from "./diagnostics.js";
 import { LineIndex, SourceMap, type Segment } from "./edits.js";
 import { kernelSetup, type KernelSetup } from "./kernel-adapter.js";
-import { blankCommentsAndStrings, findTracepointUses } from "./prescan.js";
+import {
+  blankCommentsAndStrings, findTracepointUses, kernelStructHasMembers, renameUserTag, structMemberNames,
+} from "./prescan.js";
 import { rewriteProgram, type ProgramFunction } from "./rewrite.js";
 import { tracepointStruct } from "./tracepoint-struct.js";
 
@@ -56,6 +58,8 @@ export interface DialectMetadata {
   sourceFile: string;
   /** Map name -> pin path, for BPF_TABLE_PINNED maps (the object marks them LIBBPF_PIN_BY_NAME). */
   pinned: Record<string, string>;
+  /** Map name -> "public" | "shared" (other programs may use it) or "extern" (use another program's table). */
+  shared?: Record<string, "public" | "shared" | "extern">;
 }
 
 export interface CompileResult {
@@ -199,6 +203,11 @@ async function compileCold(
     for (const d of dups) {
       const span = structBodySpan(blanked, userLines.offsetOf(d.line, d.column));
       if (!span) continue;
+      if (!kernelStructHasMembers(d.name, structMemberNames(blanked.slice(span.begin + 1, span.end - 1)))) {
+        bytes = renameUserTag(bytes, blanked, d.name); // a struct of the user's own that shares a kernel name
+        blanked = blankCommentsAndStrings(bytes);
+        continue;
+      }
       bytes = bytes.slice(0, span.begin) + bytes.slice(span.begin, span.end).replace(/[^\n]/g, " ") + bytes.slice(span.end);
       kernelStructNotes.push(userDiag(userLines.offsetOf(d.line, d.column), "warning",
         `${d.name} is also defined by the kernel's BTF; the kernel's definition is used`));
@@ -267,7 +276,7 @@ async function compileCold(
   mark("read-object", t);
   return {
     object,
-    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned },
+    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned, shared: rw.shared },
     rewritten,
     warnings,
   };

@@ -65,7 +65,7 @@ const DEFAULT_BTF = "/sys/kernel/btf/vmlinux";
 const SHIM_ROOT = join(tsbccIncludeDir(), "kernel");
 /** Shim-tree files with real content: their bytes are part of the identity and of the PCH check. */
 const CONTENT_FILES = [
-  "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",
+  "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "tsbcc/math64.h", "tsbcc/jiffies.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",
 ];
 /** First path components of kernel header names (anything else is not ours to synthesise). */
 const KERNEL_DIRS = new Set([

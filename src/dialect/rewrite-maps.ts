@@ -15,7 +15,8 @@ export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
 export const SUPPORTED_KINDS = new Set([
   "hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "histogram",
   "prog", "perf_output", "ringbuf", "perf_array", "queue", "stack", "cgroup_array", "stacktrace", "devmap",
-  "cpumap", "xskmap", "array_of_maps", "hash_of_maps",
+  "cpumap", "xskmap", "array_of_maps", "hash_of_maps", "sk_storage", "inode_storage", "task_storage", "cgroup_storage",
+  "percpu_cgroup_storage", "sockmap", "sockhash", "extern",
 ]);
 const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps"]);
 
@@ -34,6 +35,8 @@ export interface MapInfo {
   decl: AstNode;
   /** For increment: a missing key is inserted (BCC does this for plain hash maps only). */
   insertsOnIncrement: boolean;
+  /** "public" (BPF_TABLE_PUBLIC), "shared" (BPF_TABLE_SHARED) or "extern" (BPF_TABLE("extern", ...)). */
+  share?: "public" | "shared" | "extern";
 }
 
 function literalOf(init: AstNode | undefined): { lit?: AstNode; value?: string } {
@@ -53,6 +56,7 @@ export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapIn
   const kind = literalOf(elems[0]);
   const pin = literalOf(elems[1]);
   const inner = literalOf(elems[2]);
+  const share = literalOf(elems[5]);
   const rec = records.get(t.slice("struct ".length));
   const field = (n: string): AstNode | undefined => rec?.inner?.find((f) => f.kind === "FieldDecl" && f.name === n);
   const keyF = field("key");
@@ -72,6 +76,8 @@ export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapIn
   if (kind.lit) info.kindLiteral = kind.lit;
   if (inner.lit) info.innerLiteral = inner.lit;
   info.insertsOnIncrement = info.kind === "hash" || (info.kind === "histogram" && info.keyType !== "int");
+  if (info.kind === "extern") info.share = "extern";
+  else if (share.value === "public" || share.value === "shared") info.share = share.value;
   return info;
 }
 
@@ -98,11 +104,23 @@ export function asMethodCall(call: AstNode, maps: Map<string, MapInfo>): MethodC
   return { map, method: callee.name, call, args: call.inner.slice(1) };
 }
 
+/** Local-storage methods: `m.<method>(obj, ...)` -> `bpf_<method>(&m, obj, ...)`, with their arity. */
+const STORAGE_HELPERS: Record<string, number> = {
+  sk_storage_get: 3, sk_storage_delete: 1, inode_storage_get: 3, inode_storage_delete: 1, task_storage_get: 3,
+  task_storage_delete: 1,
+};
+/** Socket-map methods whose map is the helper's second argument: `m.<method>(ctx, key, flags)`. */
+const MAP_SECOND_HELPERS: Record<string, string> = {
+  sock_map_update: "bpf_sock_map_update", sock_hash_update: "bpf_sock_hash_update",
+  msg_redirect_hash: "bpf_msg_redirect_hash", sk_redirect_hash: "bpf_sk_redirect_hash",
+};
+
 export const MAP_METHODS = new Set([
   "lookup", "lookup_or_init", "lookup_or_try_init", "update", "insert", "delete", "increment", "atomic_increment",
   "get_stackid", "call", "push", "pop", "peek", "redirect_map", "perf_read", "perf_counter_value",
   "check_current_task", "perf_submit", "perf_submit_skb", "ringbuf_output", "ringbuf_reserve", "ringbuf_submit",
-  "ringbuf_discard", "ringbuf_query",
+  "ringbuf_discard", "ringbuf_query", ...Object.keys(STORAGE_HELPERS), "get_local_storage", "sock_map_update",
+  "sock_hash_update", "msg_redirect_hash", "sk_redirect_hash",
 ]);
 
 /** Methods whose result is a pointer to a map value. */
@@ -206,9 +224,29 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "ringbuf_query":
       need(1);
       return [`bpf_ringbuf_query(${map}, `, ...a(0), ")"];
+    case "get_local_storage":
+      need(1);
+      return [`bpf_get_local_storage(${map}, `, ...a(0), ")"];
     default:
-      throw new MethodError(`unknown map method ${m.method} on map ${name}`);
+      return otherMethodCode(m, map, a, need);
   }
+}
+
+/** Local storage and socket-map methods (one helper call each, the map in a fixed argument position). */
+function otherMethodCode(m: MethodCall, map: string, a: (i: number) => Piece[], need: (n: number) => void): Piece[] {
+  const arity = STORAGE_HELPERS[m.method];
+  if (arity !== undefined) {
+    need(arity);
+    const rest: Piece[] = [];
+    for (let i = 0; i < arity; i++) rest.push(", ", ...a(i));
+    return [`bpf_${m.method}(${map}`, ...rest, ")"];
+  }
+  const helper = MAP_SECOND_HELPERS[m.method];
+  if (helper) {
+    need(3);
+    return [`${helper}(`, ...a(0), `, ${map}, `, ...a(1), ", ", ...a(2), ")"];
+  }
+  throw new MethodError(`unknown map method ${m.method} on map ${m.map.name}`);
 }
 
 /** The name of the per-CPU drop counter map of ring buffer `map` (declared by BPF_RINGBUF_OUTPUT). */

@@ -33,6 +33,16 @@ const prefixes: [string, Omit<SectionKind, "target">][] = [
   ["action", { progType: ProgType.SCHED_ACT, expectedAttachType: 0, attach: "none" }],
   ["socket", { progType: ProgType.SOCKET_FILTER, expectedAttachType: 0, attach: "socket" }],
   ["syscall", { progType: ProgType.SYSCALL, expectedAttachType: 0, attach: "none" }],
+  // Program types the kernel loads only with an expected attach type (the dialect puts them here by context type).
+  ["cgroup/getsockopt", { progType: ProgType.CGROUP_SOCKOPT, expectedAttachType: AttachType.CGROUP_GETSOCKOPT, attach: "none" }],
+  ["cgroup/setsockopt", { progType: ProgType.CGROUP_SOCKOPT, expectedAttachType: AttachType.CGROUP_SETSOCKOPT, attach: "none" }],
+  ...([["bind4", "INET4_BIND"], ["bind6", "INET6_BIND"], ["connect4", "INET4_CONNECT"], ["connect6", "INET6_CONNECT"],
+    ["sendmsg4", "UDP4_SENDMSG"], ["sendmsg6", "UDP6_SENDMSG"], ["recvmsg4", "UDP4_RECVMSG"], ["recvmsg6", "UDP6_RECVMSG"],
+    ["getpeername4", "INET4_GETPEERNAME"], ["getpeername6", "INET6_GETPEERNAME"], ["getsockname4", "INET4_GETSOCKNAME"],
+    ["getsockname6", "INET6_GETSOCKNAME"]] as const).map(([hook, at]): [string, Omit<SectionKind, "target">] =>
+    [`cgroup/${hook}`, { progType: ProgType.CGROUP_SOCK_ADDR, expectedAttachType: AttachType[`CGROUP_${at}`], attach: "none" }]),
+  ["sk_lookup", { progType: ProgType.SK_LOOKUP, expectedAttachType: AttachType.SK_LOOKUP, attach: "none" }],
+  ["netfilter", { progType: ProgType.NETFILTER, expectedAttachType: AttachType.NETFILTER, attach: "none" }],
 ];
 
 export function classifySection(section: string): SectionKind {

@@ -158,9 +158,9 @@ test("unsupported map kinds and non-u64 histogram leaves are errors at the decla
   const skip = skipReason();
   if (skip) return t.skip(skip);
   const { compileError } = await import("../fixtures/dialect/harness.js");
-  const e1 = await compileError(`BPF_TABLE("extern", u32, u64, ext, 16);\nint f(struct pt_regs *ctx) { return 0; }\n`);
+  const e1 = await compileError(`BPF_TABLE("bogus", u32, u64, ext, 16);\nint f(struct pt_regs *ctx) { return 0; }\n`);
   assert.equal(e1.diagnostics[0]!.line, 1);
-  assert.match(e1.diagnostics[0]!.message, /unsupported map type "extern" for map ext/);
+  assert.match(e1.diagnostics[0]!.message, /unsupported map type "bogus" for map ext/);
   const e2 = await compileError(`\nBPF_TABLE("histogram", int, u32, h, 16);\nint f(struct pt_regs *ctx) { return 0; }\n`);
   assert.equal(e2.diagnostics[0]!.line, 2);
   assert.match(e2.diagnostics[0]!.message, /histogram leaf type must be u64/);
