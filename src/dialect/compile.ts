@@ -151,10 +151,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
     return { object: hit.object, metadata: info.metadata, rewritten: info.rewritten, fromCache: true, warnings: info.warnings };
   }
   clock.mark("setup");
-  if (!sweptWorkDirs) {
-    sweptWorkDirs = true;
-    sweepWorkDirs();
-  }
+  sweepWorkDirs();
   const work = makeWorkDir();
   try {
     const job: ColdJob = {
@@ -168,7 +165,6 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
     removeWorkDir(work);
   }
 }
-let sweptWorkDirs = false;
 
 /** Everything a cold compile needs. */
 interface ColdJob {

@@ -82,7 +82,7 @@ const NET_PREFIXES = ["net/", "linux/netfilter", "uapi/linux/netfilter", "linux/
 const memo = new Map<string, Promise<KernelTypes>>();
 
 /** Include directories, forced includes and flags that make kernel headers resolve for clang. */
-export function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<KernelTypes> {
+export async function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<KernelTypes> {
   const headers = opts.useKernelHeaders ?? process.env.TSBCC_KERNEL_HEADERS === "1";
   const key = JSON.stringify([headers, opts.cacheDir, opts.clang, opts.pch, opts.btfPath]);
   let p = memo.get(key);
@@ -91,8 +91,14 @@ export function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<Kerne
     memo.set(key, p);
     p.catch(() => memo.delete(key));
   }
-  if (!opts.sources?.length) return p;
-  return p.then((kt) => (ensureIncludeShims(kt, opts.sources!), kt));
+  let kt = await p;
+  if (kt.cacheEntry && !isPrivateDir(kt.cacheEntry)) {
+    // The entry was removed (or tampered with) since: build it again.
+    if (memo.get(key) === p) memo.delete(key);
+    kt = await kernelTypesInclude({ ...opts, sources: [] });
+  }
+  if (opts.sources?.length) ensureIncludeShims(kt, opts.sources);
+  return kt;
 }
 
 /** Forgets the per-process results (tests; or after the cache directory was changed behind our back). */

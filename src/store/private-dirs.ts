@@ -80,7 +80,7 @@ function fallbackRoot(): string {
   const shared = join(tmpdir(), `tsbcc-${euid()}`);
   const why = claimRoot(shared);
   if (!why) return shared;
-  if (processRoot) return processRoot;
+  if (processRoot && isPrivateDir(processRoot)) return processRoot;
   processRoot = mkdtempSync(join(tmpdir(), `tsbcc-${euid()}-`));
   const own = processRoot;
   process.on("exit", () => rmSync(own, { recursive: true, force: true }));
@@ -99,7 +99,10 @@ export function privateSubdir(parent: string, ...names: string[]): string {
     if (!name || name === "." || name === ".." || name.includes("/")) throw new StoreError(`bad directory name ${JSON.stringify(name)}`);
     dir = join(dir, name);
     const st = lstatOrUndefined(dir);
-    if (st?.isDirectory() && ownedAndClosed(st)) continue;
+    if (st?.isDirectory() && ownedAndClosed(st)) {
+      if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700); // readable by others: nothing planted, but private all the same
+      continue;
+    }
     if (st) removeUntrusted(dir, dirProblem(st));
     try {
       mkdirSync(dir, { mode: 0o700 });
