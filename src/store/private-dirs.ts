@@ -7,10 +7,10 @@
 // cannot be made private is bypassed with a warning: `$TMPDIR/tsbcc-<uid>`, or a fresh per-process directory
 // when that one is someone else's.
 
-import { type Stats, chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { type Stats, chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { StoreError, euid, fileProblem, ownedAndClosed, removeUntrusted, warnStore } from "./private-files.js";
+import { StoreError, euid, fileProblem, listDir, ownedAndClosed, removeUntrusted, warnStore } from "./private-files.js";
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -135,14 +135,8 @@ export function isPrivateDir(dir: string): boolean {
  * Returns how many were removed. `dir` itself must be private.
  */
 export function verifyTree(dir: string, allowLink?: (path: string, st: Stats) => boolean): number {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
   let removed = 0;
-  for (const name of names) {
+  for (const name of listDir(dir)) {
     const path = join(dir, name);
     const st = lstatOrUndefined(path);
     if (!st) continue;

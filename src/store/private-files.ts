@@ -183,18 +183,21 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** The names in `dir`, or none when it cannot be read (gone, not a directory). */
+export function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
 const TEMP_RE = /\.tmp-(\d+)-[0-9a-f]+$/;
 
 /** Removes temporaries (files or directories) in `dir` left by processes that no longer run. */
 export function sweepDeadTemps(dir: string): number {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return 0;
-  }
   let removed = 0;
-  for (const name of names) {
+  for (const name of listDir(dir)) {
     const m = TEMP_RE.exec(name);
     if (!m || pidAlive(Number(m[1]))) continue;
     rmSync(join(dir, name), { recursive: true, force: true });

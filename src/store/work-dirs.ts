@@ -4,10 +4,10 @@
 // killed before its cleanup leaves one behind; the pid in the name lets the next compile remove those whose
 // process is gone (only our own: another user's are not ours to judge).
 
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { euid, pidAlive } from "./private-files.js";
+import { euid, listDir, pidAlive } from "./private-files.js";
 
 const WORK_RE = /^tsbcc-w(\d+)-[A-Za-z0-9]{6}$/;
 
@@ -23,14 +23,8 @@ export function removeWorkDir(dir: string): void {
 /** Removes our work directories whose process no longer runs; returns their paths. */
 export function sweepWorkDirs(): string[] {
   const root = tmpdir();
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
-  for (const name of names) {
+  for (const name of listDir(root)) {
     const m = WORK_RE.exec(name);
     if (!m || pidAlive(Number(m[1]))) continue;
     const path = join(root, name);

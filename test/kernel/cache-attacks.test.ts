@@ -15,6 +15,7 @@ import { CompileCache } from "../../src/dialect/cache.js";
 import { compileDialect } from "../../src/dialect/index.js";
 import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { withEnv } from "../helpers/env.js";
 
 const POISON_PID = 0x4242;
 const POISON = `#define bpf_get_current_pid_tgid() (0x4242ULL << 32)`;
@@ -66,19 +67,6 @@ function nobodyDir(): string {
   fs.chownSync(dir, 65534, 65534);
   fs.chmodSync(dir, 0o755);
   return dir;
-}
-
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }
 
 interface Outcome {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ClangError, compileDialect } from "../../src/dialect/index.js";
 import { TsbccError } from "../../src/errors.js";
 import { FORMATS, MINI, skipReason } from "../fixtures/dialect/harness.js";
+import { withEnv } from "../helpers/env.js";
 
 const PROGRAM = `BPF_HASH(counts, u32);
 TRACEPOINT_PROBE(syscalls, sys_enter_openat) { u32 k = 1; counts.increment(k); return 0; }
@@ -31,19 +32,6 @@ exec /usr/bin/clang "$@"
 `);
   chmodSync(path, 0o755);
   return path;
-}
-
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
 }
 
 for (const run of ["analyze", "codegen"]) {
