@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { bytesOf, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, warnStore, writePrivateFileQuiet } from "../store/index.js";
+import {
+  bytesOf, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, warnStore, writePrivateFileQuiet,
+} from "../store/index.js";
 
 const MAGIC = "TSBCC-DIALECT-CACHE-2\n";
 
@@ -79,6 +81,7 @@ export class CompileCache {
     let file: string;
     try {
       file = this.path(key);
+      sweepDeadTemps(this.dir); // half-written entries of killed processes (cold path only)
     } catch (err) {
       warnStore(`compile cache not written: ${(err as Error).message}`);
       return;

@@ -92,11 +92,9 @@ export function moduleDir(root: string, kernel: KernelSetup, clang: ClangInfo): 
   const map = join(dir, "module.modulemap");
   const existing = readPrivateFile(map)?.toString("utf8");
   if (existing !== text) {
-    if (existing !== undefined) {
-      // A map we did not write: the module cache built from it is just as suspect.
-      removeUntrusted(map, "differs from the module map tsbcc writes");
-      rmSync(join(dir, "cache"), { recursive: true, force: true });
-    }
+    if (existing !== undefined) removeUntrusted(map, "differs from the module map tsbcc writes");
+    // Whatever the module cache holds was built from another map (or none): it is rebuilt from ours.
+    rmSync(join(dir, "cache"), { recursive: true, force: true });
     writePrivateFile(map, text);
   }
   sweepDeadTemps(dir);

@@ -32,7 +32,7 @@ export interface KernelTypesOptions {
   useKernelHeaders?: boolean;
   /** Cache root (default `$TSBCC_CACHE_DIR`, `$XDG_CACHE_HOME/tsbcc`, `/var/cache/tsbcc` as root, `~/.cache/tsbcc`). */
   cacheDir?: string;
-  /** clang binary the compile will use (default `$TSBCC_CLANG`, /usr/bin/clang, `clang`); the PCH is built with it. */
+  /** clang binary the compile will use (default: clang.ts findClang: `$TSBCC_CLANG`, `clang` on PATH, /usr/bin/clang); the PCH is built with it. */
   clang?: string;
   /** Build and return the precompiled header (default true; btf mode only). */
   pch?: boolean;

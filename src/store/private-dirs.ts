@@ -9,7 +9,7 @@
 
 import { type Stats, chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { StoreError, euid, fileProblem, listDir, ownedAndClosed, removeUntrusted, warnStore } from "./private-files.js";
 
 function lstatOrUndefined(path: string): Stats | undefined {
@@ -27,6 +27,8 @@ function claimRoot(dir: string): string | undefined {
   } catch (err) {
     return `cannot be created (${(err as NodeJS.ErrnoException).code})`;
   }
+  const above = ancestorProblem(dir);
+  if (above) return above;
   const st = lstatOrUndefined(dir);
   if (!st) return "vanished";
   if (st.isSymbolicLink()) return "is a symbolic link";
@@ -48,6 +50,24 @@ function claimRoot(dir: string): string | undefined {
     }
     warnStore(`${dir} was writable by others (mode ${(st.mode & 0o777).toString(8)}); made private` +
       (removed ? `, ${removed} entr${removed === 1 ? "y" : "ies"} not ours removed` : ""));
+  }
+  return undefined;
+}
+
+/**
+ * Why a directory above `dir` would let someone else swap `dir` for their own (after we checked it): a
+ * component owned by another user (root aside), or writable by others without the sticky bit (as /tmp has).
+ */
+function ancestorProblem(dir: string): string | undefined {
+  const parts = resolve(dir).split("/").filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const path = `/${parts.slice(0, i).join("/")}`;
+    const st = lstatOrUndefined(path);
+    if (!st) return `is below ${path}, which cannot be examined`;
+    if (st.uid !== euid() && st.uid !== 0) return `is below ${path}, owned by uid ${st.uid}`;
+    if (!st.isSymbolicLink() && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      return `is below ${path}, which others can write (mode ${(st.mode & 0o777).toString(8)}, not sticky)`;
+    }
   }
   return undefined;
 }

@@ -170,6 +170,18 @@ test("a root that others could write is tightened and swept; an unusable root is
     assert.equal(got, join(tmp, `tsbcc-${process.geteuid!()}`));
     assert.ok(w2.some((w) => w.includes(`cache directory ${linked} is a symbolic link; bypassed, using ${got}`)), w2.join(" | "));
 
+    // A root below a directory others can write (no sticky bit) could be swapped after the check: bypassed.
+    const open = join(tmp, "open");
+    fs.mkdirSync(open);
+    fs.chmodSync(open, 0o777);
+    const w4 = await warningsOf(() => {
+      got = privateRoot(join(open, "cache"));
+    });
+    assert.equal(got, join(tmp, `tsbcc-${process.geteuid!()}`));
+    assert.ok(w4.some((w) => w.includes(`is below ${open}, which others can write (mode 777, not sticky); bypassed`)), w4.join(" | "));
+    fs.chmodSync(open, 0o1777);
+    assert.equal(privateRoot(join(open, "cache2")), join(open, "cache2"), "a sticky directory (like /tmp) is fine");
+
     if (isRoot) {
       // The shared fallback pre-created by someone else: a directory of this process is used instead.
       fs.rmSync(got, { recursive: true });
