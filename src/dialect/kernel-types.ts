@@ -18,8 +18,8 @@ import { printCHeader } from "../btf/c-printer.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 import { kernelRelease } from "../kernel/release.js";
 import {
-  isPrivateDir, isPrivateFile, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, tempNameFor, verifyTree, writePrivateFile,
-  writePrivateFileQuiet,
+  StoreError, isPrivateDir, isPrivateFile, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, tempNameFor, verifyTree, writePrivateFile,
+  writePrivateFileQuiet, writePrivateTree,
 } from "../store/index.js";
 import { type ClangInfo, clangInfo, runChecked, tsbccIncludeDir } from "./clang.js";
 import { defaultCacheRoot } from "./cache.js";
@@ -184,35 +184,22 @@ function isLink(path: string): boolean {
   }
 }
 
-// Everything is written to a temporary sibling and renamed into place, so a concurrent or interrupted
-// run never sees a half-written entry.
+// The entry is published whole (src/store writePrivateTree), so a concurrent or interrupted run never sees a
+// half-written one; when another process published first, its entry is used.
 function generateEntry(kernelRoot: string, name: string, btfPath: string): void {
-  const entry = join(kernelRoot, name);
-  const tmp = tempNameFor(entry);
-  fs.mkdirSync(tmp, { mode: 0o700 });
-  try {
-    fs.mkdirSync(join(tmp, "include", "tsbcc"), { recursive: true, mode: 0o700 });
-    const btf = Btf.parse(fs.readFileSync(btfPath));
-    const started = process.hrtime.bigint();
-    const write = (rel: string, text: string): void => fs.writeFileSync(join(tmp, rel), text, { mode: 0o600, flag: "wx" });
-    write("include/vmlinux.h", printCHeader(btf));
-    const printMs = Number(process.hrtime.bigint() - started) / 1e6;
-    write("include/tsbcc/kernel-config.h", kernelConfigHeader());
-    write("include/tsbcc/btf-fallbacks.h", btfFallbacksHeader(btf));
-    const meta = { generator: GENERATOR_VERSION, btf: btfPath, release: kernelRelease(), printMs, created: new Date().toISOString() };
-    write("meta.json", JSON.stringify(meta, null, 1));
-    try {
-      fs.renameSync(tmp, entry);
-    } catch (err) {
-      // Another process won the race: use its (complete) entry.
-      if (!validEntry(kernelRoot, name)) throw err;
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    removeStaleEntries(kernelRoot, name);
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  const btf = Btf.parse(fs.readFileSync(btfPath));
+  const started = process.hrtime.bigint();
+  const vmlinux = printCHeader(btf);
+  const printMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const meta = { generator: GENERATOR_VERSION, btf: btfPath, release: kernelRelease(), printMs, created: new Date().toISOString() };
+  const published = writePrivateTree(join(kernelRoot, name), {
+    "include/vmlinux.h": vmlinux,
+    "include/tsbcc/kernel-config.h": kernelConfigHeader(),
+    "include/tsbcc/btf-fallbacks.h": btfFallbacksHeader(btf),
+    "meta.json": JSON.stringify(meta, null, 1),
+  });
+  if (!published && !validEntry(kernelRoot, name)) throw new StoreError(`cannot publish ${join(kernelRoot, name)}`);
+  removeStaleEntries(kernelRoot, name);
 }
 
 // Entries of older generator versions for the same BTF, and temporaries of killed runs, are dead weight

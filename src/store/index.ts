@@ -4,5 +4,5 @@ export {
   StoreError, bytesOf, euid, fileProblem, isPrivateFile, ownedAndClosed, pidAlive, readPrivateFile, removeUntrusted, sweepDeadTemps, tempNameFor, warnStore,
   writePrivateFile, writePrivateFileQuiet,
 } from "./private-files.js";
-export { isPrivateDir, privateRoot, privateSubdir, verifyTree } from "./private-dirs.js";
+export { isPrivateDir, privateRoot, privateSubdir, verifyTree, writePrivateTree } from "./private-dirs.js";
 export { makeWorkDir, removeWorkDir, sweepWorkDirs } from "./work-dirs.js";

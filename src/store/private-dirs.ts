@@ -7,10 +7,10 @@
 // cannot be made private is bypassed with a warning: `$TMPDIR/tsbcc-<uid>`, or a fresh per-process directory
 // when that one is someone else's.
 
-import { type Stats, chmodSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { type Stats, chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { StoreError, euid, fileProblem, listDir, ownedAndClosed, removeUntrusted, warnStore } from "./private-files.js";
+import { StoreError, euid, fileProblem, listDir, ownedAndClosed, removeUntrusted, tempNameFor, warnStore } from "./private-files.js";
 
 function lstatOrUndefined(path: string): Stats | undefined {
   try {
@@ -141,6 +141,30 @@ function dirProblem(st: Stats): string {
   if (!st.isDirectory()) return "is not a directory";
   if (st.uid !== euid()) return `is owned by uid ${st.uid}`;
   return `is writable by others (mode ${(st.mode & 0o777).toString(8)})`;
+}
+
+/**
+ * Publishes a directory of files at `dest` (in a private directory) in one step: written under a temporary
+ * sibling name (0700 directories, 0600 files), then renamed into place. Returns false, leaving `dest` alone,
+ * when `dest` already exists (another process published first).
+ */
+export function writePrivateTree(dest: string, files: Record<string, string | Uint8Array>): boolean {
+  const tmp = tempNameFor(dest);
+  mkdirSync(tmp, { mode: 0o700 });
+  try {
+    for (const [rel, data] of Object.entries(files)) {
+      const parts = rel.split("/");
+      const dir = privateSubdir(tmp, ...parts.slice(0, -1));
+      writeFileSync(join(dir, parts[parts.length - 1]!), data, { mode: 0o600, flag: "wx" });
+    }
+    renameSync(tmp, dest);
+    return true;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOTEMPTY" || code === "EEXIST") return false;
+    throw err;
+  }
 }
 
 /** Whether `dir` is a private directory right now (lstat: ours, a real directory, not writable by others). */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   StoreError, isPrivateFile, makeWorkDir, privateRoot, privateSubdir, readPrivateFile, removeWorkDir, sweepDeadTemps, sweepWorkDirs,
-  verifyTree, writePrivateFile,
+  verifyTree, writePrivateFile, writePrivateTree,
 } from "../../src/store/index.js";
 
 const isRoot = process.geteuid?.() === 0;
@@ -52,6 +52,21 @@ test("writes are atomic and private; a missing file reads as absent", async () =
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.deepEqual(fs.readdirSync(dir), ["state.json"], "no temporary left");
   assert.ok(isPrivateFile(file));
+  fs.rmSync(dir, { recursive: true });
+});
+
+test("a tree is published whole and private, once", () => {
+  const dir = scratch();
+  const dest = join(dir, "entry");
+  assert.equal(writePrivateTree(dest, { "meta.json": "{}", "include/tsbcc/a.h": "int a;" }), true);
+  assert.equal(fs.readFileSync(join(dest, "include", "tsbcc", "a.h"), "utf8"), "int a;");
+  for (const d of [dest, join(dest, "include"), join(dest, "include", "tsbcc")]) assert.equal(fs.statSync(d).mode & 0o777, 0o700, d);
+  assert.equal(fs.statSync(join(dest, "meta.json")).mode & 0o777, 0o600);
+  assert.equal(writePrivateTree(dest, { "meta.json": "other" }), false, "someone published first");
+  assert.equal(fs.readFileSync(join(dest, "meta.json"), "utf8"), "{}");
+  assert.deepEqual(fs.readdirSync(dir), ["entry"], "no temporary left");
+  assert.throws(() => writePrivateTree(join(dir, "bad"), { "../escape": "x" }), StoreError);
+  assert.deepEqual(fs.readdirSync(dir), ["entry"]);
   fs.rmSync(dir, { recursive: true });
 });
 
