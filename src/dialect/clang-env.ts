@@ -3,7 +3,7 @@
 // module cache of the kernel types). Headers found there end up in programs loaded into the kernel, so both
 // trees are verified (src/store rules) before every cold compile; what does not belong is removed and rebuilt.
 
-import { lstatSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import {
   euid, isPrivateDir, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, verifyTree, writePrivateFile,
@@ -100,13 +100,20 @@ export function moduleDir(root: string, kernel: KernelSetup, clang: ClangInfo): 
   sweepDeadTemps(dir);
   // clang's lock files are links it makes itself (pid + host in the target name).
   verifyTree(privateSubdir(dir, "cache"), (path) => path.endsWith(".lock"));
+  const now = new Date();
+  utimesSync(dir, now, now); // in use: pruning by other processes spares it
   return dir;
 }
 
-/** Keeps the few most recently created module caches (each holds a ~30 MB build of vmlinux.h), besides `keepId`. */
+/**
+ * Keeps the few most recently used module caches (each holds a ~30 MB build of vmlinux.h) besides `keepId`.
+ * One used within the hour is never removed: another process (another checkout, another kernel-types setup)
+ * may be between its two clang runs.
+ */
 function pruneModuleDirs(parent: string, keepId: string, keep = 3): void {
+  const hourAgo = Date.now() - 3600_000;
   const dirs = readdirSync(parent).filter((n) => n !== keepId).map((n) => join(parent, n))
     .map((path) => ({ path, mtime: statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
   dirs.sort((a, b) => b.mtime - a.mtime);
-  for (const d of dirs.slice(keep - 1)) rmSync(d.path, { recursive: true, force: true });
+  for (const d of dirs.slice(keep - 1)) if (d.mtime < hourAgo) rmSync(d.path, { recursive: true, force: true });
 }
