@@ -44,6 +44,10 @@ export const ErrorCode = {
   CLOSED: "CLOSED",
   /** A tool's command line was wrong. */
   USAGE: "USAGE",
+  /** clang or an LLVM tool is missing, crashed (message names the signal and its stderr) or failed without diagnostics. */
+  CLANG: "CLANG",
+  /** A private cache directory cannot be used safely (normally only a warning: the cache is bypassed). */
+  CACHE: "CACHE",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -8,7 +8,7 @@ export { formatLog2Hist, formatLinearHist, printLog2Hist, printLinearHist } from
 export { traceLines, traceFields, traceReadline, tracePrint } from "./api/tracepipe.js";
 export { parseTraceLine } from "./api/tracepipe-parse.js";
 export { openPerfBuffer, RingBufferManager } from "./events/index.js";
-export { DialectError } from "./dialect/index.js";
+export { ClangError, DialectError } from "./dialect/index.js";
 export { VerifierError, ProgramLoadError, ObjectError, MapCreateError, ProgType, MapType } from "./loader/index.js";
 export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";

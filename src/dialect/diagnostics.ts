@@ -5,6 +5,7 @@
 // the user's file, which is where the user wrote the macro. Positions in the rewritten text are mapped back
 // through the rewriter's segments.
 
+import { ErrorCode, TsbccError } from "../errors.js";
 import { LineIndex, SourceMap } from "./edits.js";
 
 export type Severity = "error" | "warning" | "note";
@@ -19,10 +20,10 @@ export interface Diagnostic {
   sourceLine: string;
 }
 
-export class DialectError extends Error {
+/** The program did not compile: clang's or the rewriter's diagnostics, in terms of the user's file. */
+export class DialectError extends TsbccError {
   constructor(readonly diagnostics: Diagnostic[], summary?: string) {
-    super(summary ?? formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) ?? "BPF program compilation failed");
-    this.name = "DialectError";
+    super(ErrorCode.COMPILE, summary || formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) || "BPF program compilation failed");
   }
 }
 
