@@ -1,10 +1,10 @@
 // tsbcc's public API. BCC users start with `BPF`; libbpf-style objects load with `BPFObject`.
 export { BPF, type BPFLoadOptions, type BPFFunction } from "./api/bpf.js";
 export { BPFObject, Program, type BPFObjectOptions } from "./api/object.js";
-export { createTable, type AnyTable } from "./api/table-factory.js";
-export { Table, HashTable, LruHashTable, LpmTrieTable } from "./api/table.js";
-export { TableError, TableKeyError, TableValueError } from "./api/table-errors.js";
-export { formatLog2Hist, formatLinearHist, printLog2Hist, printLinearHist } from "./api/histogram.js";
+export { createTable, type AnyTable } from "./api/tables/factory.js";
+export { Table, HashTable, LruHashTable, LpmTrieTable } from "./api/tables/table.js";
+export { TableError, TableKeyError, TableValueError } from "./api/tables/errors.js";
+export { formatLog2Hist, formatLinearHist, printLog2Hist, printLinearHist } from "./api/tables/histogram.js";
 export { traceLines, traceFields, traceReadline, tracePrint } from "./api/tracepipe.js";
 export { parseTraceLine } from "./api/tracepipe-parse.js";
 export { openPerfBuffer, RingBufferManager } from "./events/index.js";

@@ -10,10 +10,10 @@ import { checkProbeQuota, countProbe, numOpenProbes, probeLimit } from "./probe-
 import { listTracepoints } from "../kernel/tracefs.js";
 import { EventStreams } from "./event-streams.js";
 import { fixSyscallFnName, syscallFnName, syscallPrefix } from "../kernel/syscalls.js";
-import { createTable, type AnyTable } from "./table-factory.js";
-import { btfCodec } from "./table-codec-btf.js";
+import { createTable, type AnyTable } from "./tables/factory.js";
+import { btfCodec } from "./tables/codec-btf.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
-import type { KeyValueCodec } from "./table-codec.js";
+import type { KeyValueCodec } from "./tables/codec.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
 

@@ -7,7 +7,7 @@ import { openPerfBuffer, pollReaders, RingBufferManager, type PerfBuffer, type P
 import { ringbufDropsMap } from "../dialect/rewrite-maps.js";
 import { bpf } from "../sys/index.js";
 import { possibleCpus } from "../kernel/cpus.js";
-import type { KeyValueCodec } from "./table-codec.js";
+import type { KeyValueCodec } from "./tables/codec.js";
 
 export class EventStreams {
   readonly #obj: LoadedObject;

@@ -3,8 +3,8 @@
 import { readFile } from "node:fs/promises";
 import { parseObject, LoadedObject, type LoadOptions, type ProgramSpec } from "../loader/index.js";
 import { attachTracepoint, attachRawTracepoint, attachBtfProgram, type Link } from "../link/index.js";
-import { createTable, type AnyTable } from "./table-factory.js";
-import { btfCodec } from "./table-codec-btf.js";
+import { createTable, type AnyTable } from "./tables/factory.js";
+import { btfCodec } from "./tables/codec-btf.js";
 
 export interface BPFObjectOptions extends LoadOptions {
   /** Load programs with a known type right away (default true); otherwise on first use. */

@@ -2,7 +2,8 @@
 import { bpf } from "../sys/index.js";
 export { pageSize } from "../kernel/release.js";
 
-export const MapType = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 } as const;
+export { MapType } from "../sys/abi.js";
+import { mapTypeName } from "../sys/abi.js";
 
 export interface MapBasics {
   type: number;
@@ -31,7 +32,7 @@ export function mapBasics(mapFd: number): MapBasics {
 }
 
 export function describeMap(m: MapBasics): string {
-  return `map ${m.name ? `"${m.name}" ` : ""}(id ${m.id}, type ${m.type})`;
+  return `map ${m.name ? `"${m.name}" ` : ""}(id ${m.id}, ${mapTypeName(m.type)})`;
 }
 
 /** Writes a "possibly lost" notice the way BCC does when no lost callback is set. */

@@ -83,7 +83,7 @@ export class RingBufferManager extends PollingReader {
     if (this.closed) throw new Error("ring buffer manager is closed");
     if (this.#rings.some((r) => r.mapFd === mapFd)) throw new Error(`ring buffer map fd ${mapFd} was already added`);
     const info = mapBasics(mapFd);
-    if (info.type !== MapType.RINGBUF) throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_RINGBUF (type 27)`);
+    if (info.type !== MapType.RINGBUF) throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_RINGBUF`);
     const size = info.maxEntries;
     const page = pageSize();
     const cons = mmapFd(mapFd, page, PROT_READ | PROT_WRITE, 0);

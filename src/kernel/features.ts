@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { addressOf, bpf, errnoName, perf } from "../sys/index.js";
 import { vmlinuxBtf } from "./btf.js";
+import { AttachType, BpfHelper, MapType, ProgType, progTypeName } from "../sys/abi.js";
 
 export interface FeatureResult {
   supported: boolean;
@@ -37,7 +38,7 @@ function tryLoad(progType: number, extra: Partial<bpf.ProgLoadAttr> = {}): Featu
     res.fd.close();
     return yes;
   }
-  return { supported: false, reason: `loading a ${progType} program fails with ${errnoName(res.errno)}` };
+  return { supported: false, reason: `loading a ${progTypeName(progType)} program fails with ${errnoName(res.errno)}` };
 }
 
 export function haveProgramType(progType: number): FeatureResult {
@@ -46,8 +47,8 @@ export function haveProgramType(progType: number): FeatureResult {
 
 export function haveMapType(mapType: number): FeatureResult {
   return probeFeature(`map:${mapType}`, () => {
-    const ringish = mapType === 27 || mapType === 31;
-    const noKey = ringish || mapType === 22 || mapType === 23;
+    const ringish = mapType === MapType.RINGBUF || mapType === MapType.USER_RINGBUF;
+    const noKey = ringish || mapType === MapType.QUEUE || mapType === MapType.STACK;
     bpf.mapCreate({ mapType, keySize: noKey ? 0 : 4, valueSize: ringish ? 0 : 4, maxEntries: ringish ? 4096 : 1 }).close();
     return yes;
   });
@@ -87,7 +88,7 @@ export function haveFentry(): FeatureResult {
     const btf = vmlinuxBtf();
     const target = btf.findIds("func", "bpf_fentry_test1")[0] ?? btf.findIds("func", "do_nanosleep")[0];
     if (!target) return { supported: false, reason: "no fentry test target in the kernel's BTF" };
-    return tryLoad(26, { expectedAttachType: 24, attachBtfId: target });
+    return tryLoad(ProgType.TRACING, { expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: target });
   });
 }
 
@@ -97,7 +98,7 @@ export function haveLsm(): FeatureResult {
     if (!haveBtf().supported) return haveBtf();
     const target = vmlinuxBtf().findIds("func", "bpf_lsm_file_open")[0];
     if (!target) return { supported: false, reason: "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)" };
-    return tryLoad(29, { expectedAttachType: 27, attachBtfId: target });
+    return tryLoad(ProgType.LSM, { expectedAttachType: AttachType.LSM_MAC, attachBtfId: target });
   });
 }
 
@@ -110,11 +111,11 @@ export function haveOverrideReturn(): FeatureResult {
     if (!haveKprobes().supported) return { supported: false, reason: `no kprobes: ${haveKprobes().reason}` };
     const insns = new Uint8Array([
       0xb7, 0x02, 0, 0, 0, 0, 0, 0, // r2 = 0 (r1 is the context)
-      0x85, 0, 0, 0, 58, 0, 0, 0, // call bpf_override_return
+      0x85, 0, 0, 0, BpfHelper.override_return, 0, 0, 0, // call bpf_override_return
       0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0, // r0 = 0; exit
     ]);
     const logBuf = new Uint8Array(4096);
-    const res = bpf.progLoad({ progType: 2, insns, license: "GPL", logLevel: 1, logBuf });
+    const res = bpf.progLoad({ progType: ProgType.KPROBE, insns, license: "GPL", logLevel: 1, logBuf });
     if (res.fd) {
       res.fd.close();
       return yes;
@@ -131,7 +132,7 @@ export function haveOverrideReturn(): FeatureResult {
 }
 
 export function haveRawTracepoints(): FeatureResult {
-  return haveProgramType(17);
+  return haveProgramType(ProgType.RAW_TRACEPOINT);
 }
 
 /** Forget cached answers (tests). */

@@ -31,3 +31,6 @@ export function mapTypeName(t: number): string {
 export function progTypeName(t: number): string {
   return Object.entries(ProgType).find(([, v]) => v === t)?.[0] ?? `prog type ${t}`;
 }
+
+/** BPF helper function ids (uapi `enum bpf_func_id`) that tsbcc emits or probes with. */
+export const BpfHelper = { override_return: 58 } as const;

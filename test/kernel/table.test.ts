@@ -7,16 +7,16 @@ import { bpf, SyscallError, liveFds, type Fd } from "../../src/sys/index.js";
 import { MapType } from "../../src/sys/abi.js";
 import { Btf } from "../../src/btf/index.js";
 import { ElfFile } from "../../src/elf/index.js";
-import { createTable, type CreateTableOptions, type TableCodecs } from "../../src/api/table-factory.js";
-import { btfCodec } from "../../src/api/table-codec-btf.js";
-import { HashTable, LpmTrieTable, LruHashTable, type Table } from "../../src/api/table.js";
-import { ArrayTable } from "../../src/api/table-array.js";
-import { PerCpuArrayTable, PerCpuHashTable, LruPerCpuHashTable } from "../../src/api/table-percpu.js";
-import { QueueStackTable } from "../../src/api/table-queue.js";
-import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "../../src/api/table-special.js";
-import { TableKeyError, TableValueError } from "../../src/api/table-errors.js";
+import { createTable, type CreateTableOptions, type TableCodecs } from "../../src/api/tables/factory.js";
+import { btfCodec } from "../../src/api/tables/codec-btf.js";
+import { HashTable, LpmTrieTable, LruHashTable, type Table } from "../../src/api/tables/table.js";
+import { ArrayTable } from "../../src/api/tables/array.js";
+import { PerCpuArrayTable, PerCpuHashTable, LruPerCpuHashTable } from "../../src/api/tables/percpu.js";
+import { QueueStackTable } from "../../src/api/tables/queue.js";
+import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "../../src/api/tables/special.js";
+import { TableKeyError, TableValueError } from "../../src/api/tables/errors.js";
 import { bpfObject, haveClang } from "../helpers/build.js";
-import { Asm, R0, R1, R2, R3, R4, R6, R10, loadProgram } from "./helpers/asm.js";
+import { Asm, R0, R1, R2, R3, R4, R6, R10, loadProgram } from "../helpers/asm.js";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : !haveClang ? "clang is needed to build the BTF fixture" : false;
 

@@ -15,7 +15,7 @@ import {
   type HistData,
   type HistKey,
   type HistOptions,
-} from "../../src/api/histogram.js";
+} from "../../src/api/tables/histogram.js";
 
 // dist/test/unit/ -> repository root
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");

@@ -2,9 +2,9 @@
 //
 // BCC raises KeyError from pop()/peek() on an empty map; here they return undefined, the TypeScript idiom for
 // "nothing there" (as Map.get does). Anything else the kernel refuses still throws.
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
-import type { KeyValueCodec } from "./table-codec.js";
-import { TableValueError } from "./table-errors.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
+import type { KeyValueCodec } from "./codec.js";
+import { TableValueError } from "./errors.js";
 import type { TableInfo } from "./table.js";
 
 /** push() flags: "exist" (BPF_EXIST) makes a full queue/stack drop its oldest element to make room. */

@@ -1,11 +1,11 @@
 // createTable: the one place that picks a table class for a map type (BCC's table.Table() factory).
-import { MapType, mapTypeName } from "../sys/abi.js";
-import type { Fd } from "../sys/index.js";
-import { rawCodec, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTable, ArrayTableBase } from "./table-array.js";
-import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./table-percpu.js";
-import { QueueStackTable } from "./table-queue.js";
-import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./table-special.js";
+import { MapType, mapTypeName } from "../../sys/abi.js";
+import type { Fd } from "../../sys/index.js";
+import { rawCodec, type KeyValueCodec } from "./codec.js";
+import { ArrayTable, ArrayTableBase } from "./array.js";
+import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./percpu.js";
+import { QueueStackTable } from "./queue.js";
+import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./special.js";
 import { HashTable, LpmTrieTable, LruHashTable, Table, type TableInfo, type TableOptions } from "./table.js";
 
 export interface TableCodecs {

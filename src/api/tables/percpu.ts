@@ -1,11 +1,11 @@
 // Per-CPU tables (PERCPU_HASH, LRU_PERCPU_HASH, PERCPU_ARRAY). The kernel stores one value per *possible* CPU,
 // each padded to 8 bytes; `get(key)` returns that array. `sum`, `max`, `average` and an optional reducer fold it,
 // as BCC's PerCpuHash/PerCpuArray do.
-import { numPossibleCpus } from "../kernel/cpus.js";
-import type { Fd } from "../sys/index.js";
+import { numPossibleCpus } from "../../kernel/cpus.js";
+import type { Fd } from "../../sys/index.js";
 import type * as hist from "./histogram.js";
-import { perCpuCodec, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTable } from "./table-array.js";
+import { perCpuCodec, type KeyValueCodec } from "./codec.js";
+import { ArrayTable } from "./array.js";
 import { HashTable, type TableInfo, type TableOptions } from "./table.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

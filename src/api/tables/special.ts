@@ -1,7 +1,7 @@
 // Tables whose values are not plain data: program arrays, perf event arrays (fds), stack traces, ring buffers.
-import type { Fd } from "../sys/index.js";
-import { u32Codec, viewOf, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTableBase } from "./table-array.js";
+import type { Fd } from "../../sys/index.js";
+import { u32Codec, viewOf, type KeyValueCodec } from "./codec.js";
+import { ArrayTableBase } from "./array.js";
 import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "./table.js";
 
 /** Something that is, or owns, a program fd: a raw number, an Fd, or an object with `fd` (a loaded program). */

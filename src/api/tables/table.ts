@@ -7,11 +7,11 @@
 //
 // Keys and values go through a KeyValueCodec (from BTF, or raw when the map has none). Full walks use
 // BPF_MAP_LOOKUP_BATCH where the kernel supports it (see table-iter.ts).
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
 import * as hist from "./histogram.js";
-import type { KeyValueCodec } from "./table-codec.js";
-import { TableKeyError, TableValueError } from "./table-errors.js";
-import { collectKeys, rawEntries, tryBatch, type RawMap } from "./table-iter.js";
+import type { KeyValueCodec } from "./codec.js";
+import { TableKeyError, TableValueError } from "./errors.js";
+import { collectKeys, rawEntries, tryBatch, type RawMap } from "./iter.js";
 
 /** What a table needs to know about its map (the loader has all of it after creating the map). */
 export interface TableInfo {

@@ -5,7 +5,7 @@
 // reproduced here. The format functions are pure and return the text; the print functions
 // write it to a stream.
 
-import { pyFloatStr } from "./pyfloat.js";
+import { pyFloatStr } from "../pyfloat.js";
 
 /** A histogram count: kernel counters are u64, so bigint is accepted next to number. */
 export type Count = number | bigint;

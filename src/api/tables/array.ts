@@ -1,8 +1,8 @@
 // Array-shaped tables: integer indices 0..maxEntries-1 (negative ones count from the end, as in BCC), a size
 // that is always maxEntries, and, for plain data arrays, delete meaning "write zeroes".
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
-import { u32Codec, viewOf, type KeyValueCodec } from "./table-codec.js";
-import { TableKeyError } from "./table-errors.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
+import { u32Codec, viewOf, type KeyValueCodec } from "./codec.js";
+import { TableKeyError } from "./errors.js";
 import { Table, type TableInfo, type TableOptions } from "./table.js";
 
 const ENOENT = 2;
