@@ -20,6 +20,7 @@
 // (observed on 6.18; older kernels let concurrent readers split the lines). Private tracing
 // instances (<tracefs>/instances/<name>/trace_pipe) each have their own pipe.
 
+import { ClosedError } from "../errors.js";
 import { constants as fsConstants, readSync } from "node:fs";
 import { open, readdir, readFile, readlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
@@ -141,7 +142,7 @@ export class TracePipe {
   readLineBuffer(opts: ReadOptions = {}): Promise<Uint8Array | null> {
     return this.exclusive(async () => {
       for (;;) {
-        if (this.closed) throw new Error("trace_pipe is closed");
+        if (this.closed) throw new ClosedError("trace_pipe");
         opts.signal?.throwIfAborted();
         const line = this.takeLine();
         if (line) return rstripLine(line);

@@ -4,6 +4,7 @@
 // (a map macro's expansion, say) is moved to the first "expanded from"/"in instantiation" note that points into
 // the user's file, which is where the user wrote the macro. Positions in the rewritten text are mapped back
 // through the rewriter's segments.
+import { ErrorCode, TsbccError } from "../errors.js";
 
 import { LineIndex, SourceMap } from "./edits.js";
 
@@ -19,10 +20,9 @@ export interface Diagnostic {
   sourceLine: string;
 }
 
-export class DialectError extends Error {
+export class DialectError extends TsbccError {
   constructor(readonly diagnostics: Diagnostic[], summary?: string) {
-    super(summary ?? formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) ?? "BPF program compilation failed");
-    this.name = "DialectError";
+    super(ErrorCode.COMPILE, summary ?? formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) ?? "BPF program compilation failed");
   }
 }
 

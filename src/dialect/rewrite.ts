@@ -9,7 +9,8 @@ import {
   stringLiteralValue,
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
-import { blankCommentsAndStrings, splitTracepointName } from "./prescan.js";
+import { blankCommentsAndStrings } from "./prescan.js";
+import { sectionFor } from "../loader/sections.js";
 import { checkPrintkFormat } from "./printk.js";
 import { ProbeReadAnalysis, calleeDecl, type FunctionInput } from "./probe-reads.js";
 import {
@@ -62,28 +63,8 @@ const HEAD_MACROS = new Set(["TRACEPOINT_PROBE", "RAW_TRACEPOINT_PROBE", "BPF_IT
 /** Macros that set the section themselves (they expand to several declarations). */
 const BTF_PROG_MACROS = new Set(["KFUNC_PROBE", "KRETFUNC_PROBE", "MODULE_KFUNC_PROBE", "MODULE_KRETFUNC_PROBE", "KMOD_RET", "LSM_PROBE"]);
 
-/** The ELF section of a program function (docs/DIALECT.md, "Object conventions"). */
-export function sectionFor(name: string): string {
-  const after = (prefix: string): string | undefined => (name.startsWith(prefix) ? name.slice(prefix.length) : undefined);
-  const dropModule = (rest: string): string => {
-    const i = rest.indexOf("__");
-    return i > 0 ? rest.slice(i + 2) : rest;
-  };
-  let rest: string | undefined;
-  if ((rest = after("tracepoint__")) !== undefined) {
-    const s = splitTracepointName(rest);
-    if (s) return `tracepoint/${s.category}/${s.event}`;
-  }
-  if ((rest = after("raw_tracepoint__")) !== undefined && rest) return `raw_tracepoint/${rest}`;
-  if ((rest = after("kprobe__")) !== undefined && rest) return `kprobe/${rest}`;
-  if ((rest = after("kretprobe__")) !== undefined && rest) return `kretprobe/${rest}`;
-  if ((rest = after("kfunc__")) !== undefined && rest) return `fentry/${dropModule(rest)}`;
-  if ((rest = after("kretfunc__")) !== undefined && rest) return `fexit/${dropModule(rest)}`;
-  if ((rest = after("kmod_ret__")) !== undefined && rest) return `fmod_ret/${rest}`;
-  if ((rest = after("lsm__")) !== undefined && rest) return `lsm/${rest}`;
-  if ((rest = after("bpf_iter__")) !== undefined && rest) return `iter/${rest}`;
-  return `prog/${name}`;
-}
+// The section rule lives with the loader, its one owner; the dialect only emits it.
+export { sectionFor };
 
 interface FnInfo extends FunctionInput {
   name: string;

@@ -3,7 +3,7 @@
 // .cold parts, the perf subsystem that runs the probes, static-call trampolines). Used by eventRe attaches.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tracefsPath } from "./tracefs.js";
+import { TracefsError, tracefsPath } from "./tracefs.js";
 
 const BLACKLIST = "/sys/kernel/debug/kprobes/blacklist";
 
@@ -50,7 +50,7 @@ export function kprobeFunctions(re: RegExp | string): string[] {
   try {
     available = readFileSync(join(tracefsPath(), "available_filter_functions"), "utf8");
   } catch (e) {
-    throw new Error(`cannot list traceable kernel functions (<tracefs>/available_filter_functions): ${(e as Error).message}`, { cause: e });
+    throw new TracefsError(`cannot list traceable kernel functions (<tracefs>/available_filter_functions): ${(e as Error).message}`, { cause: e });
   }
   return traceableFromText(available, kprobeBlacklist()).filter((f) => whole.test(f));
 }

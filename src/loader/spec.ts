@@ -1,15 +1,15 @@
 // ELF object -> ObjectSpec. Pure: no syscalls, no dependence on the running kernel, so the same object always
 // gives the same spec (and this file is fully unit-testable).
+import { ErrorCode, TsbccError } from "../errors.js";
 import { ElfFile, ElfError, SHF_EXECINSTR, SHT_PROGBITS, SHT_NOBITS, STT_FUNC, STB_LOCAL, STT_OBJECT } from "../elf/index.js";
 import type { ElfSection, ElfSymbol } from "../elf/index.js";
 import { classifySection, type SectionKind } from "./sections.js";
 import { mapSpecsFromBtf, legacyMapSpecs, type MapSpec } from "./map-spec.js";
 import { parseObjectBtf, type ObjectBtf } from "./object-btf.js";
 
-export class ObjectError extends Error {
+export class ObjectError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "ObjectError";
+    super(ErrorCode.BAD_ELF, message);
   }
 }
 

@@ -84,8 +84,8 @@ test("HASH with a BTF struct key: get/set/delete/has, flags, size, clear, zero",
   assert.equal(t.has({ pid: 1, tid: 2, comm: "bas" }), false);
   assert.equal(t.size, 2);
   assert.throws(() => t.set({ pid: 1, tid: 2, comm: "bash" }, 1n, "noexist"),
-    (e: unknown) => e instanceof SyscallError && e.code === "EEXIST" && /table "tt_1"/.test(e.message));
-  assert.throws(() => t.set({ pid: 9, tid: 9, comm: "" }, 1n, "exist"), (e: unknown) => e instanceof SyscallError && e.code === "ENOENT");
+    (e: unknown) => e instanceof SyscallError && e.errnoCode === "EEXIST" && /table "tt_1"/.test(e.message));
+  assert.throws(() => t.set({ pid: 9, tid: 9, comm: "" }, 1n, "exist"), (e: unknown) => e instanceof SyscallError && e.errnoCode === "ENOENT");
   t.set({ pid: 1, tid: 2, comm: "bash" }, 11n, "exist");
   const entries = walkBoth(t);
   assert.deepEqual(new Map(entries.map(([k, v]) => [k.comm, v])), new Map([["bash", 11n], ["a-fifteen-chars", 20n]]));
@@ -236,7 +236,7 @@ test("QUEUE and STACK: push/pop/peek order, undefined when empty, values() drain
   q.push(1n);
   q.push(2n);
   q.push(3n);
-  assert.throws(() => q.push(4n), (e: unknown) => e instanceof SyscallError && e.code === "E2BIG");
+  assert.throws(() => q.push(4n), (e: unknown) => e instanceof SyscallError && e.errnoCode === "E2BIG");
   q.push(4n, "exist");
   assert.equal(q.peek(), 2n);
   assert.deepEqual([...q.values()], [2n, 3n, 4n]);

@@ -7,6 +7,7 @@
 //
 // Keys and values go through a KeyValueCodec (from BTF, or raw when the map has none). Full walks use
 // BPF_MAP_LOOKUP_BATCH where the kernel supports it (see table-iter.ts).
+import { ErrorCode, TsbccError, ArgumentError } from "../../errors.js";
 import { bpf, SyscallError, type Fd } from "../../sys/index.js";
 import * as hist from "./histogram.js";
 import type { KeyValueCodec } from "./codec.js";
@@ -73,7 +74,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     this.valueCodec = value;
     this.valueStride = value.size;
     if (key.size !== info.keySize) {
-      throw new Error(`table "${info.name}": key codec is ${key.size} bytes but the map's key_size is ${info.keySize}`);
+      throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${info.name}": key codec is ${key.size} bytes but the map's key_size is ${info.keySize}`);
     }
     this.keyBuf = new Uint8Array(info.keySize);
     this.valueBuf = new Uint8Array(this.valueStride);
@@ -168,7 +169,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     const k = this.encodeKey(key);
     const v = this.encodeValue(value);
     const f = typeof flags === "number" ? flags : UPDATE_FLAGS[flags];
-    if (f === undefined) throw new TypeError(`table "${this.name}": unknown update flag ${String(flags)}`);
+    if (f === undefined) throw new ArgumentError("flags", `table "${this.name}": unknown update flag ${String(flags)}`);
     try {
       bpf.mapUpdate(this.fd.value, k, v, f);
     } catch (err) {
@@ -210,6 +211,11 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     for (const ch of rawEntries(this.raw, true)) {
       for (let i = 0; i < ch.count; i++) yield this.decodeValue(ch.values, i * vs);
     }
+  }
+
+  /** BCC's items(): every [key, value] pair (same as entries()). */
+  items(): IterableIterator<[K, V]> {
+    return this.entries();
   }
 
   *entries(): IterableIterator<[K, V]> {
@@ -287,7 +293,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   itemsUpdateBatch(entries: Iterable<readonly [K, V]>): number {
     const list = Array.isArray(entries) ? (entries as ReadonlyArray<readonly [K, V]>) : [...entries];
     if (list.length < 1 || list.length > this.maxEntries) {
-      throw new RangeError(`table "${this.name}": itemsUpdateBatch needs 1..${this.maxEntries} entries, got ${list.length}`);
+      throw new ArgumentError("entries", `table "${this.name}": itemsUpdateBatch needs 1..${this.maxEntries} entries, got ${list.length}`);
     }
     const keys = new Uint8Array(list.length * this.keySize);
     const values = new Uint8Array(list.length * this.valueStride);
