@@ -177,7 +177,7 @@ export abstract class PollingReader {
    * resolves on a later event-loop turn, so `while (...) await r.poll()` never starves timers or signals.
    */
   poll(timeoutMs = -1): Promise<number> {
-    if (this.#closed) return Promise.reject(new Error("event reader is closed"));
+    if (this.#closed) return Promise.reject(new ClosedError("event reader"));
     let first: number;
     try {
       first = this.consume();

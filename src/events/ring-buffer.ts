@@ -129,7 +129,7 @@ export class RingBufferManager extends PollingReader {
   }
 
   override poll(timeoutMs = -1): Promise<number> {
-    if (!this.closed && this.#rings.length === 0) return Promise.reject(new Error("no ring buffers to poll"));
+    if (!this.closed && this.#rings.length === 0) return Promise.reject(new TsbccError(ErrorCode.STATE, "no ring buffers to poll"));
     return super.poll(timeoutMs);
   }
 

@@ -17,6 +17,7 @@ import type { TraceFields } from "../../src/api/tracepipe-parse.js";
 import { onlineCpus } from "../../src/kernel/cpus.js";
 import {
   findTracefs,
+  TracefsError,
   listTracepoints,
   mountTracefs,
   tracefsPath,
@@ -168,8 +169,9 @@ test("a second reader of the same trace_pipe gets a clear EBUSY error", async (t
   if (!isRoot) return t.skip("needs root for tracefs");
   const first = await TracePipe.open(join(inst, "trace_pipe"));
   try {
-    await assert.rejects(TracePipe.open(join(inst, "trace_pipe")), (e: NodeJS.ErrnoException) => {
-      assert.equal(e.code, "EBUSY");
+    await assert.rejects(TracePipe.open(join(inst, "trace_pipe")), (e: TracefsError & { errnoCode?: string }) => {
+      assert.equal(e.code, "TRACEFS");
+      assert.equal(e.errnoCode, "EBUSY");
       assert.match(e.message, /is busy: another reader has it open \(held by pid \d+ \(node\)\)/);
       return true;
     });
