@@ -18,4 +18,7 @@ export { SyscallError } from "./sys/index.js";
 export { PerfType, PerfSwConfig } from "./sys/perf.js";
 export { BtfError } from "./btf/error.js";
 export { ElfError } from "./elf/types.js";
-export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+export { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveBtf, haveProgramType, haveMapType, haveRawTracepoints, type FeatureResult } from "./kernel/features.js";
+// BCC's module functions: bcc.syscall.syscall_name / syscalls, bcc.utils.get_online_cpus / get_possible_cpus.
+export { syscallName, syscallTable } from "./kernel/syscalls.js";
+export { onlineCpus as getOnlineCpus, possibleCpus as getPossibleCpus } from "./kernel/cpus.js";

@@ -8,7 +8,7 @@ import type { Link } from "../link/index.js";
 import { kprobeFunctions } from "../kernel/kprobe-functions.js";
 import { numOpenProbes, probeLimit } from "./probe-quota.js";
 import { listTracepoints, tracepointExists } from "../kernel/tracefs.js";
-import { kernelStructHasField } from "../kernel/btf.js";
+import { kernelEnumHasVal, kernelStructHasField } from "../kernel/btf.js";
 import { EventStreams } from "./event-streams.js";
 import { Attachments } from "./attachments.js";
 import { fixSyscallFnName, syscallFnName, syscallPrefix } from "../kernel/syscalls.js";
@@ -19,7 +19,7 @@ import { PerfEventArrayTable, RingBufTable, type PerfBufferCallback, type PerfBu
   type RingBufferOptions } from "./tables/special.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./tables/codec.js";
-import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
+import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
 import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError } from "../errors.js";
 
 export interface BPFLoadOptions {
@@ -53,14 +53,31 @@ export class BPF {
   static readonly RAW_TRACEPOINT = ProgType.RAW_TRACEPOINT;
   static readonly TRACING = ProgType.TRACING;
   static readonly LSM = ProgType.LSM;
+  static readonly CGROUP_SOCK = ProgType.CGROUP_SOCK;
+  static readonly LWT_IN = ProgType.LWT_IN;
+  static readonly LWT_OUT = ProgType.LWT_OUT;
+  static readonly LWT_XMIT = ProgType.LWT_XMIT;
+  static readonly SOCK_OPS = ProgType.SOCK_OPS;
+  static readonly SK_SKB = ProgType.SK_SKB;
+  static readonly CGROUP_DEVICE = ProgType.CGROUP_DEVICE;
+  static readonly SK_MSG = ProgType.SK_MSG;
+  static readonly CGROUP_SOCK_ADDR = ProgType.CGROUP_SOCK_ADDR;
+  static readonly CGROUP_SOCKOPT = ProgType.CGROUP_SOCKOPT;
+  /** BCC's debug flags. LLVM_IR, SOURCE and BTF have no effect (clang runs out of process; the object is kept). */
+  static readonly DEBUG_LLVM_IR = 1;
   static readonly DEBUG_BPF = 2;
   static readonly DEBUG_PREPROCESSOR = 4;
+  static readonly DEBUG_SOURCE = 8;
+  static readonly DEBUG_BPF_REGISTER_STATE = 0x10;
+  static readonly DEBUG_BTF = 0x20;
 
   /** Feature probes (decided by trying, cached): BCC's support_kfunc() & co. */
   static supportKprobes(): boolean { return haveKprobes().supported; }
   static supportKfunc(): boolean { return haveFentry().supported; }
   static supportLsm(): boolean { return haveLsm().supported; }
   static supportRawTracepoint(): boolean { return haveRawTracepoints().supported; }
+  static supportFmodRet(): boolean { return haveFmodRet().supported; }
+  static supportRawTracepointInModule(): boolean { return haveRawTracepointsInModules().supported; }
 
   readonly metadata: DialectMetadata;
   /** The rewritten C the object was compiled from (what BCC prints with DEBUG_PREPROCESSOR). */
@@ -90,7 +107,7 @@ export class BPF {
     });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
     const obj = new LoadedObject(parseObject(compiled.object), {
-      logLevel: (opts.debug ?? 0) & BPF.DEBUG_BPF ? 1 : undefined, pinned: compiled.metadata.pinned,
+      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
     });
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
     if (opts.autoload !== false) {
@@ -112,6 +129,11 @@ export class BPF {
   /** BCC's load_func: loads `name` as `progType` (once) and returns its fd. */
   loadFunc(name: string, progType: number): BPFFunction {
     return { name, fd: this.#attach.loadFunc(name, progType) };
+  }
+
+  /** BCC's load_funcs: loads every program function as `progType` (default KPROBE). */
+  loadFuncs(progType: number = ProgType.KPROBE): BPFFunction[] {
+    return this.functions.map((name) => this.loadFunc(name, progType));
   }
 
   /** BCC's dump_func: the program's instructions as the loader would load them, before map fds are patched in. */
@@ -220,6 +242,11 @@ export class BPF {
     return listTracepoints(re === undefined ? undefined : new RegExp(`^(?:${typeof re === "string" ? re : re.source})`));
   }
 
+  /** BCC's kernel_enum_has_val: whether an enum of the running kernel named `enumName` has enumerator `value`. */
+  static kernelEnumHasVal(enumName: string, value: string): boolean {
+    return kernelEnumHasVal(enumName, value);
+  }
+
   /** BCC's kernel_struct_has_field: whether the running kernel's `struct <name>` has member `field` (from BTF). */
   static kernelStructHasField(structName: string, field: string): boolean {
     return kernelStructHasField(structName, field);
@@ -255,6 +282,17 @@ export class BPF {
   }
   has(name: string): boolean {
     return this.tableNames.includes(name);
+  }
+  /** BCC's len(b): the number of tables. */
+  get size(): number {
+    return this.tableNames.length;
+  }
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.tableNames[Symbol.iterator]();
+  }
+  /** BCC's `del b[name]`: forgets the cached table object (the map lives as long as the program). */
+  deleteTable(name: string): boolean {
+    return this.#tables.delete(name);
   }
 
   #eventCodec(mapName: string): KeyValueCodec {
@@ -338,6 +376,16 @@ export class BPF {
     return tracePrint(fmt, opts);
   }
 
+  /** BCC's free_bcc_memory: nothing to release (clang runs in its own process); returns 0 like BCC on success. */
+  freeBccMemory(): number {
+    return 0;
+  }
+
+  /** BCC's cleanup(): the same as close(). */
+  cleanup(): void {
+    this.close();
+  }
+
   /** Detaches everything, closes readers, programs and maps. */
   close(): void {
     if (this.#closed) return;
@@ -350,4 +398,10 @@ export class BPF {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+}
+
+/** Verifier log level for BCC's debug flags: 2 with DEBUG_BPF_REGISTER_STATE, 1 with DEBUG_BPF, else none. */
+function debugLogLevel(debug: number): number | undefined {
+  if (debug & BPF.DEBUG_BPF_REGISTER_STATE) return 2;
+  return debug & BPF.DEBUG_BPF ? 1 : undefined;
 }

@@ -85,3 +85,15 @@ export function kernelStructHasField(structName: string, field: string): boolean
   }
   return false;
 }
+
+/** Whether an enum of the running kernel named `enumName` has enumerator `value` (BCC's kernel_enum_has_val). */
+export function kernelEnumHasVal(enumName: string, value: string): boolean {
+  const btf = vmlinuxBtf();
+  for (const kind of ["enum", "enum64"] as const) {
+    for (const id of btf.findIds(kind, enumName)) {
+      const t = btf.type(id);
+      if ((t.kind === "enum" || t.kind === "enum64") && t.values.some((v) => v.name === value)) return true;
+    }
+  }
+  return false;
+}

@@ -92,6 +92,33 @@ export function haveFentry(): FeatureResult {
   });
 }
 
+/** fmod_ret: load a TRACING program that modifies the return of the kernel's own test target. */
+export function haveFmodRet(): FeatureResult {
+  return probeFeature("fmod_ret", () => {
+    if (!haveBtf().supported) return haveBtf();
+    const target = vmlinuxBtf().findIds("func", "bpf_modify_return_test")[0];
+    if (!target) return { supported: false, reason: "no fmod_ret test target (bpf_modify_return_test) in the kernel's BTF" };
+    return tryLoad(ProgType.TRACING, { expectedAttachType: AttachType.MODIFY_RETURN, attachBtfId: target });
+  });
+}
+
+/**
+ * Raw tracepoints defined by modules (kernel >= 5.7): the kernel keeps a list of module tracepoints for BPF,
+ * visible as the `bpf_trace_modules` symbol (the fact BCC checks too).
+ */
+export function haveRawTracepointsInModules(): FeatureResult {
+  return probeFeature("raw_tp_modules", () => {
+    if (!existsSync("/proc/modules")) return { supported: false, reason: "the kernel has no loadable modules (CONFIG_MODULES unset)" };
+    let syms = "";
+    try {
+      syms = readFileSync("/proc/kallsyms", "utf8");
+    } catch (e) {
+      return { supported: false, reason: `cannot read /proc/kallsyms: ${(e as Error).message}` };
+    }
+    return /\sbpf_trace_modules$/m.test(syms) ? yes : { supported: false, reason: "the kernel has no bpf_trace_modules (before 5.7)" };
+  });
+}
+
 /** LSM programs: load one on the bpf_lsm_file_open hook. */
 export function haveLsm(): FeatureResult {
   return probeFeature("lsm", () => {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, rmdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BPF, PerfEventArrayTable, RingBufTable, ErrorCode } from "../../src/index.js";
+import { BPF, PerfEventArrayTable, RingBufTable, ErrorCode, syscallName, syscallTable, getOnlineCpus, getPossibleCpus, haveFmodRet } from "../../src/index.js";
 import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { liveFds } from "../../src/sys/index.js";
@@ -173,6 +173,16 @@ test("BCC's static helpers answer from the running kernel", { skip }, () => {
   assert.equal(BPF.kernelStructHasField("task_struct", "pid"), true);
   assert.equal(BPF.kernelStructHasField("task_struct", "no_such_field"), false);
   assert.equal(BPF.kernelStructHasField("no_such_struct", "pid"), false);
+  assert.equal(BPF.kernelEnumHasVal("bpf_map_type", "BPF_MAP_TYPE_RINGBUF"), true);
+  assert.equal(BPF.kernelEnumHasVal("bpf_map_type", "BPF_MAP_TYPE_NOPE"), false);
+  assert.equal(BPF.supportFmodRet(), haveFmodRet().supported);
+  assert.equal(typeof BPF.supportRawTracepointInModule(), "boolean");
+  // x86_64 numbers (uapi asm/unistd_64.h): getppid is 110, read 0.
+  assert.equal(syscallName(110), "getppid");
+  assert.equal(syscallName(0), "read");
+  assert.equal(syscallName(99999), "[unknown: 99999]");
+  assert.ok(syscallTable().size > 300);
+  assert.ok(getOnlineCpus().length >= 1 && getPossibleCpus().length >= getOnlineCpus().length);
   const a = BPF.monotonicTime();
   const uptime = Number(execFileSync("cat", ["/proc/uptime"]).toString().split(" ")[0]);
   assert.ok(Math.abs(Number(a / 1_000_000n) / 1000 - uptime) < 5, "CLOCK_MONOTONIC is close to /proc/uptime");
@@ -185,6 +195,8 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 k = 1; counts.increment(k); 
   });
   try {
     assert.deepEqual(b.tableNames, ["counts"]);
+    assert.deepEqual([...b], ["counts"]);
+    assert.equal(b.size, 1);
     assert.equal(b.has("counts"), true);
     assert.equal(b.has("nope"), false);
     b.table("counts").set(5, 6n);
@@ -193,6 +205,9 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 k = 1; counts.increment(k); 
     assert.ok(insns.length > 0 && insns.length % 8 === 0, "whole 8-byte instructions");
     assert.equal(insns[insns.length - 8], 0x95, "ends with exit");
     assert.equal(b.numOpenTracepoints(), 1);
+    const fns = b.loadFuncs(BPF.TRACEPOINT);
+    assert.deepEqual(fns.map((f) => f.name), ["tracepoint__syscalls__sys_enter_getppid"]);
+    assert.ok(fns[0]!.fd > 0);
   } finally {
     b.close();
   }
