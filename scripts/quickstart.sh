@@ -14,10 +14,9 @@ as_root() {
 }
 
 runtime=(clang llvm libbpf-dev)
-missing=()
-for p in "${runtime[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+# Each runtime package dpkg does not list as installed (one query for all of them).
+mapfile -t missing < <(printf '%s\n' "${runtime[@]}" | grep -vxF -f <(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${runtime[@]}" 2>/dev/null |
+  awk '$1 == "installed" { sub(/:.*/, "", $2); print $2 }') || true)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "quickstart.sh: installing ${missing[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

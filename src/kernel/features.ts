@@ -81,25 +81,32 @@ function addressOfName(buf: Uint8Array): bigint {
 
 export { vmlinuxBtf };
 
-/** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
-export function haveFentry(): FeatureResult {
-  return probeFeature("fentry", () => {
+/** Loads a BTF-attached program of `progType`/`attachType` on the first of `targets` the kernel's BTF has. */
+function tryBtfProgram(feature: string, targets: string[], progType: number, attachType: number, missing: string): FeatureResult {
+  return probeFeature(feature, () => {
     if (!haveBtf().supported) return haveBtf();
     const btf = vmlinuxBtf();
-    const target = btf.findIds("func", "bpf_fentry_test1")[0] ?? btf.findIds("func", "do_nanosleep")[0];
-    if (!target) return { supported: false, reason: "no fentry test target in the kernel's BTF" };
-    return tryLoad(ProgType.TRACING, { expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: target });
+    const target = targets.map((t) => btf.findIds("func", t)[0]).find((id) => id !== undefined);
+    if (!target) return { supported: false, reason: missing };
+    return tryLoad(progType, { expectedAttachType: attachType, attachBtfId: target });
   });
+}
+
+/** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
+export function haveFentry(): FeatureResult {
+  return tryBtfProgram("fentry", ["bpf_fentry_test1", "do_nanosleep"], ProgType.TRACING, AttachType.TRACE_FENTRY,
+    "no fentry test target in the kernel's BTF");
 }
 
 /** fmod_ret: load a TRACING program that modifies the return of the kernel's own test target. */
 export function haveFmodRet(): FeatureResult {
-  return probeFeature("fmod_ret", () => {
-    if (!haveBtf().supported) return haveBtf();
-    const target = vmlinuxBtf().findIds("func", "bpf_modify_return_test")[0];
-    if (!target) return { supported: false, reason: "no fmod_ret test target (bpf_modify_return_test) in the kernel's BTF" };
-    return tryLoad(ProgType.TRACING, { expectedAttachType: AttachType.MODIFY_RETURN, attachBtfId: target });
-  });
+  return tryBtfProgram("fmod_ret", ["bpf_modify_return_test"], ProgType.TRACING, AttachType.MODIFY_RETURN,
+    "no fmod_ret test target (bpf_modify_return_test) in the kernel's BTF");
+}
+
+/** LSM programs: load one on the bpf_lsm_file_open hook. */
+export function haveLsm(): FeatureResult {
+  return tryBtfProgram("lsm", ["bpf_lsm_file_open"], ProgType.LSM, AttachType.LSM_MAC, "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)");
 }
 
 /**
@@ -116,16 +123,6 @@ export function haveRawTracepointsInModules(): FeatureResult {
       return { supported: false, reason: `cannot read /proc/kallsyms: ${(e as Error).message}` };
     }
     return /\sbpf_trace_modules$/m.test(syms) ? yes : { supported: false, reason: "the kernel has no bpf_trace_modules (before 5.7)" };
-  });
-}
-
-/** LSM programs: load one on the bpf_lsm_file_open hook. */
-export function haveLsm(): FeatureResult {
-  return probeFeature("lsm", () => {
-    if (!haveBtf().supported) return haveBtf();
-    const target = vmlinuxBtf().findIds("func", "bpf_lsm_file_open")[0];
-    if (!target) return { supported: false, reason: "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)" };
-    return tryLoad(ProgType.LSM, { expectedAttachType: AttachType.LSM_MAC, attachBtfId: target });
   });
 }
 
