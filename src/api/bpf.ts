@@ -17,6 +17,10 @@ import type { Reducer } from "./tables/percpu.js";
 import { tableOf, typeCodec, userTableNames } from "./tables/from-object.js";
 import { PerfEventArrayTable, RingBufTable, type PerfBufferCallback, type PerfBufferOptions, type RingBufferCallback,
   type RingBufferOptions } from "./tables/special.js";
+import { disassemble } from "./disassemble.js";
+import { Table } from "./tables/table.js";
+import { bpf } from "../sys/index.js";
+import { mapTypeName } from "../sys/abi.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./tables/codec.js";
 import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
@@ -140,6 +144,19 @@ export class BPF {
   dumpFunc(name: string): Uint8Array {
     if (!this.functions.includes(name)) throw new NoSuchFunctionError(name, this.functions);
     return this.#obj.programSpec(name).insns.slice();
+  }
+
+  /** BCC's disassemble_func: the program's instructions as text, in the verifier log's notation. */
+  disassembleFunc(name: string): string {
+    return disassemble(name, this.dumpFunc(name));
+  }
+
+  /** BCC's decode_table: the map's type, fd, id and key/value layout. */
+  decodeTable(name: string): string {
+    const t = this.table(name);
+    const info = bpf.mapInfo(t.fd.value);
+    const kv = t instanceof Table ? [`  key: ${t.keyType}`, `  value: ${t.valueType}`] : [];
+    return [`Layout of BPF map ${name} (type ${mapTypeName(info.type)}, FD ${t.fd.value}, ID ${info.id}):`, ...kv].join("\n");
   }
 
   attachTracepoint(opts: { tp?: string; tpRe?: string | RegExp; fnName: string }): this {

@@ -13,6 +13,7 @@ import * as hist from "./histogram.js";
 import type { KeyValueCodec } from "./codec.js";
 import { TableKeyError, TableValueError } from "./errors.js";
 import { collectKeys, rawEntries, tryBatch, type RawMap } from "./iter.js";
+import { scanfValue, sprintfValue } from "./sprintf.js";
 
 /** What a table needs to know about its map (the loader has all of it after creating the map). */
 export interface TableInfo {
@@ -145,6 +146,23 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   }
 
   /** Re-throws a syscall failure with the table's name attached. */
+  /** BCC's key_sprintf: the key as one line ("0x2", "{ 0x1 \"comm\" }"). */
+  keySprintf(key: K): string {
+    return sprintfValue(key);
+  }
+  /** BCC's leaf_sprintf. */
+  leafSprintf(value: V): string {
+    return sprintfValue(value);
+  }
+  /** BCC's key_scanf: parses what keySprintf writes. */
+  keyScanf(text: string): K {
+    return scanfValue(this.keyCodec, text);
+  }
+  /** BCC's leaf_scanf. */
+  leafScanf(text: string): V {
+    return scanfValue(this.valueCodec, text);
+  }
+
   protected failed(err: unknown): never {
     if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, `table "${this.name}"`);
     throw err;
