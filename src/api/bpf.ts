@@ -105,7 +105,7 @@ export class BPF {
     if ((opts.text === undefined) === (opts.srcFile === undefined)) throw new ArgumentError("text", "give exactly one of `text` or `srcFile`");
     if (opts.text !== undefined && typeof opts.text !== "string") throw new ArgumentError("text", "must be a string of BCC C");
     if (opts.usdtContexts?.length) throw new UnsupportedError("BPF.load: USDT contexts are not supported yet");
-    const text = opts.text ?? (await readFile(opts.srcFile!, "utf8"));
+    const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
       text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders,
     });
@@ -421,4 +421,13 @@ export class BPF {
 function debugLogLevel(debug: number): number | undefined {
   if (debug & BPF.DEBUG_BPF_REGISTER_STATE) return 2;
   return debug & BPF.DEBUG_BPF ? 1 : undefined;
+}
+
+/** The program text of `srcFile`; a file that cannot be read is the caller's argument error. */
+async function readSource(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw new ArgumentError("srcFile", `cannot read ${path}: ${(e as Error).message}`);
+  }
 }

@@ -80,7 +80,12 @@ export class BPFObject {
 
   /** Parses, creates maps and (by default) loads every program whose type its section implies. */
   static async load(pathOrBuffer: string | Uint8Array, options: BPFObjectOptions = {}): Promise<BPFObject> {
-    const bytes = typeof pathOrBuffer === "string" ? new Uint8Array(await readFile(pathOrBuffer)) : pathOrBuffer;
+    let bytes: Uint8Array;
+    try {
+      bytes = typeof pathOrBuffer === "string" ? new Uint8Array(await readFile(pathOrBuffer)) : pathOrBuffer;
+    } catch (e) {
+      throw new ArgumentError("path", `cannot read ${String(pathOrBuffer)}: ${(e as Error).message}`);
+    }
     return BPFObject.fromBytes(bytes, options);
   }
 

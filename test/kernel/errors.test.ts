@@ -34,6 +34,8 @@ test("BPF.load: bad options, compile errors, verifier rejections, map creation, 
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({}), /exactly one of `text` or `srcFile`/);
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ text: 42 as unknown as string }));
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load(undefined as never));
+  await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ srcFile: "/nonexistent/prog.c" }), /srcFile: cannot read/);
+  await code(ErrorCode.BAD_ARGUMENT, () => BPFObject.load("/nonexistent/prog.bpf.o"), /path: cannot read/);
   await code(ErrorCode.COMPILE, () => BPF.load({ text: "int f(void *ctx) { return nope; }" }), /nope/);
   await code(ErrorCode.VERIFIER, () => BPF.load({
     text: `BPF_HASH(h, u32, u64);
@@ -67,6 +69,10 @@ RAW_TRACEPOINT_PROBE(sched_switch) { return 0; }`,
     await code(ErrorCode.STATE, () => b.detachTracepoint("syscalls:sys_enter_getppid"), /not attached/);
     await code(ErrorCode.NO_SUCH_FUNCTION, () => b.loadFunc("nope", BPF.KPROBE));
     await code(ErrorCode.NO_SUCH_FUNCTION, () => b.dumpFunc("nope"));
+    await code(ErrorCode.NO_SUCH_FUNCTION, () => b.disassembleFunc("nope"));
+    await code(ErrorCode.NO_SUCH_TABLE, () => b.decodeTable("nope"));
+    await code(ErrorCode.BAD_ARGUMENT, () => BPF.tracepointExists("../..", "x"));
+    await code(ErrorCode.BAD_ARGUMENT, () => b.table("counts").keyScanf("{ 1"));
   } finally {
     b.close();
   }
@@ -81,6 +87,7 @@ test("tables and event readers: unknown table, bad keys and values, wrong reader
   await code(ErrorCode.BAD_ARGUMENT, () => b.openPerfBuffer("events", () => {}, { pageCnt: 3 }), /power of two/);
   await code(ErrorCode.STATE, () => b.perfBufferPoll(0), /no perf buffer is open/);
   await code(ErrorCode.STATE, () => b.table("events").event(new Uint8Array(8)), /no event type/);
+  await code(ErrorCode.BAD_ARGUMENT, () => b.table("events").openPerfBuffer(() => {}, { pageCnt: 0 }));
   await code(ErrorCode.TABLE_KEY, () => counts.set("one", 1n));
   await code(ErrorCode.TABLE_VALUE, () => counts.set(1, "one"));
   await code(ErrorCode.TABLE_KEY, () => b.table("arr").get(9), /out of range/);
