@@ -9,11 +9,12 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BPF, PerfEventArrayTable, RingBufTable, ErrorCode, syscallName, syscallTable, getOnlineCpus, getPossibleCpus, haveFmodRet } from "../../src/index.js";
-import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { liveFds } from "../../src/sys/index.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 const indexUrl = new URL("../../src/index.js", import.meta.url).href;
 
 /** A private bpffs mount for the test (the host's /sys/fs/bpf may not be mounted), removed afterwards. */

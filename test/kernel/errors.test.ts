@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BPF, BPFObject, TsbccError, ErrorCode, haveKprobes, haveFentry, type ErrorCodeName } from "../../src/index.js";
-import { haveClang, bpfObject } from "../helpers/build.js";
+import { bpfObject } from "../helpers/build.js";
 import { liveFds } from "../../src/sys/index.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "root");
 
 /** Asserts `fn` throws (or rejects with) a TsbccError with `code`. */
 async function code(code: ErrorCodeName, fn: () => unknown, message?: RegExp): Promise<void> {

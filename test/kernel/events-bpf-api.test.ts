@@ -4,10 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BPF } from "../../src/api/bpf.js";
-import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 
 /** The traced child: pinned to CPU 0 so that every perf record (and a pending lost count) is on one ring. */
 function child(n: number) {

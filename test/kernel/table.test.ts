@@ -15,10 +15,11 @@ import { PerCpuArrayTable, PerCpuHashTable, LruPerCpuHashTable } from "../../src
 import { QueueStackTable } from "../../src/api/tables/queue.js";
 import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "../../src/api/tables/special.js";
 import { TableKeyError, TableValueError } from "../../src/api/tables/errors.js";
-import { bpfObject, haveClang } from "../helpers/build.js";
+import { bpfObject } from "../helpers/build.js";
 import { Asm, R0, R1, R2, R3, R4, R6, R10, loadProgram } from "../helpers/asm.js";
+import { missing } from "../helpers/root.js";
 
-const skip = process.getuid?.() !== 0 ? "needs root" : !haveClang ? "clang is needed to build the BTF fixture" : false;
+const skip = missing("root", "clang");
 
 const TYPES_C = `
 typedef unsigned int u32; typedef unsigned long long u64; typedef unsigned char u8; typedef unsigned short u16;
