@@ -40,9 +40,12 @@ export interface PerfBufferOptions {
   /**
    * Failed outputs the program counted itself, per CPU (index = CPU), cumulative. The kernel reports a loss with a
    * LOST record only when that CPU's buffer is next written, so after a burst its count can stay short forever;
-   * with this source each drain and checkLost() report max(kernel count, program count) per CPU: exact at once.
+   * with this source drains and checkLost() report max(kernel count, program count) per CPU: exact as soon as
+   * the rings are drained empty, within `lostCheckIntervalMs` during a burst, and at once through checkLost().
    */
   lostCount?: () => ArrayLike<number>;
+  /** How often drains during a burst sample `lostCount` at most, in ms (default 100; 0 = every drain). */
+  lostCheckIntervalMs?: number;
 }
 
 export type PerfEvent =
@@ -80,6 +83,9 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   readonly #copy: boolean;
   #lost = 0;
   readonly #lostCount: (() => ArrayLike<number>) | undefined;
+  readonly #lostInterval: number;
+  #lastLostCheck = -Infinity;
+  #lostTimer: ReturnType<typeof setTimeout> | undefined;
   /** Per CPU: what the kernel's LOST records said, and what was reported to lostCb. */
   readonly #kernelLost = new Map<number, number>();
   readonly #reportedLost = new Map<number, number>();
@@ -104,6 +110,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
     this.#cb = cb;
     this.#lostCb = opts.lostCb;
     this.#lostCount = opts.lostCount;
+    this.#lostInterval = opts.lostCheckIntervalMs ?? 100;
     this.#copy = opts.copy ?? false;
     this.pageCnt = pageCnt;
     try {
@@ -184,8 +191,25 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
       n += this.#drainRing(ring);
       if (this.closed) break;
     }
-    if (!this.closed) this.checkLost();
+    if (!this.closed && this.#lostCount) this.#sampleLost(n);
     return n;
+  }
+
+  /**
+   * Reading the program's counter is one syscall: done when a drain finds the rings empty (the producer paused,
+   * so the count is final), else at most every `lostCheckIntervalMs`, with a trailing check so that the last
+   * losses of a burst are reported even if no drain follows.
+   */
+  #sampleLost(delivered: number): void {
+    const since = performance.now() - this.#lastLostCheck;
+    if (delivered === 0 || since >= this.#lostInterval) {
+      this.checkLost();
+      return;
+    }
+    this.#lostTimer ??= setTimeout(() => {
+      this.#lostTimer = undefined;
+      if (!this.closed) this.checkLost();
+    }, this.#lostInterval - since).unref();
   }
 
   /**
@@ -194,6 +218,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
    * increase.
    */
   checkLost(): number {
+    this.#lastLostCheck = performance.now();
     const program = this.#lostCount?.();
     let added = 0;
     for (const r of this.#rings) added += this.#reportLost(r.cpu, program?.[r.cpu] ?? 0);
@@ -313,6 +338,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   }
 
   protected release(): void {
+    if (this.#lostTimer) clearTimeout(this.#lostTimer);
     this.#unregister();
     const errors: unknown[] = [];
     for (const r of this.#rings.splice(0)) {
