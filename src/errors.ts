@@ -98,3 +98,14 @@ export class UnsupportedError extends TsbccError {
     super(ErrorCode.UNSUPPORTED, message, options);
   }
 }
+
+/** A pattern argument as a RegExp anchored like BCC anchors it (`re.match`: at the start; `fullmatch`: both ends). */
+export function patternArgument(argument: string, re: string | RegExp, anchor: "start" | "whole"): RegExp {
+  const source = typeof re === "string" ? re : re.source;
+  const flags = typeof re === "string" ? "" : re.flags.replace(/[gy]/g, "");
+  try {
+    return new RegExp(anchor === "start" ? `^(?:${source})` : `^(?:${source})$`, flags);
+  } catch (e) {
+    throw new ArgumentError(argument, `not a valid regular expression: ${(e as Error).message}`);
+  }
+}

@@ -8,7 +8,7 @@ import { kprobeFunctions } from "../kernel/kprobe-functions.js";
 import { listTracepoints } from "../kernel/tracefs.js";
 import { fixSyscallFnName } from "../kernel/syscalls.js";
 import { haveKprobes, haveFentry, haveLsm } from "../kernel/features.js";
-import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError } from "../errors.js";
+import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, patternArgument } from "../errors.js";
 import { checkProbeQuota, countProbe } from "./probe-quota.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 
@@ -83,7 +83,7 @@ export class Attachments {
     if ((opts.tp === undefined) === (opts.tpRe === undefined)) throw new ArgumentError("tp", "give exactly one of tp or tpRe");
     const fd = this.loadFunc(opts.fnName, ProgType.TRACEPOINT);
     // BCC matches tp_re with re.match: anchored at the start only.
-    const re = opts.tpRe === undefined ? undefined : new RegExp(`^(?:${typeof opts.tpRe === "string" ? opts.tpRe : opts.tpRe.source})`);
+    const re = opts.tpRe === undefined ? undefined : patternArgument("tpRe", opts.tpRe, "start");
     const targets = re ? listTracepoints(re) : [opts.tp!];
     if (re && targets.length === 0) throw new AttachError(`tracepoints matching ${String(opts.tpRe)}`, "none found", { code: ErrorCode.NO_SUCH_TRACEPOINT });
     for (const tp of targets) {

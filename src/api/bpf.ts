@@ -24,7 +24,7 @@ import { mapTypeName } from "../sys/abi.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
 import type { KeyValueCodec } from "./tables/codec.js";
 import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
-import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError } from "../errors.js";
+import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError, patternArgument } from "../errors.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -256,7 +256,7 @@ export class BPF {
 
   /** BCC's get_tracepoints(tp_re): every "category:event" matching `re` (from the start), or all. */
   static getTracepoints(re?: string | RegExp): string[] {
-    return listTracepoints(re === undefined ? undefined : new RegExp(`^(?:${typeof re === "string" ? re : re.source})`));
+    return listTracepoints(re === undefined ? undefined : patternArgument("re", re, "start"));
   }
 
   /** BCC's kernel_enum_has_val: whether an enum of the running kernel named `enumName` has enumerator `value`. */

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TracefsError, tracefsPath } from "./tracefs.js";
+import { patternArgument } from "../errors.js";
 
 const BLACKLIST = "/sys/kernel/debug/kprobes/blacklist";
 
@@ -44,8 +45,7 @@ export function traceableFromText(available: string, blacklist: Set<string>): st
 
 /** Kernel functions matching `re` (the whole name must match, like BCC's get_kprobe_functions). */
 export function kprobeFunctions(re: RegExp | string): string[] {
-  const src = typeof re === "string" ? re : re.source;
-  const whole = new RegExp(`^(?:${src})$`, typeof re === "string" ? "" : re.flags.replace(/[gy]/g, ""));
+  const whole = patternArgument("eventRe", re, "whole");
   let available: string;
   try {
     available = readFileSync(join(tracefsPath(), "available_filter_functions"), "utf8");

@@ -73,6 +73,9 @@ RAW_TRACEPOINT_PROBE(sched_switch) { return 0; }`,
     await code(ErrorCode.NO_SUCH_FUNCTION, () => b.disassembleFunc("nope"));
     await code(ErrorCode.NO_SUCH_TABLE, () => b.decodeTable("nope"));
     await code(ErrorCode.BAD_ARGUMENT, () => BPF.tracepointExists("../..", "x"));
+    await code(ErrorCode.BAD_ARGUMENT, () => BPF.getTracepoints("("), /re: not a valid regular expression/);
+    await code(ErrorCode.BAD_ARGUMENT, () => b.attachTracepoint({ tpRe: "sys(", fnName: "tracepoint__syscalls__sys_enter_getppid" }), /tpRe/);
+    await code(ErrorCode.BAD_ARGUMENT, () => BPF.getKprobeFunctions("(("), /eventRe/);
     await code(ErrorCode.BAD_ARGUMENT, () => b.table("counts").keyScanf("{ 1"));
   } finally {
     b.close();

@@ -6,7 +6,7 @@
 //   counts.printLog2Hist("usecs");
 //
 // Keys and values go through a KeyValueCodec (from BTF, or raw when the map has none). Full walks use
-// BPF_MAP_LOOKUP_BATCH where the kernel supports it (see table-iter.ts).
+// BPF_MAP_LOOKUP_BATCH where the kernel supports it (see iter.ts).
 import { ErrorCode, TsbccError, ArgumentError } from "../../errors.js";
 import { bpf, SyscallError, type Fd } from "../../sys/index.js";
 import * as hist from "./histogram.js";
@@ -363,7 +363,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     }
   }
 
-  // --- histograms (src/api/histogram.ts does the layout) ----------------------------------------------------------
+  // --- histograms (histogram.ts does the layout) ----------------------------------------------------------
 
   /** Entries as the histogram printer wants them: slot (or struct key) -> count. */
   protected histEntries(): Iterable<readonly [unknown, hist.Count]> {
