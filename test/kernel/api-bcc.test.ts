@@ -4,12 +4,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, rmdirSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, rmdirSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BPF, PerfEventArrayTable, RingBufTable, ErrorCode, syscallName, syscallTable, getOnlineCpus, getPossibleCpus, haveFmodRet } from "../../src/index.js";
-import { syscallLoop } from "../helpers/build.js";
+import { BPF, BPFObject, PerfEventArrayTable, RingBufTable, ErrorCode, syscallName, syscallTable, getOnlineCpus, getPossibleCpus, haveFmodRet } from "../../src/index.js";
+import { bpfObject, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { liveFds } from "../../src/sys/index.js";
 import { missing } from "../helpers/root.js";
@@ -73,6 +73,28 @@ b.close();`);
   } finally {
     b.close();
     rmSync(join(fs.dir, "tsbcc"), { recursive: true, force: true });
+    fs.done();
+  }
+});
+
+test("BPFObject: libbpf's pinning = LIBBPF_PIN_BY_NAME shares a map under pinRoot between two loads", { skip }, () => {
+  const fs = withBpffs();
+  const obj = bpfObject(`#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_HASH); __type(key, int); __type(value, long); __uint(max_entries, 8);
+         __uint(pinning, LIBBPF_PIN_BY_NAME); } shared SEC(".maps");
+SEC("socket") int sock(void *ctx) { return 0; }
+char LICENSE[] SEC("license") = "GPL";`);
+  try {
+    const a = BPFObject.fromBytes(obj, { pinRoot: fs.dir });
+    a.map("shared").set(1, 11n);
+    const b = BPFObject.fromBytes(obj, { pinRoot: fs.dir });
+    assert.equal(b.map("shared").get(1), 11n, "the second load opened the first one's map");
+    a.close();
+    b.close();
+    assert.ok(existsSync(join(fs.dir, "shared")), "the pin outlives both objects, as in libbpf");
+  } finally {
+    rmSync(join(fs.dir, "shared"), { force: true });
     fs.done();
   }
 });
