@@ -111,10 +111,8 @@ test("BPF_TABLE_PINNED: a path outside bpffs fails with code PIN; nothing is lef
   assert.equal(liveFds().size, before);
 });
 
-test("perf loss is exact right after a burst into a 1-page buffer: delivered + lost == produced, no later write", { skip }, async () => {
-  const N = 20000;
-  const b = await BPF.load({
-    text: `
+/** A 64-byte perf_submit per getppid() of the pid in target[0]. */
+const PERF_BURST = `
 struct ev_t { u64 seq; u64 pad[7]; };
 BPF_ARRAY(target, u32, 1);
 BPF_PERF_OUTPUT(events);
@@ -125,14 +123,22 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
     struct ev_t d = {};
     events.perf_submit(args, &d, sizeof(d));
     return 0;
-}`,
-  });
+}`;
+
+/** Runs `n` getppid() calls on CPU 0 (one perf ring gets the whole burst) as the program's target. */
+async function burst(b: BPF, n: number): Promise<void> {
+  const c = pausedChild("taskset", ["-c", "0", syscallLoop("getppid"), String(n)]);
+  b.table("target").set(0, c.pid);
+  assert.equal(await c.go(), 0);
+}
+
+test("perf loss is exact right after a burst into a 1-page buffer: delivered + lost == produced, no later write", { skip }, async () => {
+  const N = 20000;
+  const b = await BPF.load({ text: PERF_BURST });
   try {
     let delivered = 0, lost = 0;
     b.table<PerfEventArrayTable>("events").openPerfBuffer(() => void delivered++, { pageCnt: 1, lostCb: (n) => void (lost += n) });
-    const c = pausedChild("taskset", ["-c", "0", syscallLoop("getppid"), String(N)]);
-    b.table("target").set(0, c.pid);
-    assert.equal(await c.go(), 0); // the whole burst lands while nothing reads
+    await burst(b, N); // the whole burst lands while nothing reads
     while (b.perfBufferConsume() > 0);
     assert.ok(lost > 0 && delivered > 0, `a one-page ring keeps some and loses the rest (delivered ${delivered}, lost ${lost})`);
     assert.equal(delivered + lost, N, `delivered ${delivered} + lost ${lost}`);
@@ -144,26 +150,12 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
 
 test("perf loss with startPolling: the last losses of a burst reach lostCb with no further call", { skip }, async () => {
   const N = 20000;
-  const b = await BPF.load({
-    text: `
-BPF_ARRAY(target, u32, 1);
-BPF_PERF_OUTPUT(events);
-TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
-    int zero = 0;
-    u32 *t = target.lookup(&zero);
-    if (!t || *t != (bpf_get_current_pid_tgid() >> 32)) return 0;
-    u64 d[8] = {};
-    events.perf_submit(args, &d, sizeof(d));
-    return 0;
-}`,
-  });
+  const b = await BPF.load({ text: PERF_BURST });
   try {
     let delivered = 0, lost = 0;
     b.openPerfBuffer("events", () => void delivered++, { pageCnt: 1, lostCb: (n) => void (lost += n) });
     const stop = b.startPolling();
-    const c = pausedChild("taskset", ["-c", "0", syscallLoop("getppid"), String(N)]);
-    b.table("target").set(0, c.pid);
-    assert.equal(await c.go(), 0);
+    await burst(b, N);
     const deadline = performance.now() + 3000;
     while (delivered + lost < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     stop();
