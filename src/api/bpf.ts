@@ -104,6 +104,10 @@ export class BPF {
     if (typeof opts !== "object" || opts === null) throw new ArgumentError("opts", "BPF.load needs an options object ({ text } or { srcFile })");
     if ((opts.text === undefined) === (opts.srcFile === undefined)) throw new ArgumentError("text", "give exactly one of `text` or `srcFile`");
     if (opts.text !== undefined && typeof opts.text !== "string") throw new ArgumentError("text", "must be a string of BCC C");
+    if (opts.cflags !== undefined && !(Array.isArray(opts.cflags) && opts.cflags.every((f) => typeof f === "string"))) {
+      throw new ArgumentError("cflags", "must be an array of strings");
+    }
+    if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
     if (opts.usdtContexts?.length) throw new UnsupportedError("BPF.load: USDT contexts are not supported yet");
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({

@@ -35,6 +35,8 @@ test("BPF.load: bad options, compile errors, verifier rejections, map creation, 
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({}), /exactly one of `text` or `srcFile`/);
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ text: 42 as unknown as string }));
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load(undefined as never));
+  await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ text: COUNTER, cflags: "-DX" as never }), /cflags/);
+  await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ text: COUNTER, debug: "all" as never }), /debug/);
   await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ srcFile: "/nonexistent/prog.c" }), /srcFile: cannot read/);
   await code(ErrorCode.BAD_ARGUMENT, () => BPFObject.load("/nonexistent/prog.bpf.o"), /path: cannot read/);
   await code(ErrorCode.COMPILE, () => BPF.load({ text: "int f(void *ctx) { return nope; }" }), /nope/);
