@@ -1,4 +1,4 @@
-// Tier 1: the error surface. Every error class tsbcc exports extends TsbccError and carries a stable code from
+// Tier 1: the error surface (and the table classes' export). Every error class tsbcc exports extends TsbccError and carries a stable code from
 // ErrorCode; every class a layer defines is exported; no source file throws a plain Error/TypeError/RangeError
 // (files still waiting for their owners' conversion are listed, so a new one cannot slip in).
 import { test } from "node:test";
@@ -47,6 +47,14 @@ test("every error class defined under src/ is exported from the package", () => 
       assert.ok(exported.has(name!), `${name} (${file.slice(srcDir.length + 1)}) is exported`);
     }
   }
+});
+
+test("every table class is exported from the package", () => {
+  const exported = new Set(Object.keys(tsbcc));
+  const tablesDir = join(srcDir, "api", "tables");
+  const classes = sources(tablesDir).flatMap((f) => [...readFileSync(f, "utf8").matchAll(/export class (\w+Table\w*)/g)].map((m) => m[1]!));
+  assert.ok(classes.length >= 12, classes.join(", "));
+  for (const name of classes) assert.ok(exported.has(name), `${name} is exported`);
 });
 
 test("no source file throws a plain Error, TypeError or RangeError", () => {
