@@ -1,16 +1,25 @@
-// tsbcc's public API. BCC users start with `BPF`; libbpf-style objects load with `BPFObject`.
+// tsbcc's public API. BCC users start with `BPF`; libbpf-style objects load with `BPFObject`. Everything a user can
+// catch is a TsbccError with a stable `code`; every table class is exported with its types.
 export { BPF, type BPFLoadOptions, type BPFFunction } from "./api/bpf.js";
 export { BPFObject, Program, type BPFObjectOptions } from "./api/object.js";
-export { createTable, type AnyTable } from "./api/table-factory.js";
-export { Table, HashTable, LruHashTable, LpmTrieTable } from "./api/table.js";
-export { TableError, TableKeyError, TableValueError } from "./api/table-errors.js";
-export { formatLog2Hist, formatLinearHist, printLog2Hist, printLinearHist } from "./api/histogram.js";
-export { traceLines, traceFields, traceReadline, tracePrint } from "./api/tracepipe.js";
+export * from "./api/tables/index.js";
+export { traceLines, traceFields, traceReadline, tracePrint, type TracePrintOptions } from "./api/tracepipe.js";
 export { parseTraceLine } from "./api/tracepipe-parse.js";
 export { openPerfBuffer, RingBufferManager } from "./events/index.js";
-export { ClangError, DialectError } from "./dialect/index.js";
-export { VerifierError, ProgramLoadError, ObjectError, MapCreateError, ProgType, MapType } from "./loader/index.js";
+export { TsbccError, ErrorCode, type ErrorCodeName, ArgumentError, NoSuchTableError, NoSuchFunctionError, ClosedError, UnsupportedError } from "./errors.js";
+export { ClangError, DialectError, type Diagnostic } from "./dialect/index.js";
+export { StoreError } from "./store/private-files.js";
+export { TracepointFormatError } from "./dialect/tracepoint-struct.js";
+export { VerifierError, ProgramLoadError, ObjectError, MapCreateError, MapDefinitionError, ProgType, MapType, AttachType } from "./loader/index.js";
+export { BtfTargetError } from "./loader/btf-target.js";
+export { PinError } from "./loader/pin.js";
 export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
-export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+export { PerfType, PerfSwConfig } from "./sys/perf.js";
+export { BtfError } from "./btf/error.js";
+export { ElfError } from "./elf/types.js";
+export { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveBtf, haveProgramType, haveMapType, haveRawTracepoints, type FeatureResult } from "./kernel/features.js";
+// BCC's module functions: bcc.syscall.syscall_name / syscalls, bcc.utils.get_online_cpus / get_possible_cpus.
+export { syscallName, syscallTable } from "./kernel/syscalls.js";
+export { onlineCpus as getOnlineCpus, possibleCpus as getPossibleCpus } from "./kernel/cpus.js";

@@ -298,22 +298,26 @@
 #define __TSBCC_PINNED_6(type, K, V, name, max, path) __TSBCC_C_##type(K, V, name, max, 0, __uint(pinning, 1);)
 #define __TSBCC_PINNED_7(type, K, V, name, max, path, fl) \
 	__TSBCC_C_##type(K, V, name, max, fl, __uint(pinning, 1);)
+/* Each perf output and ring buffer gets a hidden per-CPU drop counter: the rewriter counts failed perf_submit,
+ * ringbuf_output and ringbuf_reserve calls in it, so the API knows every loss at once (the kernel tells a perf
+ * reader of a loss only when that CPU's buffer is written again; BCC has no ring count at all). */
+#define __TSBCC_DROPS(name)                                                                     \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);    \
+		__uint(max_entries, 1);                                                                \
+	} __tsbcc_drops_##name SEC(".maps")
 #define BPF_PERF_OUTPUT(name)                                                                   \
 	__TSBCC_TYPES(int, u32, name);                                                             \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);                                           \
 		__uint(key_size, sizeof(int)); __uint(value_size, sizeof(u32));                        \
-	} name SEC(".maps")
-/* Each ring buffer gets a hidden per-CPU drop counter: the rewriter counts failed ringbuf_output and
- * ringbuf_reserve calls in it, and the API reports them like perf's lost records (BCC has no such count). */
+	} name SEC(".maps");                                                                       \
+	__TSBCC_DROPS(name)
 #define BPF_RINGBUF_OUTPUT(name, pages)                                                         \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, (pages) * 4096);               \
 	} name SEC(".maps");                                                                       \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);    \
-		__uint(max_entries, 1);                                                                \
-	} __tsbcc_drops_##name SEC(".maps")
+	__TSBCC_DROPS(name)
 /* Maps of maps: the rewriter replaces the inner map's name literal by the inner map's identifier. */
 #define BPF_ARRAY_OF_MAPS(name, inner, max)                                                     \
 	__TSBCC_TYPES(int, void, name);                                                            \

@@ -4,7 +4,6 @@
 // (a map macro's expansion, say) is moved to the first "expanded from"/"in instantiation" note that points into
 // the user's file, which is where the user wrote the macro. Positions in the rewritten text are mapped back
 // through the rewriter's segments.
-
 import { ErrorCode, TsbccError } from "../errors.js";
 import { LineIndex, SourceMap } from "./edits.js";
 

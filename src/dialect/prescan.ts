@@ -3,6 +3,7 @@
 // Tracepoint structs must exist before the analyze run (a use of an undefined `struct tracepoint__a__b` is an
 // incomplete type there), so the tracepoints a program uses are found lexically, as BCC's pass 0 does with its
 // own AST walk: `TRACEPOINT_PROBE(cat, evt)` invocations and `struct tracepoint__<cat>__<evt>` spellings.
+import { splitTracepointName } from "../loader/sections.js";
 
 import type { Btf } from "../btf/btf.js";
 import { findMember } from "../btf/types.js";
@@ -51,15 +52,7 @@ export interface TracepointUse {
   offset: number;
 }
 
-/** Splits `tracepoint__<cat>__<evt>`: the category is between the first and the last `__`. */
-export function splitTracepointName(rest: string): { category: string; event: string } | undefined {
-  const last = rest.lastIndexOf("__");
-  if (last <= 0) return undefined;
-  const category = rest.slice(0, last);
-  const event = rest.slice(last + 2);
-  if (!category || !event) return undefined;
-  return { category, event };
-}
+export { splitTracepointName };
 
 /** Tracepoints used by the program, in order of first use. `blanked` is blankCommentsAndStrings(text). */
 export function findTracepointUses(blanked: string): TracepointUse[] {

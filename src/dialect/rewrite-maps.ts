@@ -5,6 +5,7 @@
 // map name are the first three initializers. A method call is a CallExpr whose callee is the member `<method>` of
 // a DeclRefExpr to such a variable; it becomes a libbpf helper call on `&<name>`, with the key and value types
 // spelled `__tsbcc_key_<name>` / `__tsbcc_leaf_<name>` (typedefs the codegen-mode macros emit).
+import { ErrorCode, TsbccError } from "../errors.js";
 
 import { type AstNode, ignoreParensCasts, stringLiteralValue, qualType } from "./ast.js";
 import type { Piece, SubText } from "./edits.js";
@@ -126,7 +127,11 @@ export const MAP_METHODS = new Set([
 /** Methods whose result is a pointer to a map value. */
 export const LOOKUP_METHODS = new Set(["lookup", "lookup_or_init", "lookup_or_try_init"]);
 
-export class MethodError extends Error {}
+export class MethodError extends TsbccError {
+  constructor(message: string) {
+    super(ErrorCode.COMPILE, message);
+  }
+}
 
 /**
  * The generated C for a method call. `arg(i)` is the rewritten text of argument i. Throws MethodError for a
@@ -200,14 +205,18 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "check_current_task":
       need(1);
       return [`bpf_current_task_under_cgroup(${map}, `, ...a(0), ")"];
+    // A failed output (buffer full, no reader on this CPU) or reserve also bumps the output's hidden per-CPU drop
+    // counter, which BPF_PERF_OUTPUT / BPF_RINGBUF_OUTPUT declare beside it: the reader then knows every loss as
+    // soon as it happens (the kernel reports a perf loss only when that CPU's buffer is written again). The
+    // expression keeps the helper's value and type.
     case "perf_submit":
       need(3);
-      return ["bpf_perf_event_output(", ...a(0), `, ${map}, BPF_F_CURRENT_CPU, `, ...a(1), ", ", ...a(2), ")"];
+      return [`({ long __tsbcc_rb = bpf_perf_event_output(`, ...a(0), `, ${map}, BPF_F_CURRENT_CPU, `, ...a(1), ", ", ...a(2),
+        `); if (__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "perf_submit_skb":
       need(4);
-      return ["bpf_perf_event_output(", ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ", ...a(2), ", ", ...a(3), ")"];
-    // A failed output or reserve (ring full) also bumps the ring's hidden per-CPU drop counter, which
-    // BPF_RINGBUF_OUTPUT declares beside it; the expression keeps the helper's value and type.
+      return [`({ long __tsbcc_rb = bpf_perf_event_output(`, ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ",
+        ...a(2), ", ", ...a(3), `); if (__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "ringbuf_output":
       need(3);
       return [`({ long __tsbcc_rb = bpf_ringbuf_output(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2),
@@ -249,8 +258,9 @@ function otherMethodCode(m: MethodCall, map: string, a: (i: number) => Piece[], 
   throw new MethodError(`unknown map method ${m.method} on map ${m.map.name}`);
 }
 
-/** The name of the per-CPU drop counter map of ring buffer `map` (declared by BPF_RINGBUF_OUTPUT). */
-export const ringbufDropsMap = (map: string): string => `__tsbcc_drops_${map}`;
+/** The name of the per-CPU drop counter map of output `map` (declared by BPF_PERF_OUTPUT / BPF_RINGBUF_OUTPUT). */
+export const outputDropsMap = (map: string): string => `__tsbcc_drops_${map}`;
+export const ringbufDropsMap = outputDropsMap;
 
 function ringbufDrop(map: string): string {
   return `{ __u32 __tsbcc_dk = 0; __u64 *__tsbcc_dv = bpf_map_lookup_elem((void *)&${ringbufDropsMap(map)}, &__tsbcc_dk); ` +

@@ -10,7 +10,7 @@ import {
 } from "./ast.js";
 import { EditSet, type Piece, type Segment, type Sub } from "./edits.js";
 import { blankCommentsAndStrings } from "./prescan.js";
-import { sectionFor } from "./program-sections.js";
+import { sectionFor } from "../loader/sections.js";
 import { checkPrintkFormat } from "./printk.js";
 import { ProbeReadAnalysis, calleeDecl, type FunctionInput } from "./probe-reads.js";
 import {
@@ -18,6 +18,7 @@ import {
   type MapInfo, type MethodCall,
 } from "./rewrite-maps.js";
 
+// The section rule lives with the loader, its one owner; the dialect only emits it.
 export { sectionFor };
 
 export interface RewriteInput {

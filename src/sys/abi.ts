@@ -34,3 +34,11 @@ export function mapTypeName(t: number): string {
 export function progTypeName(t: number): string {
   return Object.entries(ProgType).find(([, v]) => v === t)?.[0] ?? `prog type ${t}`;
 }
+
+/** BPF helper function ids (uapi `enum bpf_func_id`) that tsbcc emits or probes with. */
+export const BpfHelper = { override_return: 58 } as const;
+
+/** statfs f_type of the BPF filesystem (uapi/linux/magic.h); pinned objects live only there. */
+export const BPF_FS_MAGIC = 0xcafe4a11;
+/** libbpf's map `pinning` attribute: pin by the map's name under the pin root. */
+export const LibbpfPin = { NONE: 0, BY_NAME: 1 } as const;

@@ -1,5 +1,6 @@
 // What every tool shares: the run context (output streams, an abort signal for Ctrl-C) and a small,
 // BCC-like argument parser (short and long options, --help).
+import { ErrorCode, TsbccError } from "../errors.js";
 
 export interface ToolContext {
   out: { write(s: string): unknown };
@@ -15,10 +16,9 @@ export interface ParsedArgs {
   positional: string[];
 }
 
-export class UsageError extends Error {
+export class UsageError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
+    super(ErrorCode.USAGE, message);
   }
 }
 

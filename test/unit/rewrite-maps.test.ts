@@ -83,8 +83,8 @@ const GOLDEN: Record<number, string> = {
   33: `  ${INCREMENT("dist", "bpf_log2l(pid)", "(*__tsbcc_l) += 1;", undefined)};`,
   34: `  ${INCREMENT("dist2", "k", "(*__tsbcc_l) += 1;", "1")};`,
   35: `  ${INCREMENT("lru", "pid", "(*__tsbcc_l) += (2);", undefined)};`,
-  36: `  bpf_perf_event_output((ctx), (void *)&events, BPF_F_CURRENT_CPU, (&k), (sizeof(k)));`,
-  // Failed ringbuf_output/reserve calls are counted in the ring's hidden per-CPU drop map.
+  // Failed perf_submit and ringbuf_output/reserve calls are counted in the output's hidden per-CPU drop map.
+  36: `  ({ long __tsbcc_rb = bpf_perf_event_output((ctx), (void *)&events, BPF_F_CURRENT_CPU, (&k), (sizeof(k))); if (__tsbcc_rb) ${RB_DROP("events")} __tsbcc_rb; });`,
   37: `  ({ long __tsbcc_rb = bpf_ringbuf_output((void *)&rb, (&zero), (sizeof(zero)), (0)); if (__tsbcc_rb) ${RB_DROP("rb")} __tsbcc_rb; });`,
   38: `  struct val_t *r = ({ void *__tsbcc_rb = bpf_ringbuf_reserve((void *)&rb, (sizeof(*r)), 0); if (!__tsbcc_rb) ${RB_DROP("rb")} __tsbcc_rb; });`,
   39: `  if (r) bpf_ringbuf_submit((r), (0));`,

@@ -1,5 +1,6 @@
 // Typed errors for table keys and values. A caller who passes the wrong shape gets an error that names the
 // table, the C type the map expects and what was actually given, instead of a bare codec or errno message.
+import { ErrorCode, TsbccError, type ErrorCodeName } from "../../errors.js";
 
 /** Short, bounded description of a JavaScript value for error messages. */
 export function describeValue(v: unknown): string {
@@ -20,12 +21,11 @@ export function describeValue(v: unknown): string {
 }
 
 /** Base class of TableKeyError and TableValueError. */
-export class TableError extends Error {
+export class TableError extends TsbccError {
   /** Name of the table (map) involved. */
   readonly table: string;
-  constructor(table: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TableError";
+  constructor(code: ErrorCodeName, table: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.table = table;
   }
 }
@@ -37,23 +37,20 @@ function detail(expected: string, given: unknown, reason?: string): string {
 /** A key that cannot be encoded for this table (wrong type, wrong byte length, out of range, unknown field). */
 export class TableKeyError extends TableError {
   constructor(table: string, expected: string, given: unknown, reason?: string, options?: { cause?: unknown }) {
-    super(table, `table "${table}": invalid key: ${detail(expected, given, reason)}`, options);
-    this.name = "TableKeyError";
+    super(ErrorCode.TABLE_KEY, table, `table "${table}": invalid key: ${detail(expected, given, reason)}`, options);
   }
 }
 
 /** A value that cannot be encoded for this table. */
 export class TableValueError extends TableError {
   constructor(table: string, expected: string, given: unknown, reason?: string, options?: { cause?: unknown }) {
-    super(table, `table "${table}": invalid value: ${detail(expected, given, reason)}`, options);
-    this.name = "TableValueError";
+    super(ErrorCode.TABLE_VALUE, table, `table "${table}": invalid value: ${detail(expected, given, reason)}`, options);
   }
 }
 
 /** Raised by codecs themselves; the table turns it into TableKeyError/TableValueError with its own name. */
-export class CodecError extends Error {
+export class CodecError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "CodecError";
+    super(ErrorCode.TABLE_VALUE, message);
   }
 }

@@ -1,8 +1,52 @@
 // Tables whose values are not plain data: program arrays, perf event arrays (fds), stack traces, ring buffers.
-import type { Fd } from "../sys/index.js";
-import { u32Codec, viewOf, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTableBase } from "./table-array.js";
+import type { Fd } from "../../sys/index.js";
+import { u32Codec, viewOf, type KeyValueCodec } from "./codec.js";
+import { ArrayTableBase } from "./array.js";
 import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "./table.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+
+/** Options of BCC's open_perf_buffer (page_cnt, lost_cb, wakeup_events) plus `decode`. */
+export interface PerfBufferOptions {
+  /** Pages per CPU buffer, a power of two (default 8). */
+  pageCnt?: number;
+  /** Records the kernel could not write: `count` on `cpu` (default: a stderr notice). */
+  lostCb?: (count: number, cpu: number) => void;
+  wakeupEvents?: number;
+  /** Hand the callback decoded objects instead of bytes. */
+  decode?: boolean;
+}
+/** BCC's open_perf_buffer callback: `data` is bytes (or the decoded event with `decode: true`). */
+export type PerfBufferCallback<T = any> = (cpu: number, data: T, size: number) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Options of BCC's open_ring_buffer (ctx) plus `decode` and `lostCb`. */
+export interface RingBufferOptions<C = unknown> {
+  /** Passed back as the callback's first argument (BCC's ctx). */
+  ctx?: C;
+  decode?: boolean;
+  /** Records the program could not write (ring full), counted by the dialect (default: a stderr notice). */
+  lostCb?: (count: number) => void;
+}
+/** BCC's open_ring_buffer callback `(ctx, data, size)`; a negative return stops the current drain. */
+export type RingBufferCallback<T = any, C = unknown> = (ctx: C, data: T, size: number) => number | void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What a BPF object gives its output tables: the decoder of the submitted struct and how to open a reader. */
+export interface OutputBinding<Open> {
+  /** Decoder of what the program submits (from the dialect's metadata and BTF); absent when unknown. */
+  codec?: () => KeyValueCodec;
+  open: Open;
+}
+
+function decodeEvent<T>(table: string, binding: OutputBinding<unknown> | undefined, data: Uint8Array): T {
+  if (!binding?.codec) {
+    throw new TsbccError(ErrorCode.STATE, `table "${table}": no event type is known (the program never submits a struct to it, ` +
+      "or the table was not opened through BPF)");
+  }
+  return binding.codec().decode(data, 0) as T;
+}
+
+function unbound(table: string): never {
+  throw new TsbccError(ErrorCode.STATE, `table "${table}": open readers through the BPF object that loaded it (b.table("${table}"))`);
+}
 
 /** Something that is, or owns, a program fd: a raw number, an Fd, or an object with `fd` (a loaded program). */
 export type ProgramRef = number | Fd | { readonly fd: number | Fd };
@@ -39,6 +83,20 @@ export class PerfEventArrayTable extends ArrayTableBase<number> {
 
   override set(key: number, eventFd: number | Fd, flags: UpdateFlag = "any"): this {
     return super.set(key, typeof eventFd === "number" ? eventFd : eventFd.value, flags);
+  }
+
+  /** Set by the BPF object that owns the table. */
+  binding?: OutputBinding<(cb: PerfBufferCallback, opts: PerfBufferOptions) => void>;
+
+  /** BCC's event(data): the submitted struct decoded from one record's bytes. */
+  event<T = any>(data: Uint8Array): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return decodeEvent<T>(this.name, this.binding, data);
+  }
+
+  /** BCC's table.open_perf_buffer(callback, page_cnt, lost_cb, wakeup_events); poll with b.perfBufferPoll(). */
+  openPerfBuffer<T = any>(cb: PerfBufferCallback<T>, opts: PerfBufferOptions = {}): this { // eslint-disable-line @typescript-eslint/no-explicit-any
+    (this.binding?.open ?? unbound(this.name))(cb, opts);
+    return this;
   }
 }
 
@@ -157,4 +215,18 @@ export class RingBufTable {
     return 0;
   }
   *[Symbol.iterator](): IterableIterator<never> {}
+
+  /** Set by the BPF object that owns the table. */
+  binding?: OutputBinding<(cb: RingBufferCallback<any, any>, opts: RingBufferOptions<any>) => void>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+  /** BCC's event(data): the submitted struct decoded from one record's bytes. */
+  event<T = any>(data: Uint8Array): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return decodeEvent<T>(this.name, this.binding, data);
+  }
+
+  /** BCC's table.open_ring_buffer(callback, ctx): `cb(ctx, data, size)`; poll with b.ringBufferPoll(). */
+  openRingBuffer<T = any, C = unknown>(cb: RingBufferCallback<T, C>, opts: RingBufferOptions<C> = {}): this { // eslint-disable-line @typescript-eslint/no-explicit-any
+    (this.binding?.open ?? unbound(this.name))(cb, opts);
+    return this;
+  }
 }

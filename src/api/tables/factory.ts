@@ -1,11 +1,12 @@
 // createTable: the one place that picks a table class for a map type (BCC's table.Table() factory).
-import { MapType, mapTypeName } from "../sys/abi.js";
-import type { Fd } from "../sys/index.js";
-import { rawCodec, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTable, ArrayTableBase } from "./table-array.js";
-import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./table-percpu.js";
-import { QueueStackTable } from "./table-queue.js";
-import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./table-special.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+import { MapType, mapTypeName } from "../../sys/abi.js";
+import type { Fd } from "../../sys/index.js";
+import { rawCodec, type KeyValueCodec } from "./codec.js";
+import { ArrayTable, ArrayTableBase } from "./array.js";
+import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./percpu.js";
+import { QueueStackTable } from "./queue.js";
+import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./special.js";
 import { HashTable, LpmTrieTable, LruHashTable, Table, type TableInfo, type TableOptions } from "./table.js";
 
 export interface TableCodecs {
@@ -25,17 +26,16 @@ export interface CreateTableOptions extends TableOptions {
 export type AnyTable = Table | QueueStackTable | RingBufTable;
 
 /** Thrown for map types that have no table class (SOCKMAP, *_STORAGE, ...), like BCC's "Unknown table type". */
-export class UnknownTableTypeError extends Error {
+export class UnknownTableTypeError extends TsbccError {
   constructor(name: string, mapType: number) {
-    super(`table "${name}": unknown table type ${mapType} (${mapTypeName(mapType)})`);
-    this.name = "UnknownTableTypeError";
+    super(ErrorCode.UNSUPPORTED, `table "${name}": unknown table type ${mapType} (${mapTypeName(mapType)})`);
   }
 }
 
 function sized(name: string, what: "key" | "value", codec: KeyValueCodec | undefined, size: number): KeyValueCodec {
   if (!codec) return rawCodec(size);
   if (codec.size !== size) {
-    throw new Error(`table "${name}": ${what} type ${codec.cType ?? ""} is ${codec.size} bytes but the map's ${what}_size is ${size}`);
+    throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${name}": ${what} type ${codec.cType ?? ""} is ${codec.size} bytes but the map's ${what}_size is ${size}`);
   }
   return codec;
 }

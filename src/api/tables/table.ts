@@ -6,12 +6,14 @@
 //   counts.printLog2Hist("usecs");
 //
 // Keys and values go through a KeyValueCodec (from BTF, or raw when the map has none). Full walks use
-// BPF_MAP_LOOKUP_BATCH where the kernel supports it (see table-iter.ts).
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
+// BPF_MAP_LOOKUP_BATCH where the kernel supports it (see iter.ts).
+import { ErrorCode, TsbccError, ArgumentError } from "../../errors.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
 import * as hist from "./histogram.js";
-import type { KeyValueCodec } from "./table-codec.js";
-import { TableKeyError, TableValueError } from "./table-errors.js";
-import { collectKeys, rawEntries, tryBatch, type RawMap } from "./table-iter.js";
+import type { KeyValueCodec } from "./codec.js";
+import { TableKeyError, TableValueError } from "./errors.js";
+import { collectKeys, rawEntries, tryBatch, type RawMap } from "./iter.js";
+import { scanfValue, sprintfValue } from "./sprintf.js";
 
 /** What a table needs to know about its map (the loader has all of it after creating the map). */
 export interface TableInfo {
@@ -73,7 +75,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     this.valueCodec = value;
     this.valueStride = value.size;
     if (key.size !== info.keySize) {
-      throw new Error(`table "${info.name}": key codec is ${key.size} bytes but the map's key_size is ${info.keySize}`);
+      throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${info.name}": key codec is ${key.size} bytes but the map's key_size is ${info.keySize}`);
     }
     this.keyBuf = new Uint8Array(info.keySize);
     this.valueBuf = new Uint8Array(this.valueStride);
@@ -144,6 +146,23 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   }
 
   /** Re-throws a syscall failure with the table's name attached. */
+  /** BCC's key_sprintf: the key as one line ("0x2", "{ 0x1 \"comm\" }"). */
+  keySprintf(key: K): string {
+    return sprintfValue(key);
+  }
+  /** BCC's leaf_sprintf. */
+  leafSprintf(value: V): string {
+    return sprintfValue(value);
+  }
+  /** BCC's key_scanf: parses what keySprintf writes. */
+  keyScanf(text: string): K {
+    return scanfValue(this.keyCodec, text);
+  }
+  /** BCC's leaf_scanf. */
+  leafScanf(text: string): V {
+    return scanfValue(this.valueCodec, text);
+  }
+
   protected failed(err: unknown): never {
     if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, `table "${this.name}"`);
     throw err;
@@ -168,7 +187,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     const k = this.encodeKey(key);
     const v = this.encodeValue(value);
     const f = typeof flags === "number" ? flags : UPDATE_FLAGS[flags];
-    if (f === undefined) throw new TypeError(`table "${this.name}": unknown update flag ${String(flags)}`);
+    if (f === undefined) throw new ArgumentError("flags", `table "${this.name}": unknown update flag ${String(flags)}`);
     try {
       bpf.mapUpdate(this.fd.value, k, v, f);
     } catch (err) {
@@ -210,6 +229,11 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     for (const ch of rawEntries(this.raw, true)) {
       for (let i = 0; i < ch.count; i++) yield this.decodeValue(ch.values, i * vs);
     }
+  }
+
+  /** BCC's items(): every [key, value] pair (same as entries()). */
+  items(): IterableIterator<[K, V]> {
+    return this.entries();
   }
 
   *entries(): IterableIterator<[K, V]> {
@@ -287,7 +311,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   itemsUpdateBatch(entries: Iterable<readonly [K, V]>): number {
     const list = Array.isArray(entries) ? (entries as ReadonlyArray<readonly [K, V]>) : [...entries];
     if (list.length < 1 || list.length > this.maxEntries) {
-      throw new RangeError(`table "${this.name}": itemsUpdateBatch needs 1..${this.maxEntries} entries, got ${list.length}`);
+      throw new ArgumentError("entries", `table "${this.name}": itemsUpdateBatch needs 1..${this.maxEntries} entries, got ${list.length}`);
     }
     const keys = new Uint8Array(list.length * this.keySize);
     const values = new Uint8Array(list.length * this.valueStride);
@@ -339,7 +363,7 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
     }
   }
 
-  // --- histograms (src/api/histogram.ts does the layout) ----------------------------------------------------------
+  // --- histograms (histogram.ts does the layout) ----------------------------------------------------------
 
   /** Entries as the histogram printer wants them: slot (or struct key) -> count. */
   protected histEntries(): Iterable<readonly [unknown, hist.Count]> {

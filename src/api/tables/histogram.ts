@@ -5,7 +5,8 @@
 // reproduced here. The format functions are pure and return the text; the print functions
 // write it to a stream.
 
-import { pyFloatStr } from "./pyfloat.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+import { pyFloatStr } from "../pyfloat.js";
 
 /** A histogram count: kernel counters are u64, so bigint is accepted next to number. */
 export type Count = number | bigint;
@@ -256,7 +257,7 @@ function shapeData(data: HistData, slotCount: number, kind: string, opts: HistOp
     return { kind: "flat", vals };
   }
   if (entries.some(([k]) => isCount(k) || k === null || typeof k !== "object")) {
-    throw new TypeError("histogram keys must be all slot numbers or all struct keys");
+    throw new TsbccError(ErrorCode.BAD_ARGUMENT, "histogram keys must be all slot numbers or all struct keys");
   }
   // Struct keys: group by bucket in first-seen order (BCC fills a dict, which keeps insertion
   // order). BCC sizes every section with the log2 slot count, for linear histograms too.
@@ -267,7 +268,7 @@ function shapeData(data: HistData, slotCount: number, kind: string, opts: HistOp
     const id = bucketId(bucket);
     let g = groups.get(id);
     if (!g) groups.set(id, (g = { bucket, vals: new Array<bigint>(LOG2_INDEX_MAX).fill(0n) }));
-    if (!isCount(slot)) throw new TypeError(`histogram slot must be a number or bigint, got ${typeof slot}`);
+    if (!isCount(slot)) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `histogram slot must be a number or bigint, got ${typeof slot}`);
     g.vals[slotIndex(slot, LOG2_INDEX_MAX, kind)] = toBig(v);
   }
   let buckets = [...groups.values()].map((g) => g.bucket);
@@ -276,7 +277,7 @@ function shapeData(data: HistData, slotCount: number, kind: string, opts: HistOp
     kind: "sections",
     sections: buckets.map((b) => {
       const g = groups.get(bucketId(b));
-      if (!g) throw new Error(`bucketSortFn returned an unknown bucket ${pyRepr(b)}`);
+      if (!g) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `bucketSortFn returned an unknown bucket ${pyRepr(b)}`);
       return { bucket: b, vals: g.vals };
     }),
   };
@@ -285,7 +286,7 @@ function shapeData(data: HistData, slotCount: number, kind: string, opts: HistOp
 function splitKey(key: HistKey): [unknown, unknown] {
   if (Array.isArray(key)) return [key[0], key[1]];
   const names = Object.keys(key);
-  if (names.length < 2) throw new TypeError("a struct histogram key needs a bucket field and a slot field");
+  if (names.length < 2) throw new TsbccError(ErrorCode.BAD_ARGUMENT, "a struct histogram key needs a bucket field and a slot field");
   // The compiler may insert padding after the bucket field; the slot is then the next member.
   const slotName = names[1] === "__pad_1" && names.length > 2 ? names[2]! : names[1]!;
   const rec = key as Record<string, unknown>;
@@ -295,7 +296,7 @@ function splitKey(key: HistKey): [unknown, unknown] {
 function slotIndex(slot: Count, slotCount: number, kind: string): number {
   const big = toBig(slot);
   if (big < 0n || big >= BigInt(slotCount)) {
-    throw new RangeError(`${kind} histogram slot ${big} is outside 0..${slotCount - 1}`);
+    throw new TsbccError(ErrorCode.BAD_ARGUMENT, `${kind} histogram slot ${big} is outside 0..${slotCount - 1}`);
   }
   return Number(big);
 }
@@ -315,7 +316,7 @@ function bucketId(v: unknown): unknown {
 function toBig(v: Count): bigint {
   if (typeof v === "bigint") return v;
   if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
-  throw new TypeError(`histogram counts and slots must be integers, got ${String(v)}`);
+  throw new TsbccError(ErrorCode.BAD_ARGUMENT, `histogram counts and slots must be integers, got ${String(v)}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +327,7 @@ function toBig(v: Count): bigint {
  * so the bar length matches BCC even for counts beyond 2^53.
  */
 function ratio(num: bigint, den: bigint): number {
-  if (den === 0n) throw new RangeError("histogram maximum is zero");
+  if (den === 0n) throw new TsbccError(ErrorCode.BAD_ARGUMENT, "histogram maximum is zero");
   if (den < 0n) return ratio(-num, -den);
   if (num < 0n) return -ratio(-num, den);
   const LIMIT = 1n << 53n;

@@ -1,11 +1,12 @@
 // Per-CPU tables (PERCPU_HASH, LRU_PERCPU_HASH, PERCPU_ARRAY). The kernel stores one value per *possible* CPU,
 // each padded to 8 bytes; `get(key)` returns that array. `sum`, `max`, `average` and an optional reducer fold it,
 // as BCC's PerCpuHash/PerCpuArray do.
-import { numPossibleCpus } from "../kernel/cpus.js";
-import type { Fd } from "../sys/index.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+import { numPossibleCpus } from "../../kernel/cpus.js";
+import type { Fd } from "../../sys/index.js";
 import type * as hist from "./histogram.js";
-import { perCpuCodec, type KeyValueCodec } from "./table-codec.js";
-import { ArrayTable } from "./table-array.js";
+import { perCpuCodec, type KeyValueCodec } from "./codec.js";
+import { ArrayTable } from "./array.js";
 import { HashTable, type TableInfo, type TableOptions } from "./table.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -23,13 +24,13 @@ function numeric(v: unknown): v is number | bigint {
 }
 
 function sumOf<V>(table: string, vals: V[]): V {
-  if (!vals.every(numeric)) throw new TypeError(`table "${table}": sum/max/average need integer values`);
+  if (!vals.every(numeric)) throw new TsbccError(ErrorCode.TABLE_VALUE, `table "${table}": sum/max/average need integer values`);
   if (vals.length > 0 && typeof vals[0] === "bigint") return (vals as bigint[]).reduce((a, b) => a + b, 0n) as V;
   return (vals as number[]).reduce((a, b) => a + b, 0) as V;
 }
 
 function maxOf<V>(table: string, vals: V[]): V {
-  if (!vals.every(numeric)) throw new TypeError(`table "${table}": sum/max/average need integer values`);
+  if (!vals.every(numeric)) throw new TsbccError(ErrorCode.TABLE_VALUE, `table "${table}": sum/max/average need integer values`);
   return vals.reduce((a, b) => ((b as number | bigint) > (a as number | bigint) ? b : a));
 }
 
@@ -142,6 +143,6 @@ export class PerCpuArrayTable<V = any> extends ArrayTable<V[]> {
 
 function checkValueSize(info: TableInfo, value: KeyValueCodec<unknown>): void {
   if (value.size !== info.valueSize) {
-    throw new Error(`table "${info.name}": value codec is ${value.size} bytes but the map's value_size is ${info.valueSize}`);
+    throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${info.name}": value codec is ${value.size} bytes but the map's value_size is ${info.valueSize}`);
   }
 }

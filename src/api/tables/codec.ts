@@ -1,9 +1,9 @@
 // Key/value codecs for tables: bytes <-> JavaScript values for one fixed-size C type.
 //
-// Tables only ever see this small interface. A codec comes either from BTF (see table-codec-btf.ts, a thin
+// Tables only ever see this small interface. A codec comes either from BTF (see codec-btf.ts, a thin
 // adapter over src/btf) or, for maps without BTF, from the raw fallbacks here: 4-byte slots decode to
 // numbers, 8-byte slots to bigints, anything else to a copy of the bytes.
-import { CodecError, describeValue } from "./table-errors.js";
+import { CodecError, describeValue } from "./errors.js";
 
 export interface KeyValueCodec<T = unknown> {
   /** Byte size of one encoded value. */

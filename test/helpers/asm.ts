@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { Worker } from "node:worker_threads";
 import { readdirSync, readFileSync } from "node:fs";
-import { bpf, type Fd, liveFds } from "../../../src/sys/index.js";
+import { bpf, type Fd, liveFds } from "../../src/sys/index.js";
 
 export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6, R7 = 7, R8 = 8, R9 = 9, R10 = 10;
 
@@ -239,7 +239,7 @@ export function processResources(): { procFds: number; liveFds: number; perfMaps
  * the CPU that lost samples, at its next successful output.
  */
 export function runOnCpu(progFd: number, cpu: number, repeat = 1): void {
-  const url = new URL("../../../src/sys/index.js", import.meta.url).href;
+  const url = new URL("../../src/sys/index.js", import.meta.url).href;
   const code = `import(${JSON.stringify(url)}).then(({ bpf }) => bpf.progTestRun({ progFd: 3, dataIn: new Uint8Array(64), repeat: ${repeat} }))`;
   const r = spawnSync("taskset", ["-c", String(cpu), process.execPath, "-e", code], { stdio: ["ignore", "inherit", "inherit", progFd] });
   if (r.status !== 0) throw new Error(`taskset run on cpu ${cpu} failed: ${r.status ?? r.signal} ${r.error ?? ""}`);
@@ -257,7 +257,7 @@ export async function producer(progFd: number, batch: number): Promise<{ stop():
       while (Atomics.load(flag, 0) === 0) { bpf.progTestRun({ progFd: workerData.progFd, dataIn, repeat: workerData.batch }); runs += workerData.batch; }
       parentPort.postMessage(runs);
     });`;
-  const url = new URL("../../../src/sys/index.js", import.meta.url).href;
+  const url = new URL("../../src/sys/index.js", import.meta.url).href;
   const w = new Worker(code, { eval: true, workerData: { url, flag: flag.buffer, progFd, batch } });
   const done = new Promise<number>((resolve, reject) => {
     w.on("message", (m) => typeof m === "number" && resolve(m));

@@ -2,9 +2,10 @@
 //
 // BCC raises KeyError from pop()/peek() on an empty map; here they return undefined, the TypeScript idiom for
 // "nothing there" (as Map.get does). Anything else the kernel refuses still throws.
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
-import type { KeyValueCodec } from "./table-codec.js";
-import { TableValueError } from "./table-errors.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
+import type { KeyValueCodec } from "./codec.js";
+import { TableValueError } from "./errors.js";
 import type { TableInfo } from "./table.js";
 
 /** push() flags: "exist" (BPF_EXIST) makes a full queue/stack drop its oldest element to make room. */
@@ -25,7 +26,7 @@ export class QueueStackTable<V = any> {
 
   constructor(info: TableInfo, fd: Fd, value: KeyValueCodec<V>) {
     if (value.size !== info.valueSize) {
-      throw new Error(`table "${info.name}": value codec is ${value.size} bytes but the map's value_size is ${info.valueSize}`);
+      throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${info.name}": value codec is ${value.size} bytes but the map's value_size is ${info.valueSize}`);
     }
     this.name = info.name;
     this.mapType = info.mapType;

@@ -1,8 +1,9 @@
 // Array-shaped tables: integer indices 0..maxEntries-1 (negative ones count from the end, as in BCC), a size
 // that is always maxEntries, and, for plain data arrays, delete meaning "write zeroes".
-import { bpf, SyscallError, type Fd } from "../sys/index.js";
-import { u32Codec, viewOf, type KeyValueCodec } from "./table-codec.js";
-import { TableKeyError } from "./table-errors.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
+import { bpf, SyscallError, type Fd } from "../../sys/index.js";
+import { u32Codec, viewOf, type KeyValueCodec } from "./codec.js";
+import { TableKeyError } from "./errors.js";
 import { Table, type TableInfo, type TableOptions } from "./table.js";
 
 const ENOENT = 2;
@@ -14,7 +15,7 @@ const ENOENT = 2;
  */
 export class ArrayTableBase<V = any> extends Table<number, V> {
   constructor(info: TableInfo, fd: Fd, value: KeyValueCodec<V>, options: TableOptions = {}) {
-    if (info.keySize !== 4) throw new Error(`table "${info.name}": array maps have 4-byte keys, not ${info.keySize}`);
+    if (info.keySize !== 4) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `table "${info.name}": array maps have 4-byte keys, not ${info.keySize}`);
     super(info, fd, u32Codec("u32 index") as KeyValueCodec<number>, value, options);
   }
 
@@ -26,7 +27,7 @@ export class ArrayTableBase<V = any> extends Table<number, V> {
     else throw new TableKeyError(this.name, `an integer index 0..${this.maxEntries - 1}`, key);
     if (i < 0) i += this.maxEntries;
     if (i < 0 || i >= this.maxEntries) {
-      throw new RangeError(`table "${this.name}": index ${String(key)} out of range for ${this.maxEntries} entries`);
+      throw new TsbccError(ErrorCode.TABLE_KEY, `table "${this.name}": index ${String(key)} out of range for ${this.maxEntries} entries`);
     }
     return i;
   }

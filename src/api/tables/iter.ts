@@ -1,7 +1,7 @@
 // Raw map walking: streams (key bytes, value bytes) in chunks, with BPF_MAP_LOOKUP_BATCH when the kernel has it
 // for this map type, else BPF_MAP_GET_NEXT_KEY + BPF_MAP_LOOKUP_ELEM. Tables decode straight out of the chunk
 // buffers, so a full walk of a large map costs a couple of syscalls and one decode per entry.
-import { bpf, SyscallError } from "../sys/index.js";
+import { bpf, SyscallError } from "../../sys/index.js";
 
 const ENOSPC = 28;
 const EINVAL = 22;
