@@ -102,10 +102,16 @@ export class ModuleSymbols {
       this.rawNames.length * 8 + this.stringTables.reduce((n, t) => n + t.byteLength, 0);
   }
 
-  /** The link-time address a file offset is loaded at (through PT_LOAD), or -1 when no segment maps it. */
+  /**
+   * The link-time address a file offset is loaded at (through PT_LOAD), or -1 when no segment maps it. A separate
+   * debug file keeps the segments' addresses but not their file extents; for one of those the offset is taken
+   * relative to the first segment, which is how linkers lay out the read-only and code segments.
+   */
   fileOffsetToVaddr(offset: number): number {
     for (const s of this.segments) if (offset >= s.offset && offset < s.offset + s.filesz) return offset - s.offset + s.vaddr;
-    return this.segments.length === 0 ? offset : -1;
+    if (this.segments.length === 0) return offset;
+    if (this.segments.every((s) => s.filesz === 0 || s.offset === 0)) return offset + this.segments[0]!.vaddr - this.segments[0]!.offset;
+    return -1;
   }
 
   /** Position of the function covering link-time address `vaddr`, or -1. */
