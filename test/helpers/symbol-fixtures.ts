@@ -19,13 +19,17 @@ function hasTool(tool: string): boolean {
 /** Why the fixtures cannot be built here, or false when they can. */
 export const fixtureSkip = ["gcc", "g++", "objcopy", "strip", "xz"].find((t) => !hasTool(t)) ?? false;
 
-/** main -> tsbcc_level_a -> tsbcc_level_b -> tsbcc_level_c, which makes `argv[1]` getppid syscalls after stdin. */
+/**
+ * main -> tsbcc_level_a -> tsbcc_level_b -> tsbcc_level_c, which makes `argv[1]` getppid syscalls after stdin with
+ * the syscall instruction itself (through libc's syscall(), whose frame has no frame pointer, level_c would be skipped).
+ */
 export const CHAIN = ["tsbcc_level_c", "tsbcc_level_b", "tsbcc_level_a", "main"];
 
 const CHAIN_SOURCE = `#include <unistd.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-__attribute__((noinline)) long tsbcc_level_c(long n) { long s = 0; for (long i = 0; i < n; i++) s += syscall(SYS_getppid); return s; }
+__attribute__((noinline)) long tsbcc_level_c(long n) { long s = 0; for (long i = 0; i < n; i++) { long r;
+  __asm__ volatile("syscall" : "=a"(r) : "0"((long)SYS_getppid) : "rcx", "r11", "memory"); s += r; } return s; }
 __attribute__((noinline)) long tsbcc_level_b(long n) { return tsbcc_level_c(n) + 1; }
 __attribute__((noinline)) long tsbcc_level_a(long n) { return tsbcc_level_b(n) + 1; }
 int main(int argc, char **argv) { char c; long n = argc > 1 ? atol(argv[1]) : 1;
