@@ -125,12 +125,11 @@ export class ModuleSymbols {
 
   /** Name of the function at sorted position `pos`, demangled (C++ `_Z...`) unless `demangled` is false. */
   name(pos: number, demangled = true): string {
-    const id = this.index.ids[pos]!;
-    let raw = this.rawNames[id];
-    if (raw === undefined) raw = this.rawNames[id] = this.decodeName(id);
+    let raw = this.rawNames[pos]; // cached by sorted position: one indirection less per lookup
+    if (raw === undefined) raw = this.rawNames[pos] = this.decodeName(this.index.ids[pos]!);
     if (!demangled || !raw.startsWith("_Z")) return raw;
-    let nice = this.niceNames[id];
-    if (nice === undefined) nice = this.niceNames[id] = demangle(raw);
+    let nice = this.niceNames[pos];
+    if (nice === undefined) nice = this.niceNames[pos] = demangle(raw);
     return nice;
   }
 

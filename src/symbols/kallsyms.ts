@@ -1,11 +1,11 @@
 // Kernel symbols from /proc/kallsyms: address -> name (+offset, module) and name -> address.
 //
 // Text symbols (t/T/w/W) form the address index, each one running up to the next text symbol (kallsyms has
-// no sizes); several names at one address resolve to the first one listed. Addresses are kept as numbers
+// no sizes); several names at one address resolve to the last one listed (as BCC does). Addresses are kept as numbers
 // relative to the lowest text address so they stay exact. Names map to the first address listed for them, any
 // type. Zero addresses (kptr_restrict hiding them) are skipped, so an unprivileged reader simply finds nothing.
 import { readFileSync } from "node:fs";
-import { RangeIndex } from "./range-index.js";
+import { RangeIndex, sortedOrder } from "./range-index.js";
 
 export interface KernelSymbol {
   name: string;
@@ -21,10 +21,13 @@ export class KernelSymbols {
   /** bigint base subtracted from every address held here. */
   private readonly base: bigint;
   private readonly index: RangeIndex;
+  /** Names by sorted position (index.ids maps a position back to its kallsyms line order). */
   private readonly names: string[];
   private readonly moduleOf: Uint16Array;
   private readonly modules: string[];
-  private readonly all: Map<string, number>;
+  /** Every named line (any type), in kallsyms order; the name -> line map is built on the first name lookup. */
+  private readonly allNames: string[];
+  private all?: Map<string, number>;
   private readonly allHi: number[];
   private readonly allLo: number[];
 
@@ -35,10 +38,10 @@ export class KernelSymbols {
     const mods: number[] = [];
     const modules = ["kernel"];
     const moduleIds = new Map<string, number>([["kernel", 0]]);
-    this.all = new Map();
     let baseHi = Infinity;
     const allHi: number[] = [];
     const allLo: number[] = [];
+    const allNames: string[] = [];
     const n = text.length;
     let pos = 0;
     while (pos < n) {
@@ -56,17 +59,16 @@ export class KernelSymbols {
       let at = pos + digits;
       const ok = digits > 0 && c === 32 && text.charCodeAt(at + 2) === 32;
       const type = text[at + 1];
-      let end = at + 3;
-      let tab = -1;
-      for (c = text.charCodeAt(end); end < n && c !== 10; c = text.charCodeAt(++end)) if (c === 9 && tab < 0) tab = end;
+      let end = text.indexOf("\n", at);
+      if (end < 0) end = n;
+      // Only module lines ("name\t[module]") have a tab, and they end with "]": no scan for the others.
+      const tab = text.charCodeAt(end - 1) === 93 ? text.lastIndexOf("\t", end) : -1;
       pos = end + 1;
-      if (!ok || (hi === 0 && lo === 0)) continue;
+      if (!ok || (hi === 0 && lo === 0) || (tab >= 0 && tab < at)) continue;
       const name = text.slice(at + 3, tab >= 0 ? tab : end);
-      if (!this.all.has(name)) {
-        this.all.set(name, allHi.length);
-        allHi.push(hi);
-        allLo.push(lo);
-      }
+      allNames.push(name);
+      allHi.push(hi);
+      allLo.push(lo);
       if (type !== "t" && type !== "T" && type !== "w" && type !== "W") continue;
       let mod = 0;
       if (tab >= 0) {
@@ -87,24 +89,25 @@ export class KernelSymbols {
     }
     this.allHi = allHi;
     this.allLo = allLo;
+    this.allNames = allNames;
     if (!Number.isFinite(baseHi)) baseHi = 0;
     this.base = BigInt(baseHi) << 32n;
     const count = names.length;
     const starts = new Float64Array(count);
     for (let i = 0; i < count; i++) starts[i] = (hiParts[i]! - baseHi) * TWO32 + loParts[i]!;
     // Each text symbol runs to the next distinct start; the last one gets one page.
-    const sorted = RangeIndex.build({ starts, ends: starts, count });
+    const order = sortedOrder(starts, count);
     const ends = new Float64Array(count);
     let next = Infinity;
     for (let i = count - 1; i >= 0; i--) {
-      const s = sorted.starts[i]!;
-      ends[sorted.ids[i]!] = next === Infinity ? s + 4096 : next;
-      if (i === 0 || sorted.starts[i - 1]! !== s) next = s;
+      const s = starts[order[i]!]!;
+      ends[order[i]!] = next === Infinity ? s + 4096 : next;
+      if (i === 0 || starts[order[i - 1]!] !== s) next = s;
     }
-    // Drop later duplicates at one address so the first listed name wins.
-    for (let i = 1; i < count; i++) if (sorted.starts[i] === sorted.starts[i - 1]) ends[sorted.ids[i]!] = sorted.starts[i]!;
-    this.index = RangeIndex.build({ starts, ends, count });
-    this.names = names;
+    // Of several names at one address the last listed wins, as in BCC (e.g. __x64_sys_X over __do_sys_X).
+    for (let i = 1; i < count; i++) if (starts[order[i]!] === starts[order[i - 1]!]) ends[order[i - 1]!] = starts[order[i]!]!;
+    this.index = RangeIndex.build({ starts, ends, count }, "nearest", order);
+    this.names = Array.from(this.index.ids, (id) => names[id]!); // in sorted order: one lookup less per query
     this.moduleOf = Uint16Array.from(mods);
     this.modules = modules;
   }
@@ -135,11 +138,22 @@ export class KernelSymbols {
     const i = this.index.find(rel);
     if (i < 0) return undefined;
     const id = this.index.ids[i]!;
-    return { name: this.names[id]!, offset: rel - this.index.starts[i]!, module: this.modules[this.moduleOf[id]!]! };
+    return { name: this.names[i]!, offset: rel - this.index.starts[i]!, module: this.modules[this.moduleOf[id]!]! };
+  }
+
+  /** Just the name of the text symbol covering `addr` (the allocation-free path of resolve), or undefined. */
+  nameAt(addr: bigint): string | undefined {
+    if (addr < this.base) return undefined;
+    const i = this.index.find(Number(addr - this.base));
+    return i < 0 ? undefined : this.names[i];
   }
 
   /** Address of the first symbol named `name` (any type), or undefined. */
   address(name: string): bigint | undefined {
+    if (!this.all) {
+      this.all = new Map();
+      for (let i = 0; i < this.allNames.length; i++) if (!this.all.has(this.allNames[i]!)) this.all.set(this.allNames[i]!, i);
+    }
     const i = this.all.get(name);
     return i === undefined ? undefined : (BigInt(this.allHi[i]!) << 32n) | BigInt(this.allLo[i]!);
   }

@@ -31,6 +31,7 @@ export interface UserSymbol {
 export type ModuleLoader = (paths: string[]) => ModuleSymbols | null;
 
 const REFRESH_INTERVAL_MS = 50;
+const PERF_MAP_RECHECK_MS = 10;
 
 function readStartTime(pid: number): string | undefined {
   try {
@@ -73,6 +74,8 @@ export class ProcessSymbols {
   private maps: Mapping[];
   private readonly modules = new Map<Mapping, ModuleSymbols | null>();
   private perfMap?: PerfMap;
+  private perfMapChecked = 0;
+  private perfMapGrew = false;
   private lastRefresh = Date.now();
   /** The index of the mapping hit last: consecutive addresses usually fall in the same one. */
   private last = 0;
@@ -187,12 +190,21 @@ export class ProcessSymbols {
     this.perfMap = new PerfMap(existsSync(inNs) ? inNs : host);
   }
 
+  /**
+   * JIT code from the perf map. A miss re-reads what the runtime appended since, at once while the file keeps
+   * growing, else at most every PERF_MAP_RECHECK_MS (addresses no map covers must not each cost a stat).
+   */
   private perfMapLookup(addr: number): UserSymbol | undefined {
-    const pm = this.perfMap;
-    if (!pm) return undefined;
-    if (pm.size === 0 && !existsSync(pm.path)) this.choosePerfMap();
     let hit = this.perfMap!.lookup(addr);
-    if (!hit && this.perfMap!.refresh()) hit = this.perfMap!.lookup(addr);
+    if (!hit) {
+      const now = Date.now();
+      if (this.perfMapGrew || now - this.perfMapChecked >= PERF_MAP_RECHECK_MS) {
+        this.perfMapChecked = now;
+        if (this.perfMap!.size === 0 && !existsSync(this.perfMap!.path)) this.choosePerfMap();
+        this.perfMapGrew = this.perfMap!.refresh();
+        if (this.perfMapGrew) hit = this.perfMap!.lookup(addr);
+      }
+    }
     return hit ? { name: hit.name, offset: addr - hit.start, module: this.perfMap!.path } : undefined;
   }
 }

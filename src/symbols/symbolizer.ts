@@ -33,11 +33,13 @@ export interface BuildIdAddress {
 }
 
 export const UNKNOWN = "[unknown]";
+const TWO64 = 1n << 64n;
+const TWO53 = 1n << 53n;
 const KALLSYMS_RELOAD_MS = 1000;
 
 export function checkAddress(addr: unknown, what = "addr"): bigint {
   if (typeof addr === "bigint") {
-    if (addr < 0n || addr >= 1n << 64n) throw new ArgumentError(what, `address ${addr} is outside 0..2^64-1`);
+    if (addr < 0n || addr >= TWO64) throw new ArgumentError(what, `address ${addr} is outside 0..2^64-1`);
     return addr;
   }
   if (typeof addr === "number") {
@@ -94,7 +96,12 @@ export class Symbolizer {
   /** Kernel address -> "name[+0xoff][ [module]]", or "[unknown]". */
   ksym(addr: bigint | number, opts: SymOptions = {}): string {
     const a = checkAddress(addr);
-    let hit = this.kernelSymbols().resolve(a);
+    const kernel = this.kernel ?? this.kernelSymbols();
+    if (!opts.showModule && !opts.showOffset) {
+      const name = kernel.nameAt(a); // the common case, without building a result object
+      if (name !== undefined) return name;
+    }
+    let hit = kernel.resolve(a);
     // A miss may be a module or BPF program loaded since: re-read kallsyms, at most once a second.
     if (!hit && Date.now() - this.kernelLoadedAt > KALLSYMS_RELOAD_MS) hit = this.reloadKernel().resolve(a);
     return hit ? formatSymbol(hit.name, hit.offset, hit.module, opts) : UNKNOWN;
@@ -113,10 +120,11 @@ export class Symbolizer {
   sym(addr: bigint | number, pid: number, opts: SymOptions = {}): string {
     const a = checkAddress(addr);
     if (checkPid(pid) < 0) return this.ksym(a, opts);
-    const proc = this.process(pid);
-    if (!proc || a >= 1n << 53n) return UNKNOWN;
+    const proc = this.processes.get(pid) ?? this.process(pid);
+    if (!proc || a >= TWO53) return UNKNOWN;
     const hit = proc.resolve(Number(a), opts.demangle ?? true);
     if (!hit) return UNKNOWN;
+    if (!opts.showModule && !opts.showOffset) return hit.name ?? UNKNOWN;
     return formatSymbol(hit.name, hit.offset, hit.module, opts);
   }
 

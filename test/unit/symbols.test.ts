@@ -59,7 +59,7 @@ const KALLSYMS = [
 test("kallsyms: text symbols by address with offsets and modules, names to addresses, zero and garbage lines skipped", () => {
   const k = KernelSymbols.parse(KALLSYMS);
   assert.equal(k.size, 7);
-  assert.deepEqual(k.resolve(0xffffffff81000000n), { name: "_stext", offset: 0, module: "kernel" });
+  assert.deepEqual(k.resolve(0xffffffff81000000n), { name: "_text", offset: 0, module: "kernel" }); // last alias wins
   assert.deepEqual(k.resolve(0xffffffff81000190n), { name: "first_fn", offset: 0x90, module: "kernel" }); // data is not a function
   assert.deepEqual(k.resolve(0xffffffff81000205n), { name: "second_fn", offset: 5, module: "kernel" });
   assert.deepEqual(k.resolve(0xffffffffc0001004n), { name: "mod_fn", offset: 4, module: "dummy" });
