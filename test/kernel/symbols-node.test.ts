@@ -5,7 +5,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BPF } from "../../src/api/bpf.js";
 import { Symbolizer } from "../../src/symbols/index.js";
 import { haveClang } from "../helpers/build.js";
@@ -16,10 +18,18 @@ const HOT_JS = `const fs = require("fs");
 function tsbccHotJs(n) { let s = 0; for (let i = 0; i < n; i++) s += fs.fstatSync(0).mode + (i & 3); return s; }
 let total = 0; setTimeout(() => setInterval(() => { total += tsbccHotJs(200); }, 1), 800);`;
 
+/** Starts the hot JS process in a scratch folder (V8 writes an isolate log next to it); kill() also removes it. */
 function startNode() {
-  const child = spawn(process.execPath, ["--perf-basic-prof", "--interpreted-frames-native-stack", "-e", HOT_JS], { stdio: "ignore" });
+  const cwd = mkdtempSync(join(tmpdir(), "tsbcc-node-"));
+  const child = spawn(process.execPath, ["--perf-basic-prof", "--interpreted-frames-native-stack", "-e", HOT_JS], { stdio: "ignore", cwd });
   if (child.pid === undefined) throw new Error("cannot start node");
-  return child;
+  return {
+    pid: child.pid,
+    kill(): void {
+      child.kill();
+      rmSync(cwd, { recursive: true, force: true });
+    },
+  };
 }
 
 function perfMapPath(pid: number): string {
@@ -60,18 +70,18 @@ test("node --perf-basic-prof: a JS function compiled after the first lookup symb
   const child = startNode();
   try {
     const s = new Symbolizer();
-    assert.equal(s.rememberProcess(child.pid!), true);
+    assert.equal(s.rememberProcess(child.pid), true);
     // Read the perf map once while the hot function is not compiled yet (the child waits 800 ms before calling it).
-    const map = await perfMapText(child.pid!);
-    assert.equal(s.sym(1n, child.pid!), "[unknown]");
+    const map = await perfMapText(child.pid);
+    assert.equal(s.sym(1n, child.pid), "[unknown]");
     assert.ok(!map.includes("tsbccHotJs"), "the perf map was read before the hot function was compiled");
-    const hot = await hotLine(child.pid!);
+    const hot = await hotLine(child.pid);
     const inside = hot.start + hot.size / 2n;
-    assert.equal(s.sym(inside, child.pid!), hot.name);
-    assert.match(s.sym(inside, child.pid!, { showOffset: true, showModule: true }), /tsbccHotJs.*\+0x[0-9a-f]+ \[perf-\d+\.map\]$/);
-    assert.equal(s.symName(hot.name, child.pid!), hot.start);
+    assert.equal(s.sym(inside, child.pid), hot.name);
+    assert.match(s.sym(inside, child.pid, { showOffset: true, showModule: true }), /tsbccHotJs.*\+0x[0-9a-f]+ \[perf-\d+\.map\]$/);
+    assert.equal(s.symName(hot.name, child.pid), hot.start);
     // Native code of the same process resolves from the node binary.
-    assert.equal(s.sym(s.symName("uv_run", child.pid!) + 1n, child.pid!), "uv_run");
+    assert.equal(s.sym(s.symName("uv_run", child.pid) + 1n, child.pid), "uv_run");
   } finally {
     child.kill();
   }
@@ -80,7 +90,7 @@ test("node --perf-basic-prof: a JS function compiled after the first lookup symb
 test("node --perf-basic-prof: sampled user stacks show the JS function among native frames", { skip }, async () => {
   const child = startNode();
   try {
-    await hotLine(child.pid!);
+    await hotLine(child.pid);
     const b = await BPF.load({
       text: `
 BPF_STACK_TRACE(stacks, 1024);
@@ -98,7 +108,7 @@ TRACEPOINT_PROBE(raw_syscalls, sys_enter) {
       for (let round = 0; round < 50 && !hit; round++) {
         await new Promise((r) => setTimeout(r, 100));
         for (const [id] of b.table("counts").entries()) {
-          const frames = b.stackSymbols("stacks", Number(id), { pid: child.pid!, showModule: true });
+          const frames = b.stackSymbols("stacks", Number(id), { pid: child.pid, showModule: true });
           if (frames.some((f) => f.includes("tsbccHotJs"))) hit = frames;
           else if (round === 49) seen.push(frames.join(" | "));
         }
