@@ -6,15 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ElfFile } from "../../src/elf/index.js";
-
-function hasTool(tool: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { hasTool } from "./build.js";
 
 /** Why the fixtures cannot be built here, or false when they can. */
 export const fixtureSkip = ["gcc", "g++", "objcopy", "strip", "xz"].find((t) => !hasTool(t)) ?? false;

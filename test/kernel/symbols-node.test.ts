@@ -21,7 +21,11 @@ let total = 0; setTimeout(() => setInterval(() => { total += tsbccHotJs(200); },
 /** Starts the hot JS process in a scratch folder (V8 writes an isolate log next to it); kill() also removes it. */
 function startNode() {
   const cwd = mkdtempSync(join(tmpdir(), "tsbcc-node-"));
-  const child = spawn(process.execPath, ["--perf-basic-prof", "--interpreted-frames-native-stack", "-e", HOT_JS], { stdio: "ignore", cwd });
+  const child = spawn(process.execPath, [
+    "--perf-basic-prof", "--interpreted-frames-native-stack",
+    "--no-turbo-inlining", // else TurboFan may inline the hot function into its caller, leaving it no frame of its own
+    "-e", HOT_JS,
+  ], { stdio: "ignore", cwd });
   if (child.pid === undefined) throw new Error("cannot start node");
   return {
     pid: child.pid,
