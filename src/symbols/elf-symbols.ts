@@ -97,8 +97,7 @@ export class ModuleSymbols {
 
   /** Approximate bytes held by this index (typed arrays and string tables), for reports. */
   get byteSize(): number {
-    const i = this.index;
-    return i.starts.byteLength * 3 + i.ids.byteLength + this.nameOffsets.byteLength + this.tableOf.byteLength +
+    return this.index.byteSize + this.nameOffsets.byteLength + this.tableOf.byteLength +
       this.rawNames.length * 8 + this.stringTables.reduce((n, t) => n + t.byteLength, 0);
   }
 

@@ -144,8 +144,12 @@ export class KernelSymbols {
   /** Just the name of the text symbol covering `addr` (the allocation-free path of resolve), or undefined. */
   nameAt(addr: bigint): string | undefined {
     if (addr < this.base) return undefined;
-    const i = this.index.find(Number(addr - this.base));
-    return i < 0 ? undefined : this.names[i];
+    // Every text symbol here runs to the next start, and the last of several at one address is the one kept, so
+    // the floor entry is the answer: no need to read its end, except past the very last symbol.
+    const rel = Number(addr - this.base);
+    const i = this.index.floor(rel);
+    if (i < 0 || (i === this.names.length - 1 && rel >= this.index.ends[i]!)) return undefined;
+    return this.names[i];
   }
 
   /** Address of the first symbol named `name` (any type), or undefined. */

@@ -42,7 +42,7 @@ export class RangeIndex {
       if (ends[i]! > m) m = ends[i]!;
       this.maxEnd[i] = m;
     }
-    const count = Math.min(1 << 18, Math.max(1, 2 ** Math.ceil(Math.log2(n + 1))));
+    const count = Math.min(1 << 20, Math.max(1, 2 ** Math.ceil(Math.log2(4 * n + 1)))); // ~4 buckets per entry
     this.min = n > 0 ? starts[0]! : 0;
     this.scale = n > 0 ? count / (starts[n - 1]! - this.min + 1) : 0;
     this.buckets = new Uint32Array(count + 1);
@@ -74,6 +74,11 @@ export class RangeIndex {
 
   get size(): number {
     return this.starts.length;
+  }
+
+  /** Bytes held by the index's arrays. */
+  get byteSize(): number {
+    return this.starts.byteLength * 3 + this.ids.byteLength + this.buckets.byteLength;
   }
 
   /** Position (in sorted order) of the last range starting at or before `addr`, or -1. */
