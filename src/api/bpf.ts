@@ -433,14 +433,14 @@ export class BPF {
 
   // ---- Symbols and stacks: thin delegation to src/symbols/ (one process-wide Symbolizer) ----
   /** Kernel address -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.ksym). */
-  static ksym(addr: bigint | number, opts: { showModule?: boolean; showOffset?: boolean } = {}): string {
+  static ksym(addr: bigint | number, opts?: { showModule?: boolean; showOffset?: boolean }): string {
     return defaultSymbolizer().ksym(addr, opts);
   }
   /** Kernel symbol -> address, -1n when unknown (BCC's BPF.ksymname). */
   static ksymname(name: string): bigint { return defaultSymbolizer().ksymname(name); }
   /** Address in `pid` (negative: kernel) -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.sym). */
-  static sym(addr: bigint | number, pid: number, opts: SymOptions = {}): string { return defaultSymbolizer().sym(addr, pid, opts); }
-  sym(addr: bigint | number, pid: number, opts: SymOptions = {}): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  static sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
   /** Function name -> run-time address in `pid` (negative: kernel), -1n when unknown. */
   symName(name: string, pid: number, opts: { module?: string } = {}): bigint { return defaultSymbolizer().symName(name, pid, opts); }
   /** Registers a file for build-id stacks (BCC's add_module); returns its build-id. */

@@ -34,6 +34,8 @@ export interface BuildIdAddress {
 
 export const UNKNOWN = "[unknown]";
 const TWO64 = 1n << 64n;
+/** Shared default, so a call without options allocates nothing. */
+const NO_OPTIONS: SymOptions = Object.freeze({});
 const TWO53 = 1n << 53n;
 const KALLSYMS_RELOAD_MS = 1000;
 
@@ -94,7 +96,7 @@ export class Symbolizer {
   }
 
   /** Kernel address -> "name[+0xoff][ [module]]", or "[unknown]". */
-  ksym(addr: bigint | number, opts: SymOptions = {}): string {
+  ksym(addr: bigint | number, opts: SymOptions = NO_OPTIONS): string {
     const a = checkAddress(addr);
     const kernel = this.kernel ?? this.kernelSymbols();
     if (!opts.showModule && !opts.showOffset) {
@@ -117,7 +119,7 @@ export class Symbolizer {
    * Address in process `pid` -> "name[+0xoff][ [module]]", or "[unknown]". A negative pid means the kernel (as
    * in BCC). Unknown or dead pids that were never seen give "[unknown]".
    */
-  sym(addr: bigint | number, pid: number, opts: SymOptions = {}): string {
+  sym(addr: bigint | number, pid: number, opts: SymOptions = NO_OPTIONS): string {
     const a = checkAddress(addr);
     if (checkPid(pid) < 0) return this.ksym(a, opts);
     const proc = this.processes.get(pid) ?? this.process(pid);
