@@ -23,11 +23,15 @@ export class RangeIndex {
   readonly ids: Uint32Array;
   private readonly maxEnd: Float64Array;
   /**
-   * Bucket table over [min, max]: buckets[b] is the first position whose start falls in bucket b or later, so a
-   * lookup binary-searches only its bucket's few entries instead of the whole array (a search over 100k+ starts
-   * costs ~17 cache misses; this costs two or three).
+   * Bucket table over the dense run of starts [first, last]: buckets[b] is the first position whose start falls in
+   * bucket b or later, so a lookup binary-searches only its bucket's few entries instead of the whole array (a
+   * search over 100k+ starts costs ~17 cache misses; this costs two or three). When one gap spans most of the
+   * address range (kernel text, then modules and BPF programs a gigabyte higher), the smaller side is left out of
+   * the table and searched whole, so the buckets stay fine-grained where the entries are.
    */
   private readonly buckets: Uint32Array;
+  private readonly first: number;
+  private readonly last: number;
   private readonly min: number;
   private readonly scale: number;
 
@@ -42,13 +46,14 @@ export class RangeIndex {
       if (ends[i]! > m) m = ends[i]!;
       this.maxEnd[i] = m;
     }
+    [this.first, this.last] = denseRun(starts);
     const count = Math.min(1 << 20, Math.max(1, 2 ** Math.ceil(Math.log2(4 * n + 1)))); // ~4 buckets per entry
-    this.min = n > 0 ? starts[0]! : 0;
-    this.scale = n > 0 ? count / (starts[n - 1]! - this.min + 1) : 0;
+    this.min = n > 0 ? starts[this.first]! : 0;
+    this.scale = n > 0 ? count / (starts[this.last]! - this.min + 1) : 0;
     this.buckets = new Uint32Array(count + 1);
-    let i = 0;
+    let i = this.first;
     for (let b = 0; b <= count; b++) {
-      while (i < n && this.bucketOf(starts[i]!) < b) i++;
+      while (i <= this.last && this.bucketOf(starts[i]!) < b) i++;
       this.buckets[b] = i;
     }
   }
@@ -84,11 +89,22 @@ export class RangeIndex {
   /** Position (in sorted order) of the last range starting at or before `addr`, or -1. */
   floor(addr: number): number {
     const s = this.starts;
-    if (s.length === 0 || addr < this.min) return -1;
-    const b = this.bucketOf(addr);
-    // Starts in earlier buckets are <= addr and those in later buckets are > addr: search this bucket only.
-    let lo = this.buckets[b]!;
-    let hi = this.buckets[b + 1]!;
+    const n = s.length;
+    let lo: number;
+    let hi: number;
+    if (n === 0 || addr < s[0]!) return -1;
+    if (addr < this.min) {
+      lo = 0; // below the bucketed run
+      hi = this.first;
+    } else if (this.last + 1 < n && addr >= s[this.last + 1]!) {
+      lo = this.last + 1; // above it
+      hi = n;
+    } else {
+      // Starts in earlier buckets are <= addr and those in later buckets are > addr: search this bucket only.
+      const b = this.bucketOf(addr);
+      lo = this.buckets[b]!;
+      hi = this.buckets[b + 1]!;
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (s[mid]! <= addr) lo = mid + 1;
@@ -113,6 +129,19 @@ export class RangeIndex {
     }
     return best;
   }
+}
+
+/**
+ * The positions [first, last] the bucket table covers: all of them, unless one gap between neighbours is more than
+ * half the whole span, in which case the side with more entries.
+ */
+function denseRun(starts: Float64Array): [number, number] {
+  const n = starts.length;
+  if (n < 2) return [0, Math.max(0, n - 1)];
+  let gapAt = 0;
+  for (let i = 1; i < n - 1; i++) if (starts[i + 1]! - starts[i]! > starts[gapAt + 1]! - starts[gapAt]!) gapAt = i;
+  if (starts[gapAt + 1]! - starts[gapAt]! <= (starts[n - 1]! - starts[0]!) / 2) return [0, n - 1];
+  return gapAt + 1 >= n - gapAt - 1 ? [0, gapAt] : [gapAt + 1, n - 1];
 }
 
 /**

@@ -42,6 +42,26 @@ test("RangeIndex: the newest of overlapping ranges wins under the 'newest' rule;
   assert.equal(wide.ids[wide.find(big + 15)], 0);
 });
 
+test("RangeIndex: bucketed lookups agree with a linear scan, across a gap that spans most of the range", () => {
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+  for (const layout of ["dense", "gap-high", "gap-low"]) {
+    const starts: number[] = [];
+    for (let i = 0; i < 3000; i++) starts.push(rnd(1 << 20));
+    for (let i = 0; i < 40; i++) starts.push(layout === "gap-high" ? 2 ** 40 + rnd(1 << 16) : layout === "gap-low" ? rnd(1 << 10) - 2 ** 30 + 2 ** 31 : rnd(1 << 20));
+    if (layout === "gap-low") for (let i = 0; i < 3000; i++) starts[i]! += 2 ** 40;
+    const ends = starts.map((x) => x + 1 + rnd(300));
+    const idx = RangeIndex.build({ starts, ends, count: starts.length });
+    const sorted = [...idx.starts];
+    const probes = [...starts.slice(0, 500), ...starts.slice(-40).map((x) => x + 5), 0, 2 ** 39, 2 ** 41, ...Array.from({ length: 500 }, () => rnd(1 << 21))];
+    for (const a of probes) {
+      let want = -1;
+      for (let i = 0; i < sorted.length; i++) if (sorted[i]! <= a) want = i;
+      assert.equal(idx.floor(a), want, `${layout}: floor(${a})`);
+    }
+  }
+});
+
 const KALLSYMS = [
   "ffffffff81000000 T _stext",
   "ffffffff81000000 T _text",
