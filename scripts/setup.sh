@@ -10,7 +10,7 @@ need_root
 # gcc builds the tests' small load generators; bpfcc-tools is BCC itself, for side-by-side benchmarks and
 # golden outputs; qemu/busybox/cpio boot the VM test tier.
 packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 procps
-          qemu-system-x86 busybox-static cpio zstd xz-utils kmod)
+          qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

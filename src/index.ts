@@ -23,3 +23,4 @@ export { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveBtf, haveProgramType
 // BCC's module functions: bcc.syscall.syscall_name / syscalls, bcc.utils.get_online_cpus / get_possible_cpus.
 export { syscallName, syscallTable } from "./kernel/syscalls.js";
 export { onlineCpus as getOnlineCpus, possibleCpus as getPossibleCpus } from "./kernel/cpus.js";
+export { Symbolizer, symbolizeStack, symbolizeAddresses, stackAddresses, KernelSymbols, type SymOptions, type SymbolizerOptions, type StackSymOptions } from "./symbols/index.js";

@@ -25,6 +25,7 @@ import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOpti
 import type { KeyValueCodec } from "./tables/codec.js";
 import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
 import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError, patternArgument } from "../errors.js";
+import { defaultSymbolizer, symbolizeStack, type SymOptions, type StackSymOptions, type WalkableStackTable } from "../symbols/index.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -418,6 +419,29 @@ export class BPF {
 
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
+  }
+
+  // ---- Symbols and stacks: thin delegation to src/symbols/ (one process-wide Symbolizer) ----
+  /** Kernel address -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.ksym). */
+  static ksym(addr: bigint | number, opts?: { showModule?: boolean; showOffset?: boolean }): string {
+    return defaultSymbolizer().ksym(addr, opts);
+  }
+  /** Kernel symbol -> address, -1n when unknown (BCC's BPF.ksymname). */
+  static ksymname(name: string): bigint { return defaultSymbolizer().ksymname(name); }
+  /** Address in `pid` (negative: kernel) -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.sym). */
+  static sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  /** Function name -> run-time address in `pid` (negative: kernel), -1n when unknown. */
+  symName(name: string, pid: number, opts: { module?: string } = {}): bigint { return defaultSymbolizer().symName(name, pid, opts); }
+  /** Registers a file for build-id stacks (BCC's add_module); returns its build-id. */
+  static addModule(path: string): string { return defaultSymbolizer().addModule(path); }
+  /** Captures `pid`'s mappings now so its stacks still symbolize after it exits. */
+  static rememberProcess(pid: number, opts: { loadSymbols?: boolean } = {}): boolean {
+    return defaultSymbolizer().rememberProcess(pid, opts);
+  }
+  /** The symbolized frames of `stackId` in stack table `table` (a name or the table); `pid` for user stacks. */
+  stackSymbols(table: string | WalkableStackTable, stackId: number, opts: StackSymOptions = {}): string[] {
+    return symbolizeStack(typeof table === "string" ? this.table<any>(table) : table, stackId, opts);
   }
 }
 
