@@ -14,3 +14,6 @@ export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
 export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+export { USDT, type UsdtProbe, type UsdtLocation, type UsdtArg } from "./usdt/index.js";
+export { PerfType, PerfSwConfig as PerfSWConfig, PerfHwConfig as PerfHWConfig, PerfSampleFormat } from "./sys/perf.js";
+export { openPerfCounters, type PerfEventOptions } from "./link/index.js";

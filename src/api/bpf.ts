@@ -16,6 +16,10 @@ import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOpti
 import type { KeyValueCodec } from "./table-codec.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
+import { attachUprobe, numOpenUprobes, attachPerfEvent, type PerfEventOptions } from "../link/index.js";
+import { planUsdt, attachUsdt, type USDT } from "../usdt/index.js";
+import { findLibrary, resolveBinary } from "../symbols/libraries.js";
+import { matchUserFunctions, resolveUprobeTargets, type UprobeSpec, type UserFunction } from "../symbols/resolve.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -27,8 +31,8 @@ export interface BPFLoadOptions {
   autoload?: boolean;
   /** Compile against the real kernel headers instead of BTF-generated types. */
   useKernelHeaders?: boolean;
-  /** Reserved for USDT contexts (not supported yet). */
-  usdtContexts?: unknown[];
+  /** USDT contexts whose enabled probes are attached to their functions (bpf_usdt_readarg reads their arguments). */
+  usdtContexts?: USDT[];
 }
 
 export interface BPFFunction {
@@ -75,21 +79,20 @@ export class BPF {
 
   static async load(opts: BPFLoadOptions): Promise<BPF> {
     if ((opts.text === undefined) === (opts.srcFile === undefined)) throw new TypeError("BPF.load: give exactly one of `text` or `srcFile`");
-    if (opts.usdtContexts?.length) throw new Error("BPF.load: USDT contexts are not supported yet");
+    const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
     const text = opts.text ?? (await readFile(opts.srcFile!, "utf8"));
     const compiled = await compileDialect({
-      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders,
+      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders, prelude: usdt?.prelude,
     });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
     const obj = new LoadedObject(parseObject(compiled.object), { logLevel: (opts.debug ?? 0) & BPF.DEBUG_BPF ? 1 : undefined });
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
-    if (opts.autoload !== false) {
-      try {
-        b.#autoload();
-      } catch (e) {
-        b.close();
-        throw e;
-      }
+    try {
+      for (const link of usdt ? attachUsdt(usdt, (fn) => b.loadFunc(fn, ProgType.KPROBE).fd) : []) b.#remember("usdt", link);
+      if (opts.autoload !== false) b.#autoload();
+    } catch (e) {
+      b.close();
+      throw e;
     }
     return b;
   }
@@ -429,4 +432,54 @@ export class BPF {
   async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
+
+  // ---- uprobes and perf events (logic in src/symbols/resolve.ts, src/link/uprobe.ts, src/link/perf-event.ts)
+
+  /** BCC's attach_uprobe: `name` (path, library such as "c", program) + one of sym / symRe / addr; `pid` filters. */
+  attachUprobe(opts: UprobeSpec & { fnName: string }): this { return this.#uprobe(opts, false); }
+  /** BCC's attach_uretprobe (no symOff). */
+  attachUretprobe(opts: UprobeSpec & { fnName: string }): this { return this.#uprobe(opts, true); }
+  detachUprobe(opts: UprobeSpec): void { this.#unprobe(opts, false); }
+  detachUretprobe(opts: UprobeSpec): void { this.#unprobe(opts, true); }
+  /** uprobes (USDT locations included) open in this process. */
+  static numOpenUprobes(): number { return numOpenUprobes(); }
+  /** BCC's find_library: the file of library `name` ("c" -> /lib/.../libc.so.6), or undefined. */
+  static findLibrary(name: string, pid?: number): string | undefined { return findLibrary(name, pid); }
+  /** BCC's get_user_functions: names of `name`'s functions whose whole name matches `re`. */
+  static getUserFunctions(name: string, re: string | RegExp): string[] { return matchUserFunctions(resolveBinary(name), re).map((f) => f.name); }
+  /** BCC's get_user_addresses: their file offsets (what a uprobe is placed at), with names and link-time addresses. */
+  static getUserAddresses(name: string, re: string | RegExp): UserFunction[] { return matchUserFunctions(resolveBinary(name), re); }
+
+  #uprobeKeys(opts: UprobeSpec, ret: boolean): { key: string; path: string; offset: bigint }[] {
+    if (ret && opts?.symOff) throw new TypeError("attachUretprobe: a uretprobe cannot have symOff");
+    const { path, targets } = resolveUprobeTargets(opts);
+    const pid = opts.pid && opts.pid > 0 ? opts.pid : -1;
+    return targets.map((t) => ({ key: `${ret ? "uretprobe" : "uprobe"}:${path}:${t.offset}:${pid}`, path, offset: t.offset }));
+  }
+
+  #uprobe(opts: UprobeSpec & { fnName: string }, ret: boolean): this {
+    const keys = this.#uprobeKeys(opts, ret).filter((k, i, all) => opts.symRe === undefined || (!this.#links.has(k.key) && all.findIndex((x) => x.key === k.key) === i));
+    for (const k of keys) if (this.#links.has(k.key)) throw new AttachError(k.key, "already attached by this BPF object");
+    checkProbeQuota(keys.length);
+    const fd = this.loadFunc(opts.fnName, ProgType.KPROBE).fd;
+    for (const k of keys) {
+      const link = attachUprobe(fd, { path: k.path, offset: k.offset, retprobe: ret, pid: opts.pid });
+      link.onClose(countProbe());
+      this.#remember(k.key, link);
+    }
+    return this;
+  }
+
+  #unprobe(opts: UprobeSpec, ret: boolean): void {
+    for (const k of this.#uprobeKeys(opts, ret)) this.#detach(k.key, k.key);
+  }
+
+  /** BCC's attach_perf_event: runs PERF_EVENT program `fnName` every samplePeriod events or sampleFreq times a second. */
+  attachPerfEvent(opts: PerfEventOptions & { fnName: string }): this {
+    const key = `perf:${opts?.evType}:${opts?.evConfig}`;
+    if (this.#links.has(key)) throw new AttachError(key, "already attached by this BPF object");
+    this.#remember(key, attachPerfEvent(this.loadFunc(opts.fnName, ProgType.PERF_EVENT).fd, opts));
+    return this;
+  }
+  detachPerfEvent(opts: { evType: number; evConfig: number }): void { this.#detach(`perf:${opts.evType}:${opts.evConfig}`, `perf event ${opts.evType}:${opts.evConfig}`); }
 }

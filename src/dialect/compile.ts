@@ -45,6 +45,8 @@ export interface CompileOptions {
   kernelTypes?: KernelSetup;
   /** Testing: tracepoint format file texts by "category:event", instead of tracefs. */
   tracepointFormats?: Record<string, string>;
+  /** Generated C placed ahead of the user's text in both clang runs, never rewritten (USDT argument readers). */
+  prelude?: string;
 }
 
 export interface DialectMetadata {
@@ -121,7 +123,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   const key = cacheKey({
     tsbcc: TSBCC_VERSION, code: compilerCodeHash(), text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
     clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
-    tracepointFormats: opts.tracepointFormats ?? null,
+    tracepointFormats: opts.tracepointFormats ?? null, ...(opts.prelude ? { prelude: opts.prelude } : {}),
   });
   if (cache) {
     const hit = cache.get(key);
@@ -135,7 +137,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   const work = mkdtempSync(join(tmpdir(), "tsbcc-"));
   try {
     const result = await compileCold(opts.text, fileName, cflags, kernel, clang, numCpus, work, root, opts.tracepointFormats,
-      (n, s) => mark(n, s), t);
+      (n, s) => mark(n, s), t, opts.prelude);
     t = performance.now();
     if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings });
     mark("store", t);
@@ -149,6 +151,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
 async function compileCold(
   text: string, fileName: string, cflags: string[], kernel: KernelSetup, clang: ClangInfo, numCpus: number, work: string,
   cacheRoot: string, tpFormats: Record<string, string> | undefined, mark: (name: string, since: number) => number, start: number,
+  prelude?: string,
 ): Promise<Omit<CompileResult, "fromCache">> {
   let t = start;
   // clang reports byte offsets: work on the text as bytes (one JS char per byte).
@@ -173,6 +176,7 @@ async function compileCold(
     }
   }
   if (tpErrors.length) throw new DialectError(tpErrors);
+  if (prelude) structs.push(prelude.endsWith("\n") ? prelude : `${prelude}\n`);
   const tpHeader = join(work, "tsbcc-tracepoints.h");
   writeFileSync(tpHeader, structs.join("\n"));
   t = mark("tracepoints", t);
