@@ -18,6 +18,7 @@ import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
 import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
 import { attachUprobe, numOpenUprobes, attachPerfEvent, type PerfEventOptions } from "../link/index.js";
 import { planUsdt, attachUsdt, type USDT } from "../usdt/index.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 import { findLibrary, resolveBinary } from "../symbols/libraries.js";
 import { matchUserFunctions, resolveUprobeTargets, type UprobeSpec, type UserFunction } from "../symbols/resolve.js";
 
@@ -459,7 +460,7 @@ export class BPF {
 
   #uprobe(opts: UprobeSpec & { fnName: string }, ret: boolean): this {
     const keys = this.#uprobeKeys(opts, ret).filter((k, i, all) => opts.symRe === undefined || (!this.#links.has(k.key) && all.findIndex((x) => x.key === k.key) === i));
-    for (const k of keys) if (this.#links.has(k.key)) throw new AttachError(k.key, "already attached by this BPF object");
+    for (const k of keys) if (this.#links.has(k.key)) throw new TsbccError(ErrorCode.ATTACH, `cannot attach to ${k.key}: already attached by this BPF object`);
     checkProbeQuota(keys.length);
     const fd = this.loadFunc(opts.fnName, ProgType.KPROBE).fd;
     for (const k of keys) {
@@ -477,7 +478,7 @@ export class BPF {
   /** BCC's attach_perf_event: runs PERF_EVENT program `fnName` every samplePeriod events or sampleFreq times a second. */
   attachPerfEvent(opts: PerfEventOptions & { fnName: string }): this {
     const key = `perf:${opts?.evType}:${opts?.evConfig}`;
-    if (this.#links.has(key)) throw new AttachError(key, "already attached by this BPF object");
+    if (this.#links.has(key)) throw new TsbccError(ErrorCode.ATTACH, `cannot attach to ${key}: already attached by this BPF object`);
     this.#remember(key, attachPerfEvent(this.loadFunc(opts.fnName, ProgType.PERF_EVENT).fd, opts));
     return this;
   }

@@ -4,6 +4,7 @@
 import { bpf, perf, SyscallError, type Fd } from "../sys/index.js";
 import { onlineCpus } from "../kernel/cpus.js";
 import { ArgumentError, ErrorCode, TsbccError } from "../errors.js";
+import { MapType } from "../sys/abi.js";
 import { existsSync } from "node:fs";
 import { Link } from "./link.js";
 
@@ -104,6 +105,16 @@ export function openPerfCounters(mapFd: number, o: { evType: number; evConfig: n
   const pid = o.pid !== undefined && o.pid > 0 ? o.pid : -1;
   const cpus = cpusFor(o.pid, undefined);
   const what = describe(o);
+  const info = new Uint8Array(80);
+  try {
+    bpf.objInfo(mapFd, info);
+  } catch (e) {
+    throw new ArgumentError("mapFd", `not a BPF map fd (${(e as Error).message})`);
+  }
+  const view = new DataView(info.buffer);
+  if (view.getUint32(0, true) !== MapType.PERF_EVENT_ARRAY) throw new ArgumentError("table", "must be a BPF_PERF_ARRAY (perf event array)");
+  const slots = view.getUint32(16, true);
+  if (cpus.some((c) => c >= slots)) throw new ArgumentError("table", `has ${slots} slots, too few for CPU ${Math.max(...cpus)}`);
   const fds: Fd[] = [];
   const key = new Uint8Array(4);
   const value = new Uint8Array(4);

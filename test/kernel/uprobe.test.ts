@@ -38,8 +38,9 @@ async function expectCode(fn: () => unknown, code: string, re?: RegExp): Promise
 test("uprobe counts every call and uretprobe sees every return value", { skip }, async () => {
   const { target } = buildTargets();
   const t = await startTarget(target);
-  const b = await BPF.load({ text: COUNT });
+  let b: BPF | undefined;
   try {
+    b = await BPF.load({ text: COUNT });
     const before = BPF.numOpenUprobes();
     b.attachUprobe({ name: target, sym: "tsbcc_target", fnName: "on_entry", pid: t.pid });
     b.attachUretprobe({ name: target, sym: "tsbcc_target", fnName: "on_return", pid: t.pid });
@@ -54,7 +55,7 @@ test("uprobe counts every call and uretprobe sees every return value", { skip },
     assert.equal(b.table("counts").get(0), 1000n, "nothing counted after detach");
     assert.equal(BPF.numOpenUprobes(), before + 1);
   } finally {
-    b.close();
+    b?.close();
     await t.stop();
   }
 });
@@ -67,14 +68,15 @@ test("uprobe on libc by library name \"c\", filtered to one pid", { skip }, asyn
   assert.ok(parseLdCache(new Uint8Array(readFileSync("/etc/ld.so.cache"))).length > 10);
   const { target } = buildTargets();
   const [a, other] = [await startTarget(target), await startTarget(target)];
-  const b = await BPF.load({ text: COUNT });
+  let b: BPF | undefined;
   try {
+    b = await BPF.load({ text: COUNT });
     b.attachUprobe({ name: "c", sym: "getppid", fnName: "on_entry", pid: a.pid });
     await a.send("p 300");
     await other.send("p 500");
     assert.equal(b.table("counts").get(0), 300n, "only the filtered process's calls count");
   } finally {
-    b.close();
+    b?.close();
     await a.stop();
     await other.stop();
   }
@@ -86,14 +88,15 @@ test("symRe, addr and symOff name the same instructions as the symbol", { skip }
   assert.deepEqual(fns.map((f) => f.name), ["tsbcc_target"]);
   assert.deepEqual(BPF.getUserFunctions(target, "tsbcc_(target|forms|spin)").sort(), ["tsbcc_forms", "tsbcc_spin", "tsbcc_target"]);
   const t = await startTarget(target);
-  const b = await BPF.load({ text: COUNT });
+  let b: BPF | undefined;
   try {
+    b = await BPF.load({ text: COUNT });
     b.attachUprobe({ name: `/proc/${t.pid}/exe`, addr: fns[0]!.address, fnName: "on_entry" });
     b.attachUprobe({ pid: t.pid, symRe: "tsbcc_targ.t", fnName: "on_entry" });
     await t.send("c 10");
     assert.equal(b.table("counts").get(0), 20n, "two probes on the same function, each 10");
   } finally {
-    b.close();
+    b?.close();
     await t.stop();
   }
 });

@@ -32,16 +32,17 @@ int on_forms(struct pt_regs *ctx) {
 test("every argument form of a USDT probe reads the value the program put there", { skip }, async () => {
   const { target } = buildTargets();
   const t = await startTarget(target);
-  const u = new USDT({ pid: t.pid }).enableProbe({ probe: "tsbcc:forms", fnName: "on_forms" });
-  const b = await BPF.load({ text: FORMS, usdtContexts: [u] });
+  let b: BPF | undefined;
   try {
+    const u = new USDT({ pid: t.pid }).enableProbe({ probe: "tsbcc:forms", fnName: "on_forms" });
+    b = await BPF.load({ text: FORMS, usdtContexts: [u] });
     await t.send("f");
-    const got = FORMS_EXPECTED.map((_, i) => BigInt(b.table("status").get(i)));
+    const got = FORMS_EXPECTED.map((_, i) => BigInt(b!.table("status").get(i)));
     assert.deepEqual(got, FORMS_EXPECTED.map(() => 0n), "every read succeeded");
-    const vals = FORMS_EXPECTED.map((_, i) => BigInt(b.table("vals").get(i)));
+    const vals = FORMS_EXPECTED.map((_, i) => BigInt(b!.table("vals").get(i)));
     assert.deepEqual(vals, FORMS_EXPECTED);
   } finally {
-    b.close();
+    b?.close();
     await t.stop();
   }
 });
