@@ -147,10 +147,11 @@ export function splitUsdtArgs(args: string): string[] {
   for (const ch of args.trim()) {
     if (ch === "(") depth++;
     if (ch === ")") depth--;
-    if (/\s/.test(ch) && depth === 0) {
+    if (!/\s/.test(ch)) cur += ch;
+    else if (depth === 0) {
       if (cur) out.push(cur);
       cur = "";
-    } else cur += ch;
+    }
   }
   if (cur) out.push(cur);
   return out;

@@ -138,3 +138,23 @@ export async function startTarget(bin: string): Promise<Target> {
     },
   };
 }
+
+/**
+ * A program carrying sys/sdt.h probes `names` (provider "tsbcc", each with a semaphore and six arguments: two
+ * strings, their lengths, a pointer and an int, in registers and memory as the compiler likes), which fires
+ * each probe `argv[1]` times when its semaphore is set. BCC's USDT tools bind these names.
+ */
+export function buildProbeTarget(names: string[]): string {
+  const uniq = [...new Set(names)].sort();
+  for (const n of uniq) if (!/^[A-Za-z_]\w*$/.test(n)) throw new Error(`not a probe name: ${n}`);
+  const sems = uniq.map((n) => `__extension__ unsigned short tsbcc_${n}_semaphore __attribute__((unused)) __attribute__((section(".probes")));`);
+  const fires = uniq.map((n) => `    if (__builtin_expect(tsbcc_${n}_semaphore, 0)) STAP_PROBE6(tsbcc, ${n}, cls, (long)strlen(cls), meth, (long)strlen(meth), &cls, i);`);
+  const source = [
+    "#include <stdlib.h>", "#include <string.h>", "#define _SDT_HAS_SEMAPHORES 1", "#include <sys/sdt.h>", ...sems,
+    "int main(int argc, char **argv) {",
+    "  const char *cls = \"java/lang/Thread\", *meth = \"run\";",
+    "  int n = argc > 1 ? atoi(argv[1]) : 0;",
+    "  for (int i = 0; i < n; i++) {", ...fires, "  }", "  return 0;", "}", "",
+  ].join("\n");
+  return gccBuild("probe-target", source);
+}

@@ -3,7 +3,10 @@
 // fires only while attached), listings, and bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BPF, USDT } from "../../src/index.js";
 import { ErrorCode, TsbccError } from "../../src/errors.js";
 import { haveClang, haveGcc } from "../helpers/build.js";
@@ -146,3 +149,48 @@ test("USDT bad input: clear errors, nothing left attached", { skip }, async () =
   await assert.rejects(BPF.load({ text: HELLO }), /bpf_usdt_readarg/);
   assert.equal(BPF.numOpenUprobes(), open);
 });
+
+/** A tsbcc process that attaches the tick probe (semaphore) of `target` and a uprobe, then waits to be killed. */
+function attacher(target: string): string {
+  const index = new URL("../../src/index.js", import.meta.url).href;
+  const file = join(tmpdir(), `tsbcc-usdt-attacher-${process.pid}.mjs`);
+  writeFileSync(file, `import { BPF, USDT } from ${JSON.stringify(index)};
+const u = new USDT({ path: ${JSON.stringify(target)} }).enableProbe({ probe: "tick", fnName: "on_tick" });
+const b = await BPF.load({ text: ${JSON.stringify(TICK)}, usdtContexts: [u] });
+b.attachUprobe({ name: ${JSON.stringify(target)}, sym: "tsbcc_target", fnName: "on_tick" });
+process.stdout.write("attached " + BPF.numOpenUprobes() + "\\n");
+setInterval(() => {}, 1000);
+`);
+  return file;
+}
+
+for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+  test(`after ${signal} of the tsbcc process the kernel has removed its uprobes (semaphore back to 0, no tracefs entry)`, { skip }, async () => {
+    const { target } = buildTargets();
+    const t = await startTarget(target);
+    const child = spawn(process.execPath, [attacher(target)], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        child.stdout!.once("data", (d) => resolve(String(d)));
+        child.once("exit", (c) => reject(new Error(`attacher exited with ${c}`)));
+      });
+      assert.equal(line.trim(), "attached 3");
+      assert.equal(await t.send("s"), 2n, "semaphore held by the two USDT locations");
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill(signal);
+      await exited;
+      // Uprobes go when their perf event fds close; the semaphore drops as each uprobe is unregistered.
+      let sem = -1n;
+      for (let i = 0; i < 50 && sem !== 0n; i++) {
+        sem = await t.send("s");
+        if (sem !== 0n) await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(sem, 0n);
+      assert.equal(await t.send("u 5"), 0n, "guarded sites skipped: nobody is attached");
+      assert.doesNotMatch(readFileSync("/sys/kernel/tracing/uprobe_events", "utf8"), /tsbcc|bcc/);
+    } finally {
+      child.kill("SIGKILL");
+      await t.stop();
+    }
+  });
+}
