@@ -114,8 +114,8 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export async function startTarget(bin: string): Promise<Target> {
-  const child = spawn(bin, [], { stdio: ["pipe", "pipe", "inherit"] });
+export async function startTarget(bin: string, args: string[] = []): Promise<Target> {
+  const child = spawn(bin, args, { stdio: ["pipe", "pipe", "inherit"] });
   if (child.pid === undefined) throw new Error(`cannot start ${bin}`);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async (): Promise<string> => {
@@ -157,4 +157,25 @@ export function buildProbeTarget(names: string[]): string {
     "  for (int i = 0; i < n; i++) {", ...fires, "  }", "  return 0;", "}", "",
   ].join("\n");
   return gccBuild("probe-target", source);
+}
+
+/** A shared library linked at 0x2000000 (-Ttext-segment), so its symbols' addresses and file offsets differ. */
+export function buildRelocatedLib(): string {
+  return gccBuild("librelocated.so", "__attribute__((noinline)) long tsbcc_reloc(long x) { __asm__ volatile(\"\"); return x + 1; }\n",
+    ["-shared", "-fPIC", "-Wl,-Ttext-segment=0x2000000"]);
+}
+
+/** A program that dlopens `lib` and calls tsbcc_reloc N times per "c N" line. */
+export function buildDlopenTarget(): string {
+  const source = [
+    "#include <dlfcn.h>", "#include <stdio.h>", "#include <stdlib.h>",
+    "int main(int argc, char **argv) {",
+    "  void *h = dlopen(argv[1], RTLD_NOW); if (!h) return 2;",
+    "  long (*f)(long) = (long (*)(long))dlsym(h, \"tsbcc_reloc\"); char line[64];",
+    "  setvbuf(stdout, NULL, _IOLBF, 0); printf(\"ready\\n\");",
+    "  while (fgets(line, sizeof line, stdin)) { long n = atol(line + 2), s = 0; if (line[0] == 'q') return 0;",
+    "    for (long i = 0; i < n; i++) s += f(i); printf(\"%ld\\n\", s); }",
+    "  return 0;", "}", "",
+  ].join("\n");
+  return gccBuild("dlopen-target", source, ["-ldl"]);
 }

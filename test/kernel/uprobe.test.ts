@@ -3,11 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BPF } from "../../src/index.js";
 import { ErrorCode, TsbccError } from "../../src/errors.js";
 import { haveClang, haveGcc } from "../helpers/build.js";
-import { buildTargets, haveSdt, startTarget } from "../helpers/usdt-targets.js";
+import { buildDlopenTarget, buildRelocatedLib, buildTargets, haveSdt, startTarget } from "../helpers/usdt-targets.js";
 import { parseLdCache } from "../../src/symbols/libraries.js";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : !haveClang || !haveGcc ? "needs clang and gcc" : !haveSdt ? "needs sys/sdt.h (systemtap-sdt-dev)" : false;
@@ -126,5 +128,42 @@ test("uprobe bad input: clear errors, nothing attached", { skip }, async () => {
     assert.equal(BPF.numOpenUprobes(), open, "nothing left open");
   } finally {
     b.close();
+  }
+});
+
+test("a library linked at another base: symbol address -> file offset through its PT_LOAD segment", { skip }, async () => {
+  const lib = buildRelocatedLib();
+  const fn = BPF.getUserAddresses(lib, "tsbcc_reloc")[0]!;
+  assert.ok(fn.address >= 0x2000000n && fn.offset < 0x2000000n, `address 0x${fn.address.toString(16)}, offset 0x${fn.offset.toString(16)}`);
+  const t = await startTarget(buildDlopenTarget(), [lib]);
+  let b: BPF | undefined;
+  try {
+    b = await BPF.load({ text: COUNT });
+    b.attachUprobe({ name: lib, sym: "tsbcc_reloc", fnName: "on_entry" });
+    await t.send("c 77");
+    assert.equal(b.table("counts").get(0), 77n);
+  } finally {
+    b?.close();
+    await t.stop();
+  }
+});
+
+test("a binary inside another mount namespace resolves through /proc/PID/root", { skip }, async () => {
+  const { target } = buildTargets();
+  const dir = mkdtempSync(join(tmpdir(), "tsbcc-ns-"));
+  // The namespace mounts a tmpfs over `dir` and runs a private copy of the target from it: the host sees an
+  // empty directory there, the uprobe must go through the process's root.
+  const t = await startTarget("unshare", ["-m", "sh", "-c", `mount -t tmpfs none ${dir} && cp ${target} ${dir}/t && exec ${dir}/t`]);
+  let b: BPF | undefined;
+  try {
+    b = await BPF.load({ text: COUNT });
+    await expectCode(() => b!.attachUprobe({ name: `${dir}/t`, sym: "tsbcc_target", fnName: "on_entry" }), ErrorCode.NO_SUCH_LIBRARY);
+    b.attachUprobe({ name: `${dir}/t`, sym: "tsbcc_target", fnName: "on_entry", pid: t.pid });
+    await t.send("c 33");
+    assert.equal(b.table("counts").get(0), 33n);
+  } finally {
+    b?.close();
+    await t.stop();
+    rmdirSync(dir);
   }
 });
