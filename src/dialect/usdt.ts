@@ -70,13 +70,11 @@ export function usdtPrelude(locations: UsdtPreludeLocation[]): string {
     "static __always_inline int __tsbcc_usdt_readarg(int n, struct pt_regs *ctx, void *dst, u32 len) {",
     "  u64 __v;",
     "  if (__tsbcc_usdt_arg(ctx, n, &__v)) return -1;",
-    "  switch (len) {",
-    "  case 1: *(u8 *)dst = __v; return 0;",
-    "  case 2: *(u16 *)dst = __v; return 0;",
-    "  case 4: *(u32 *)dst = __v; return 0;",
-    "  case 8: *(u64 *)dst = __v; return 0;",
-    "  }",
-    "  return -1;",
+    // Copied by a helper, not assigned: clang then cannot forward the 64-bit register into later uses of a
+    // narrower destination (it passes a u32 size to a helper as the untruncated register, which the verifier
+    // rejects as unbounded); the program reads the destination back at its own width.
+    "  if (len != 1 && len != 2 && len != 4 && len != 8) return -1;",
+    "  return bpf_probe_read_kernel(dst, len, &__v) ? -1 : 0;",
     "}",
     "#define bpf_usdt_readarg(n, ctx, dst) __tsbcc_usdt_readarg((n), (struct pt_regs *)(ctx), (dst), sizeof(*(dst)))",
     "#define bpf_usdt_readarg_p(n, ctx, buf, len) ({ u64 __tsbcc_p = 0; " +
