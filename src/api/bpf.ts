@@ -463,11 +463,17 @@ export class BPF {
     for (const k of keys) if (this.#links.has(k.key)) throw new TsbccError(ErrorCode.ATTACH, `cannot attach to ${k.key}: already attached by this BPF object`);
     checkProbeQuota(keys.length);
     const fd = this.loadFunc(opts.fnName, ProgType.KPROBE).fd;
-    for (const k of keys) {
-      const link = attachUprobe(fd, { path: k.path, offset: k.offset, retprobe: ret, pid: opts.pid });
-      link.onClose(countProbe());
-      this.#remember(k.key, link);
+    const links: Link[] = [];
+    try {
+      for (const k of keys) links.push(attachUprobe(fd, { path: k.path, offset: k.offset, retprobe: ret, pid: opts.pid }));
+    } catch (e) {
+      for (const l of links) l.close(); // all or nothing
+      throw e;
     }
+    links.forEach((link, i) => {
+      link.onClose(countProbe());
+      this.#remember(keys[i]!.key, link);
+    });
     return this;
   }
 
