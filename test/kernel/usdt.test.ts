@@ -3,14 +3,14 @@
 // fires only while attached), listings, and bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BPF, USDT } from "../../src/index.js";
 import { ErrorCode, TsbccError } from "../../src/errors.js";
 import { haveClang, haveGcc } from "../helpers/build.js";
-import { buildTargets, FORMS_EXPECTED, haveSdt, startTarget } from "../helpers/usdt-targets.js";
+import { buildProbeTarget, buildTargets, FORMS_EXPECTED, haveSdt, startTarget } from "../helpers/usdt-targets.js";
 
 const skip = process.getuid?.() !== 0 ? "needs root" : !haveClang || !haveGcc ? "needs clang and gcc" : !haveSdt ? "needs sys/sdt.h (systemtap-sdt-dev)" : false;
 
@@ -194,3 +194,35 @@ for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     }
   });
 }
+
+const STRINGS = `
+struct str_t { char s[32]; };
+BPF_ARRAY(strs, struct str_t, 2);
+BPF_ARRAY(hits, u64, 1);
+int on_call(struct pt_regs *ctx) {
+  struct str_t v = {};
+  int k = 0;
+  if (bpf_usdt_readarg_p(1, ctx, &v.s, sizeof(v.s)) == 0) strs.update(&k, &v);
+  k = 1;
+  struct str_t w = {};
+  if (bpf_usdt_readarg_p(3, ctx, &w.s, sizeof(w.s)) == 0) strs.update(&k, &w);
+  k = 0;
+  u64 *h = hits.lookup(&k); if (h) __sync_fetch_and_add(h, 1);
+  return 0;
+}
+`;
+
+test("bpf_usdt_readarg_p copies the strings a probe points at, in processes started after the attach", { skip }, async () => {
+  const bin = buildProbeTarget(["method__entry"]);
+  const u = new USDT({ path: bin }).enableProbe({ probe: "method__entry", fnName: "on_call" });
+  const b = await BPF.load({ text: STRINGS, usdtContexts: [u] });
+  try {
+    execFileSync(bin, ["3"]);
+    assert.equal(b.table("hits").get(0), 3n, "the kernel set the semaphore in the new process");
+    const text = (i: number): string => Buffer.from(b.table("strs").get(i).s as number[]).toString("latin1").replace(/\0.*$/s, "");
+    assert.equal(text(0), "java/lang/Thread");
+    assert.equal(text(1), "run");
+  } finally {
+    b.close();
+  }
+});
