@@ -8,8 +8,9 @@ need_root
 
 # Build and run-time tools: the system clang compiles BPF C; libbpf-dev provides bpf_helpers.h;
 # gcc builds the tests' small load generators; bpfcc-tools is BCC itself, for side-by-side benchmarks and
-# golden outputs; qemu/busybox/cpio boot the VM test tier.
-packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 procps
+# golden outputs; systemtap-sdt-dev (sys/sdt.h) builds the USDT test targets; bpftool dumps vmlinux.h for the
+# BCC tool-program capture; qemu/busybox/cpio boot the VM test tier.
+packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 procps systemtap-sdt-dev bpftool
           qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils)
 missing=()
 for p in "${packages[@]}"; do

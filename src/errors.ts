@@ -54,6 +54,16 @@ export const ErrorCode = {
   CLANG: "CLANG",
   /** A private cache directory cannot be used safely (normally only a warning: the cache is bypassed). */
   CACHE: "CACHE",
+  /** A library name that neither the process's mappings nor the linker cache (ld.so.cache) resolve. */
+  NO_SUCH_LIBRARY: "NO_SUCH_LIBRARY",
+  /** A symbol that is not in the binary's symbol tables (message suggests close names). */
+  NO_SUCH_SYMBOL: "NO_SUCH_SYMBOL",
+  /** The binary has no symbol table (stripped) and the symbol is not exported. */
+  NO_SYMBOLS: "NO_SYMBOLS",
+  /** The process does not exist (or exited). */
+  NO_SUCH_PROCESS: "NO_SUCH_PROCESS",
+  /** A USDT probe that the binary (or process) does not have. */
+  NO_SUCH_PROBE: "NO_SUCH_PROBE",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -16,7 +16,7 @@ export { PinError } from "./loader/pin.js";
 export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
-export { PerfType, PerfSwConfig } from "./sys/perf.js";
+export { PerfType, PerfSwConfig, PerfSwConfig as PerfSWConfig, PerfHwConfig, PerfHwConfig as PerfHWConfig, PerfSampleFormat } from "./sys/perf.js";
 export { BtfError } from "./btf/error.js";
 export { ElfError } from "./elf/types.js";
 export { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveBtf, haveProgramType, haveMapType, haveRawTracepoints, type FeatureResult } from "./kernel/features.js";
@@ -24,3 +24,5 @@ export { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveBtf, haveProgramType
 export { syscallName, syscallTable } from "./kernel/syscalls.js";
 export { onlineCpus as getOnlineCpus, possibleCpus as getPossibleCpus } from "./kernel/cpus.js";
 export { Symbolizer, symbolizeStack, symbolizeAddresses, stackAddresses, KernelSymbols, type SymOptions, type SymbolizerOptions, type StackSymOptions } from "./symbols/index.js";
+export { USDT, type UsdtProbe, type UsdtLocation, type UsdtArg } from "./usdt/index.js";
+export { openPerfCounters, type PerfEventOptions } from "./link/index.js";

@@ -59,7 +59,13 @@ export class Attachments {
     return this.#obj.loadProgram(name, progType).fd.value;
   }
 
-  #remember(key: string, link: Link): void {
+  /** Whether something is attached under `key` (e.g. "tp:cat:evt", "uprobe:/path:0x10:-1"). */
+  has(key: string): boolean {
+    return this.#links.has(key);
+  }
+
+  /** Records `link` under `key`, so detach(key) and close() release it. */
+  remember(key: string, link: Link): void {
     const list = this.#links.get(key) ?? [];
     list.push(link);
     this.#links.set(key, list);
@@ -89,14 +95,14 @@ export class Attachments {
     for (const tp of targets) {
       const [cat, evt] = tp.split(":");
       if (!cat || !evt) throw new ArgumentError("tp", `must be "category:event", got "${tp}"`);
-      this.#remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
+      this.remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
     }
   }
 
   attachRawTracepoint(opts: { tp: string; fnName: string }): void {
     if (this.#links.has(`raw:${opts.tp}`)) throw new AttachError(`raw tracepoint ${opts.tp}`, "already attached by this BPF object");
     const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT);
-    this.#remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    this.remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
   }
 
   /** attach_kprobe / attach_kretprobe: `event`, or every traceable function matching `eventRe`. */
@@ -129,7 +135,7 @@ export class Attachments {
         continue;
       }
       link.onClose(countProbe());
-      this.#remember(keyOf(ev), link);
+      this.remember(keyOf(ev), link);
       attached++;
     }
     if (attached === 0) throw firstError;
@@ -161,7 +167,7 @@ export class Attachments {
       if (!probe.supported) throw btfProgramUnsupported(kind, target, probe.reason, e);
       throw e;
     }
-    this.#remember(key, attachBtfProgram(fd, `${kind} ${target} (${name})`));
+    this.remember(key, attachBtfProgram(fd, `${kind} ${target} (${name})`));
   }
 
   detachBtf(kind: BtfKind, fnName: string): void {
@@ -175,7 +181,7 @@ export class Attachments {
     const existing = this.#links.get(`iter:${name}`)?.[0];
     if (existing) return existing;
     const link = attachIter(this.loadFunc(name, ProgType.TRACING), `iterator ${name}`);
-    this.#remember(`iter:${name}`, link);
+    this.remember(`iter:${name}`, link);
     return link;
   }
 

@@ -26,6 +26,11 @@ import type { KeyValueCodec } from "./tables/codec.js";
 import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
 import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError, patternArgument } from "../errors.js";
 import { defaultSymbolizer, symbolizeStack, type SymOptions, type StackSymOptions, type WalkableStackTable } from "../symbols/index.js";
+import { numOpenUprobes, type PerfEventOptions } from "../link/index.js";
+import { planUsdt, type USDT } from "../usdt/index.js";
+import { findLibrary, resolveBinary } from "../symbols/libraries.js";
+import { matchUserFunctions, type UprobeSpec, type UserFunction } from "../symbols/resolve.js";
+import { UserProbes } from "./user-probes.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -37,8 +42,8 @@ export interface BPFLoadOptions {
   autoload?: boolean;
   /** Compile against the real kernel headers instead of BTF-generated types. */
   useKernelHeaders?: boolean;
-  /** Reserved for USDT contexts (not supported yet). */
-  usdtContexts?: unknown[];
+  /** USDT contexts whose enabled probes are attached to their functions (bpf_usdt_readarg reads their arguments). */
+  usdtContexts?: USDT[];
 }
 
 export interface BPFFunction {
@@ -89,6 +94,7 @@ export class BPF {
   readonly rewritten: string;
   readonly #obj: LoadedObject;
   readonly #attach: Attachments;
+  readonly #user: UserProbes;
   readonly #tables = new Map<string, AnyTable>();
   readonly #streams: EventStreams;
   #closed = false;
@@ -99,6 +105,7 @@ export class BPF {
     this.rewritten = rewritten;
     this.#streams = new EventStreams(obj, (name) => this.#eventCodec(name));
     this.#attach = new Attachments(obj, metadata.functions);
+    this.#user = new UserProbes(this.#attach);
   }
 
   static async load(opts: BPFLoadOptions): Promise<BPF> {
@@ -109,23 +116,22 @@ export class BPF {
       throw new ArgumentError("cflags", "must be an array of strings");
     }
     if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
-    if (opts.usdtContexts?.length) throw new UnsupportedError("BPF.load: USDT contexts are not supported yet");
+    const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
-      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders,
+      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders, prelude: usdt?.prelude,
     });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
     const obj = new LoadedObject(parseObject(compiled.object), {
       logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
     });
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
-    if (opts.autoload !== false) {
-      try {
-        b.#attach.autoload();
-      } catch (e) {
-        b.close();
-        throw e;
-      }
+    try {
+      if (usdt) b.#user.attachUsdt(usdt);
+      if (opts.autoload !== false) b.#attach.autoload();
+    } catch (e) {
+      b.close();
+      throw e;
     }
     return b;
   }
@@ -443,6 +449,26 @@ export class BPF {
   stackSymbols(table: string | WalkableStackTable, stackId: number, opts: StackSymOptions = {}): string[] {
     return symbolizeStack(typeof table === "string" ? this.table<any>(table) : table, stackId, opts);
   }
+
+
+  // ---- uprobes, USDT and perf events: thin delegation to ./user-probes.ts ----
+  /** BCC's attach_uprobe: `name` (path, library such as "c", program) + one of sym / symRe / addr; `pid` filters. */
+  attachUprobe(opts: UprobeSpec & { fnName: string }): this { this.#user.attachUprobe(opts, false); return this; }
+  /** BCC's attach_uretprobe (no symOff). */
+  attachUretprobe(opts: UprobeSpec & { fnName: string }): this { this.#user.attachUprobe(opts, true); return this; }
+  detachUprobe(opts: UprobeSpec): void { this.#user.detachUprobe(opts, false); }
+  detachUretprobe(opts: UprobeSpec): void { this.#user.detachUprobe(opts, true); }
+  /** uprobes (USDT locations included) open in this process. */
+  static numOpenUprobes(): number { return numOpenUprobes(); }
+  /** BCC's find_library: the file of library `name` ("c" -> /lib/.../libc.so.6), or undefined. */
+  static findLibrary(name: string, pid?: number): string | undefined { return findLibrary(name, pid); }
+  /** BCC's get_user_functions: names of `name`'s functions whose whole name matches `re`. */
+  static getUserFunctions(name: string, re: string | RegExp): string[] { return matchUserFunctions(resolveBinary(name), re).map((f) => f.name); }
+  /** BCC's get_user_addresses: their file offsets (what a uprobe is placed at), with names and link-time addresses. */
+  static getUserAddresses(name: string, re: string | RegExp): UserFunction[] { return matchUserFunctions(resolveBinary(name), re); }
+  /** BCC's attach_perf_event: runs PERF_EVENT program `fnName` every samplePeriod events or sampleFreq times a second. */
+  attachPerfEvent(opts: PerfEventOptions & { fnName: string }): this { this.#user.attachPerfEvent(opts); return this; }
+  detachPerfEvent(opts: { evType: number; evConfig: number }): void { this.#user.detachPerfEvent(opts); }
 }
 
 /** Verifier log level for BCC's debug flags: 2 with DEBUG_BPF_REGISTER_STATE, 1 with DEBUG_BPF, else none. */

@@ -52,6 +52,8 @@ export interface CompileOptions {
   kernelTypes?: KernelSetup;
   /** Testing: tracepoint format file texts by "category:event", instead of tracefs. */
   tracepointFormats?: Record<string, string>;
+  /** Generated C placed ahead of the user's text in both clang runs, never rewritten (USDT argument readers). */
+  prelude?: string;
 }
 
 export interface DialectMetadata {
@@ -146,7 +148,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   const key = cacheKey({
     tsbcc: TSBCC_VERSION, code: compilerCodeHash(), text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
     clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
-    tracepointFormats: opts.tracepointFormats ?? null,
+    tracepointFormats: opts.tracepointFormats ?? null, ...(opts.prelude ? { prelude: opts.prelude } : {}),
   });
   const cache = opts.noCache ? undefined : state;
   const hit = cache?.get(key);
@@ -159,7 +161,7 @@ export async function compileDialect(opts: CompileOptions): Promise<CompileResul
   const work = makeWorkDir();
   try {
     const job: ColdJob = {
-      text: opts.text, fileName, cflags, kernel, clang, numCpus, work, root: state.root, tpFormats: opts.tracepointFormats, clock,
+      text: opts.text, fileName, cflags, kernel, clang, numCpus, work, root: state.root, tpFormats: opts.tracepointFormats, clock, prelude: opts.prelude,
     };
     const result = await compileCold(job);
     if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings } satisfies CachedInfo);
@@ -183,6 +185,8 @@ interface ColdJob {
   /** Private cache root (module cache, libbpf link). */
   root: string;
   tpFormats: Record<string, string> | undefined;
+  /** Generated C ahead of the user's text (CompileOptions.prelude). */
+  prelude: string | undefined;
   clock: PhaseClock;
 }
 
@@ -228,6 +232,7 @@ class UserSource {
 async function compileCold(job: ColdJob): Promise<Omit<CompileResult, "fromCache">> {
   const src = new UserSource(job.text, job.fileName);
   const structs = tracepointStructs(src, job.tpFormats);
+  if (job.prelude) structs.push(job.prelude.endsWith("\n") ? job.prelude : `${job.prelude}\n`);
   job.clock.mark("tracepoints");
   const common = commonFlags(job.kernel, job.clang, job.root);
   // `#include "x.h"` next to the user's file still works although clang compiles a copy elsewhere.

@@ -124,7 +124,7 @@ export function dialectMessage(message: string): string {
   let m = /^no member named '(\w+)' in 'struct __tsbcc_map_(\w+)'(; did you mean '(\w+)'\?)?$/.exec(message);
   if (m) return `unknown map method ${m[1]} on map ${m[2]}${m[4] ? ` (did you mean ${m[4]}?)` : ""}`;
   if (/^implicit declaration of function 'bpf_usdt_readarg(_p)?'/.test(message)) {
-    return "USDT probes are not supported by tsbcc (bpf_usdt_readarg); use a uprobe on the probed function instead";
+    return "bpf_usdt_readarg reads USDT probe arguments: give BPF.load the USDT contexts whose enableProbe binds this function (usdtContexts: [new USDT({ pid }).enableProbe({ probe, fnName })])";
   }
   m = /^field has incomplete type '(.*)'$/.exec(message);
   if (m) return `unknown type ${m[1]} (is it defined before the map that uses it?)`;

@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 import { compileDialect, DialectError } from "../../src/dialect/index.js";
 import { kernelTypesInclude } from "../../src/dialect/kernel-types.js";
 import { LoadedObject, ProgType, parseObject } from "../../src/loader/index.js";
-import { haveClang } from "../helpers/build.js";
+import { haveClang, haveGcc } from "../helpers/build.js";
+import { BPF, USDT } from "../../src/index.js";
+import { buildProbeTarget, haveSdt } from "../helpers/usdt-targets.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,7 +30,8 @@ async function captureBccPrograms(): Promise<string | undefined> {
     return undefined;
   }
   if (!version || !existsSync("/usr/sbin/execsnoop-bpfcc")) return undefined;
-  const dir = join(tmpdir(), `tsbcc-bcc-programs-${version.replace(/[^A-Za-z0-9.+-]/g, "_")}`);
+  // "-2": the capture format (index.json records each tool's USDT enable_probe calls since format 2).
+  const dir = join(tmpdir(), `tsbcc-bcc-programs-2-${version.replace(/[^A-Za-z0-9.+-]/g, "_")}`);
   if (!existsSync(join(dir, "index.json"))) {
     const script = resolve(here, "..", "..", "..", "test", "fixtures", "dialect", "extract-bcc-programs.py");
     // The tools ask BPF.kernel_struct_has_field(): the extractor answers from our BTF-printed vmlinux.h.
@@ -43,8 +46,8 @@ const DIR = haveClang && process.getuid?.() === 0 ? await captureBccPrograms() :
 const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : !DIR ? "bpfcc-tools is not installed (its programs are captured at test time)" : false;
 
 /**
- * Programs that cannot compile yet, with the reason. USDT programs (bpf_usdt_readarg) are out of scope; the
- * rest need constants or inline helpers that the kernel's BTF does not carry (kernel-types shims).
+ * Programs that cannot compile yet, with the reason (constants or inline helpers that the kernel's BTF does not
+ * carry, kernel-types shims). USDT programs compile against targets built here with the probes they enable.
  */
 const KNOWN: Record<string, string> = {
   nfsslower: "struct nfs_commit_data is only in the nfs module's BTF (kernel types come from vmlinux BTF)",
@@ -80,8 +83,45 @@ function loadAll(object: Uint8Array, lines = 6): string[] {
   return errors;
 }
 
+const usdtSkip = !haveGcc ? "gcc is needed to build USDT targets" : !haveSdt ? "sys/sdt.h is needed (systemtap-sdt-dev)" : false;
+
+/**
+ * A USDT tool program against a target carrying the probes the tool enabled: compiled with the USDT prelude,
+ * every enabled location attached (semaphores included), every other function loaded. Returns the failure.
+ */
+async function loadWithUsdt(tool: string, text: string, cflags: string[], probes: [string, string][]): Promise<string | undefined> {
+  const pairs = [...new Map(probes.map(([p, fn]) => [`${p}|${fn}`, [p, fn] as const])).values()];
+  if (pairs.length === 0) return `${tool}: reads USDT arguments but enabled no probe`;
+  let b: BPF | undefined;
+  try {
+    const u = new USDT({ path: buildProbeTarget(pairs.map(([p]) => p.replace(/^.*:/, ""))) });
+    for (const [probe, fnName] of pairs) u.enableProbe({ probe, fnName });
+    b = await BPF.load({ text, cflags, usdtContexts: [u], autoload: false });
+    const bound = new Set(pairs.map(([, fn]) => fn));
+    for (const fn of b.functions.filter((f) => !bound.has(f))) {
+      const errors: string[] = [];
+      for (const type of GUESSES) {
+        try {
+          b.loadFunc(fn, type);
+          errors.length = 0;
+          break;
+        } catch (e) {
+          errors.push((e as Error).message.split("\n")[0]!);
+        }
+      }
+      if (errors.length) return `${tool}: load ${fn}: ${errors[0]}`;
+    }
+    return undefined;
+  } catch (e) {
+    return `${tool}: ${(e as Error).message.split("\n").slice(0, 4).join(" | ")}`;
+  } finally {
+    b?.close();
+  }
+}
+
 test("every captured BCC tool program compiles and every function passes the verifier", { skip }, async (t) => {
-  const index = JSON.parse(readFileSync(join(DIR!, "index.json"), "utf8")) as Record<string, { status: string; cflags?: string[] }>;
+  const index = JSON.parse(readFileSync(join(DIR!, "index.json"), "utf8")) as
+    Record<string, { status: string; cflags?: string[]; usdtProbes?: [string, string][] }>;
   const files = readdirSync(DIR!).filter((f) => f.endsWith(".c")).sort();
   assert.ok(files.length >= 100, `${files.length} captured programs`);
   const failures: string[] = [];
@@ -91,7 +131,15 @@ test("every captured BCC tool program compiles and every function passes the ver
   for (const f of files) {
     const tool = f.slice(0, -2);
     const text = readFileSync(join(DIR!, f), "utf8");
-    const isUsdt = text.includes("bpf_usdt_readarg");
+    const probes = index[tool]?.usdtProbes ?? [];
+    if (probes.length || text.includes("bpf_usdt_readarg")) {
+      if (!usdtSkip) {
+        const err = await loadWithUsdt(tool, text, index[tool]?.cflags ?? [], probes);
+        if (err) failures.push(err);
+        else usdt++;
+      }
+      continue;
+    }
     try {
       const r = await compileDialect({ text, fileName: f, cflags: index[tool]?.cflags ?? [] });
       compiled++;
@@ -103,17 +151,14 @@ test("every captured BCC tool program compiles and every function passes the ver
       if (KNOWN[tool]) t.diagnostic(`${tool} compiles now: remove it from KNOWN (${KNOWN[tool]})`);
     } catch (e) {
       if (!(e instanceof DialectError)) throw e;
-      if (isUsdt) {
-        usdt++;
-        assert.match(e.message, /USDT probes are not supported/, tool);
-        continue;
-      }
       if (KNOWN[tool]) continue;
       const first = e.diagnostics.find((d) => d.severity === "error");
       failures.push(`${tool}: ${first ? `${first.file}:${first.line}: ${first.message}` : e.message}`);
     }
   }
-  t.diagnostic(`${compiled} of ${files.length} programs compiled (${usdt} USDT programs and ${Object.keys(KNOWN).length} known gaps not), ${functions} functions loaded`);
+  t.diagnostic(`${compiled} of ${files.length} programs compiled and loaded, ${usdt} USDT programs compiled, loaded and attached ` +
+    `to built targets${usdtSkip ? ` (skipped: ${usdtSkip})` : ""}, ${Object.keys(KNOWN).length} known gaps; ${functions} functions loaded`);
+  if (!usdtSkip) assert.ok(usdt >= 20, `${usdt} USDT tool programs`);
   assert.deepEqual(failures, []);
 });
 

@@ -45,7 +45,7 @@ test("BPF.load: bad options, compile errors, verifier rejections, map creation, 
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) { u32 k = 0; u64 *v = h.lookup(&k); return *v; }`,
   }), /verifier rejected/);
   await code(ErrorCode.MAP_CREATE, () => BPF.load({ text: "BPF_RINGBUF_OUTPUT(r, 3);\nint f(void *ctx) { return 0; }" }), /ring buffer size/);
-  await code(ErrorCode.UNSUPPORTED, () => BPF.load({ text: COUNTER, usdtContexts: [{}] }));
+  await code(ErrorCode.BAD_ARGUMENT, () => BPF.load({ text: COUNTER, usdtContexts: [{} as never] }), /usdtContexts\[0\]/);
   assert.equal(liveFds().size, before, "failed loads release everything");
 });
 

@@ -4,6 +4,7 @@ import { u32Codec, viewOf, type KeyValueCodec } from "./codec.js";
 import { ArrayTableBase } from "./array.js";
 import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "./table.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
+import { openPerfCounters, type Link } from "../../link/index.js";
 
 /** Options of BCC's open_perf_buffer (page_cnt, lost_cb, wakeup_events) plus `decode`. */
 export interface PerfBufferOptions {
@@ -87,6 +88,15 @@ export class PerfEventArrayTable extends ArrayTableBase<number> {
 
   /** Set by the BPF object that owns the table. */
   binding?: OutputBinding<(cb: PerfBufferCallback, opts: PerfBufferOptions) => void>;
+
+  /**
+   * BCC's open_perf_event: opens a counting perf event (PerfType / PerfSWConfig / PerfHWConfig) on every CPU (or
+   * for `pid`) and stores each fd at its CPU's slot, for `perf_read` / `perf_counter_value` in the program.
+   * Closing the returned link (or the process exiting) closes the events.
+   */
+  openPerfEvent(evType: number, evConfig: number, pid = -1): Link {
+    return openPerfCounters(this.fd.value, { evType, evConfig, pid });
+  }
 
   /** BCC's event(data): the submitted struct decoded from one record's bytes. */
   event<T = any>(data: Uint8Array): T { // eslint-disable-line @typescript-eslint/no-explicit-any
