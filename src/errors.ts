@@ -44,6 +44,8 @@ export const ErrorCode = {
   CLOSED: "CLOSED",
   /** A tool's command line was wrong. */
   USAGE: "USAGE",
+  /** A server (Prometheus metrics, the live page) could not listen on its address. */
+  LISTEN: "LISTEN",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
