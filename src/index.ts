@@ -14,3 +14,4 @@ export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
 export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+export * from "./export/index.js";
