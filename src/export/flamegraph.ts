@@ -115,11 +115,17 @@ export function frameColor(name: string, kind: FrameKind = frameKind(name)): str
   const v = hash(displayName(name));
   const w = hash(name + "~");
   switch (kind) {
-    case "kernel": return `rgb(${230 + Math.round(25 * v)},${120 + Math.round(60 * w)},${30 + Math.round(30 * v)})`;
-    case "js": return `rgb(${50 + Math.round(60 * v)},${170 + Math.round(70 * w)},${50 + Math.round(40 * v)})`;
-    case "root": return "rgb(200,200,200)";
-    default: return `rgb(${205 + Math.round(50 * v)},${50 + Math.round(120 * w)},${40 + Math.round(40 * v)})`;
+    case "kernel": return `hsl(${28 + Math.round(10 * v)},${80 + Math.round(15 * w)}%,${55 + Math.round(8 * w)}%)`;
+    case "js": return `hsl(${95 + Math.round(40 * v)},${50 + Math.round(20 * w)}%,${48 + Math.round(10 * w)}%)`;
+    case "root": return "hsl(0,0%,78%)";
+    default: return `hsl(${355 + Math.round(17 * v)},${70 + Math.round(15 * w)}%,${60 + Math.round(8 * w)}%)`;
   }
+}
+
+function legend(): string {
+  const items: [string, FrameKind][] = [["native", "native"], ["kernel", "kernel"], ["JavaScript", "js"]];
+  return items.map(([label, kind], i) =>
+    `<rect x="${i * 90}" y="-9" width="10" height="10" fill="${frameColor(label, kind)}"/><text x="${i * 90 + 14}" y="0">${label}</text>`).join("");
 }
 
 /** Text that fits `px` pixels (with "..") or "" when not even two characters fit. */
@@ -179,6 +185,7 @@ export function flameGraphSvg(input: string | Iterable<FoldedStack>, opts: Flame
 ${opts.subtitle ? `<text id="subtitle" x="${width / 2}" y="36" text-anchor="middle">${esc(opts.subtitle)}</text>\n` : ""}` +
     `<text id="unzoom" class="button hide" x="${PAD}" y="20">Reset Zoom</text>
 <text id="search" class="button" x="${width - PAD}" y="20" text-anchor="end">Search</text>
+<g id="legend" transform="translate(${PAD},36)">${legend()}</g>
 <text id="details" x="${PAD}" y="${height - 12}"> </text>
 <text id="matched" x="${width - PAD}" y="${height - 12}" text-anchor="end"> </text>
 <g id="frames">

@@ -3,7 +3,7 @@ export { MetricsRegistry, Histogram, Counter, metricName, slotRange } from "./me
 export type { Labels, HistScale, MetricSnapshot, HistogramPoint, ValuePoint, MetricSpec } from "./metrics.js";
 export { renderPrometheus, serveMetrics, PROMETHEUS_CONTENT_TYPE, type MetricsServer, type MetricsServerOptions } from "./prometheus.js";
 export { parseHostPort, isLoopback, ListenError, type ListenOptions } from "./listen.js";
-export { exposeTable, histReading, type ExposeTableOptions, type ReadableTable } from "./table-metrics.js";
+export { exposeTable, histReading, type ExposeTableOptions, type ExposedTable, type ReadableTable } from "./table-metrics.js";
 export { startOtlpPush, type OtlpOptions, type OtlpPusher } from "./otlp.js";
 export { flameGraphSvg, writeFlameGraph, writeFolded, parseFolded, formatFolded, frameKind, type FoldedStack, type FlameGraphOptions } from "./flamegraph.js";
 export { startLiveView, type LiveView, type LiveViewOptions, type FlameSource } from "./web/server.js";

@@ -2,6 +2,7 @@
 // linear histogram table (slot keys, or struct keys whose first field is a section) becomes a Prometheus histogram;
 // any other table becomes labelled counters (or gauges), one series per key.
 import { ArgumentError } from "../errors.js";
+import type { AnyTable } from "../api/table-factory.js";
 import { Counter, Histogram, MetricsRegistry, type Count, type Labels } from "./metrics.js";
 
 /** What exposeTable needs of a table: its name and a walk over [key, value] entries (every tsbcc table has both). */
@@ -29,18 +30,35 @@ export interface ExposeTableOptions {
   value?: (value: unknown) => Count;
 }
 
-/** Registers a metric that reads `table` at every collect, and returns it. */
-export function exposeTable(table: ReadableTable, opts: ExposeTableOptions): Histogram | Counter {
-  if (table === null || typeof table !== "object" || typeof (table as ReadableTable).entries !== "function") {
-    throw new ArgumentError("table", "must be a tsbcc table (an object with entries())");
+/** A table exposed as a metric. */
+export interface ExposedTable {
+  readonly metric: Histogram | Counter;
+  /**
+   * Adds entries to the metric's running totals: a tool that clears its map each interval passes what it just read
+   * (and printed) before clearing, so the metric stays cumulative and equal to the sum of what was printed.
+   */
+  absorb(entries: Iterable<[unknown, unknown]>): void;
+}
+
+/** Registers a metric that reads `table` at every collect (plus whatever was absorbed), and returns it. */
+export function exposeTable(anyTable: AnyTable | ReadableTable, opts: ExposeTableOptions): ExposedTable {
+  if (anyTable === null || typeof anyTable !== "object" || typeof (anyTable as ReadableTable).entries !== "function") {
+    throw new ArgumentError("table", "must be a hash or array table (an object with entries())");
   }
+  const table = anyTable as ReadableTable;
   if (opts === null || typeof opts !== "object") throw new ArgumentError("options", "must be an object");
   if (!(opts.registry instanceof MetricsRegistry)) throw new ArgumentError("registry", "must be a MetricsRegistry");
   const kind = opts.kind ?? "counter";
   if (kind === "log2" || kind === "linear") {
     const scale = kind === "log2" ? { kind } as const : { kind, step: opts.linearStep } as const;
     const h = opts.registry.histogram({ name: opts.name, help: opts.help, unit: opts.unit, scale });
-    return h.live(() => histReading(table, opts.sectionLabel));
+    h.live(() => histReading(table.entries(), opts.sectionLabel));
+    return {
+      metric: h,
+      absorb: (entries) => {
+        for (const [labels, slots] of histReading(entries, opts.sectionLabel)) h.addSlots(slots, labels);
+      },
+    };
   }
   if (kind !== "counter" && kind !== "gauge") throw new ArgumentError("kind", `unknown kind ${String(kind)}`);
   for (const fn of ["labels", "value"] as const) {
@@ -50,17 +68,24 @@ export function exposeTable(table: ReadableTable, opts: ExposeTableOptions): His
   const c = kind === "gauge" ? opts.registry.gauge(spec) : opts.registry.counter(spec);
   const labelsOf = opts.labels ?? defaultLabels;
   const valueOf = opts.value ?? defaultValue;
-  return c.live(() => {
+  const read = (entries: Iterable<[unknown, unknown]>): [Labels, Count][] => {
     const out: [Labels, Count][] = [];
-    for (const [k, v] of table.entries()) out.push([labelsOf(k), valueOf(v)]);
+    for (const [k, v] of entries) out.push([labelsOf(k), valueOf(v)]);
     return out;
-  });
+  };
+  c.live(() => read(table.entries()));
+  return {
+    metric: c,
+    absorb: (entries) => {
+      for (const [labels, v] of read(entries)) c.add(labels, v);
+    },
+  };
 }
 
-/** Slot arrays from a histogram table: one unlabelled series for scalar keys, one per section for struct keys. */
-export function histReading(table: ReadableTable, sectionLabel?: string): [Labels, Count[]][] {
+/** Slot arrays from histogram entries: one unlabelled series for scalar keys, one per section for struct keys. */
+export function histReading(entries: Iterable<[unknown, unknown]>, sectionLabel?: string): [Labels, Count[]][] {
   const sections = new Map<string, [Labels, Count[]]>();
-  for (const [k, v] of table.entries()) {
+  for (const [k, v] of entries) {
     const [labels, slot] = splitHistKey(k, sectionLabel);
     const id = JSON.stringify(labels);
     let s = sections.get(id);
