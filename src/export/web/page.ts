@@ -36,15 +36,17 @@ function heat(id, key) {
   cols.forEach(function (c) { c.forEach(function (v, i) { if (v > 0) { lo = Math.min(lo, i); hi = Math.max(hi, i); max = Math.max(max, v); } }); });
   if (hi === 0) { lo = 1; hi = 10; }
   lo = Math.max(1, Math.min(lo, hi - 7)); hi = Math.max(hi, lo + 7);
-  var left = 92, bottom = 18, rows = hi - lo + 1, cw = (W - left - 4) / MAX, rh = (H - bottom - 4) / rows;
+  // Early on, fewer and wider columns; the window grows to MAX intervals.
+  var span = Math.min(MAX, Math.max(60, cols.length));
+  var left = 92, bottom = 18, rows = hi - lo + 1, cw = (W - left - 4) / span, rh = (H - bottom - 4) / rows;
   ctx.font = "11px system-ui"; ctx.fillStyle = "#555"; ctx.textBaseline = "middle";
   for (var s = lo; s <= hi; s++) {
     var y = H - bottom - (s - lo + 1) * rh;
     if (rows < 16 || (s - lo) % 2 === 0) ctx.fillText(label(s), 2, y + rh / 2);
   }
-  ctx.fillText(MAX + " intervals ago", left, H - 8);
+  ctx.fillText(span + " intervals ago", left, H - 8);
   ctx.textAlign = "right"; ctx.fillText("now", W - 4, H - 8); ctx.textAlign = "left";
-  var x0 = left + (MAX - cols.length) * cw;
+  var x0 = left + (span - cols.length) * cw;
   cols.forEach(function (c, ci) {
     for (var s = lo; s <= hi; s++) {
       var v = c[s] || 0;
