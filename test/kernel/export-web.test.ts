@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLiveView } from "../../src/index.js";
+import { liveFds } from "../../src/sys/index.js";
 import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { browserSkipReason, launchChromium } from "../helpers/browser.js";
@@ -83,6 +84,10 @@ test("live view refuses a non-loopback host unless allowed, and wrong options", 
     await assert.rejects(startLiveView({ port: first.port, source: { provides: [], missing: {}, read: () => ({}), close: () => (closed = true) } }),
       { code: "LISTEN" });
     assert.equal(closed, false, "a source passed in belongs to the caller");
+    // With the built-in BPF sources: they are loaded, then released again when the port is taken.
+    const fds = liveFds().size;
+    await assert.rejects(startLiveView({ port: first.port }), { code: "LISTEN" });
+    assert.equal(liveFds().size, fds);
     const status = await new Promise<number>((resolve, reject) => {
       request({ host: "127.0.0.1", port: first.port, path: "/", headers: { host: "evil.example:80" } }, (res) => {
         res.resume();
@@ -93,4 +98,52 @@ test("live view refuses a non-loopback host unless allowed, and wrong options", 
   } finally {
     await first.close();
   }
+});
+
+test("the flame panel draws a FlameSource's folded stacks and refreshes them", { skip, timeout: 60_000 }, async () => {
+  let n = 0;
+  const view = await startLiveView({
+    port: 0, intervalMs: 200, flameEvery: 2,
+    source: { provides: [], missing: {}, read: () => ({ runqlat: [0, 1] }), close: () => {} },
+    flame: { folded: () => `main;step_${++n} 5\nmain;other 2\n` },
+  });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1300, height: 1000 } });
+    await page.goto(`${view.url}/`);
+    const leaf = async () => page.frameLocator("#flame").locator('g.f[data-d="2"]').first().getAttribute("data-name", { timeout: 10_000 });
+    const first = await leaf();
+    assert.match(first ?? "", /^(step_\d+|other)$/);
+    await page.waitForFunction(() => /v=([3-9]|\d\d)/.test((globalThis as any).document.getElementById("flame").src), null, { timeout: 10_000 });
+    const names = await page.frameLocator("#flame").locator("g.f").evaluateAll((gs) => gs.map((g) => g.getAttribute("data-name")));
+    assert.ok(names.includes("main") && names.includes("other"));
+    assert.ok(!names.includes("step_1"), "the graph was not refreshed");
+    assert.equal(await page.textContent("#flame-why"), "");
+  } finally {
+    await browser.close();
+    await view.close();
+  }
+});
+
+test("tsbcc web command: serves until aborted, --help, wrong arguments", { skip: process.getuid?.() !== 0 ? "needs root" : false, timeout: 60_000 }, async () => {
+  const { run, usage } = await import("../../src/export/web/command.js");
+  let out = "";
+  const ctx = (signal: AbortSignal) => ({ out: { write: (s: string) => (out += s) }, err: { write: () => {} }, signal });
+  assert.equal(await run(["--help"], ctx(new AbortController().signal)), 0);
+  assert.equal(out, `${usage}\n`);
+  for (const argv of [["--port", "x"], ["--interval", "0"], ["--bogus"], ["extra"]]) {
+    await assert.rejects(run(argv, ctx(new AbortController().signal)), { name: "UsageError" }, argv.join(" "));
+  }
+  await assert.rejects(run(["--host", "0.0.0.0", "--port", "0"], ctx(new AbortController().signal)), { code: "BAD_ARGUMENT", argument: "host" });
+  out = "";
+  const ac = new AbortController();
+  const done = run(["--port", "0", "--interval", "0.5"], ctx(ac.signal));
+  for (let i = 0; i < 300 && !out.includes("serving"); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = /serving (http:\/\/\S+)\//.exec(out)?.[1];
+  assert.ok(url, out);
+  const page = await (await fetch(`${url}/`)).text();
+  assert.match(page, /<canvas id="runqlat">/);
+  ac.abort();
+  assert.equal(await done, 0);
+  await assert.rejects(fetch(`${url}/`));
 });
