@@ -5,5 +5,6 @@ export { renderPrometheus, serveMetrics, PROMETHEUS_CONTENT_TYPE, type MetricsSe
 export { parseHostPort, isLoopback, ListenError, type ListenOptions } from "./listen.js";
 export { exposeTable, histReading, type ExposeTableOptions, type ExposedTable, type ReadableTable } from "./table-metrics.js";
 export { startOtlpPush, type OtlpOptions, type OtlpPusher } from "./otlp.js";
+export { startExporters, type ExporterFlags, type Exporters } from "./exporters.js";
 export { flameGraphSvg, writeFlameGraph, writeFolded, parseFolded, formatFolded, frameKind, type FoldedStack, type FlameGraphOptions } from "./flamegraph.js";
 export { startLiveView, type LiveView, type LiveViewOptions, type FlameSource } from "./web/server.js";

@@ -154,3 +154,39 @@ test("OTLP data: explicit-bucket histograms and monotonic cumulative sums from a
   await assert.rejects(startOtlpPush(reg, { url: "ftp://x" }), { code: "BAD_ARGUMENT", argument: "url" });
   await assert.rejects(startOtlpPush(reg, { url: "http://127.0.0.1:1/v1/metrics", intervalMs: 1 }), { code: "BAD_ARGUMENT", argument: "intervalMs" });
 });
+
+test("startExporters: --prometheus and --otlp from one registry; a bad --otlp closes the server it opened", async () => {
+  const { startExporters } = await import("../../src/export/index.js");
+  const { createServer } = await import("node:http");
+  const reg = new MetricsRegistry();
+  reg.counter({ name: "tsbcc_t_events_total", help: "h" }).add({ comm: "sh" }, 3);
+  const pushes: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d)).on("end", () => {
+      pushes.push(body);
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", () => r()));
+  const logged: string[] = [];
+  const ex = await startExporters(reg, {
+    prometheus: "127.0.0.1:0", otlp: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/v1/metrics`,
+    log: (l) => logged.push(l),
+  });
+  try {
+    assert.match(await (await fetch(`${ex.prometheus!.url}/metrics`)).text(), /^tsbcc_t_events_total\{comm="sh"\} 3$/m);
+  } finally {
+    await ex.close(); // the last push
+    receiver.close();
+  }
+  assert.equal(pushes.length, 1);
+  assert.match(pushes[0]!, /"name":"tsbcc_t_events_total"/);
+  assert.equal(logged.length, 2);
+  const probe = await serveMetrics(reg, { port: 0 });
+  const port = probe.port;
+  await probe.close();
+  await assert.rejects(startExporters(reg, { prometheus: `127.0.0.1:${port}`, otlp: "nope" }), { code: "BAD_ARGUMENT", argument: "url" });
+  await (await serveMetrics(reg, { port })).close(); // the port was released again
+  await assert.rejects(startExporters(reg, { prometheus: "10.1.2.3:9100" }), { code: "BAD_ARGUMENT", argument: "host" });
+});
