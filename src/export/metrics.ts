@@ -98,26 +98,44 @@ interface HistSeries {
   sum?: number;
 }
 
-/** A histogram of BPF slot counts. `le` bounds come from the slot ranges; buckets once shown stay shown. */
-export class Histogram {
+/** What every metric has: a name, help text and unit, and an optional reader of the live map called at collect. */
+abstract class Metric<Reading> {
   readonly name: string;
   readonly help: string;
   readonly unit: string;
+  protected liveReader?: () => Reading;
+
+  constructor(spec: MetricSpec) {
+    checkSpec(spec);
+    this.name = spec.name;
+    this.help = spec.help;
+    this.unit = spec.unit ?? "";
+  }
+
+  /** Called at each collect: what the map holds now (added to what was absorbed before). */
+  live(reader: (() => Reading) | undefined): this {
+    if (reader !== undefined && typeof reader !== "function") throw new ArgumentError("reader", "must be a function");
+    this.liveReader = reader;
+    return this;
+  }
+
+  abstract collect(): MetricSnapshot;
+}
+
+/** A histogram of BPF slot counts. `le` bounds come from the slot ranges; buckets once shown stay shown. */
+export class Histogram extends Metric<HistReading> {
   readonly scale: HistScale;
   private readonly acc = new Map<string, HistSeries>();
-  private liveReader?: () => HistReading;
   private highest = 0;
 
+  /** `live` readers return one slot array, or [labels, slots] per series. */
   constructor(spec: MetricSpec & { scale?: HistScale }) {
-    checkSpec(spec);
+    super(spec);
     const scale = spec.scale ?? { kind: "log2" };
     if (scale.kind !== "log2" && scale.kind !== "linear") throw new ArgumentError("scale", `unknown kind ${String((scale as { kind: unknown }).kind)}`);
     if (scale.kind === "linear" && scale.step !== undefined && !(Number.isInteger(scale.step) && scale.step > 0)) {
       throw new ArgumentError("scale.step", "must be a positive integer");
     }
-    this.name = spec.name;
-    this.help = spec.help;
-    this.unit = spec.unit ?? "";
     this.scale = scale;
   }
 
@@ -135,13 +153,6 @@ export class Histogram {
     checkLabels(labels, ["le"]);
     const s = this.series(this.acc, labels);
     s.sum = (s.sum ?? 0) + sum;
-    return this;
-  }
-
-  /** Called at each collect: what the map holds now (one slot array, or [labels, slots] per series). */
-  live(reader: (() => HistReading) | undefined): this {
-    if (reader !== undefined && typeof reader !== "function") throw new ArgumentError("reader", "must be a function");
-    this.liveReader = reader;
     return this;
   }
 
@@ -203,23 +214,16 @@ function addInto(into: bigint[], slots: readonly Count[]): void {
 
 export type ValueReading = Iterable<readonly [Labels, Count]>;
 
-/** A labelled counter (cumulative, never goes down) or gauge (the live value only). */
-export class Counter {
-  readonly name: string;
-  readonly help: string;
-  readonly unit: string;
+/** A labelled counter (cumulative, never goes down) or gauge (may go down). `live` readers return [labels, value] pairs. */
+export class Counter extends Metric<ValueReading> {
   readonly type: "counter" | "gauge";
   private readonly acc = new Map<string, ValuePoint>();
-  private liveReader?: () => ValueReading;
 
   constructor(spec: MetricSpec & { type?: "counter" | "gauge" }) {
-    checkSpec(spec);
+    super(spec);
     if (spec.type !== undefined && spec.type !== "counter" && spec.type !== "gauge") {
       throw new ArgumentError("type", `must be "counter" or "gauge", got ${String(spec.type)}`);
     }
-    this.name = spec.name;
-    this.help = spec.help;
-    this.unit = spec.unit ?? "";
     this.type = spec.type ?? "counter";
   }
 
@@ -229,13 +233,6 @@ export class Counter {
     const v = toBig(value, "value");
     if (this.type === "counter" && v < 0n) throw new ArgumentError("value", "a counter cannot go down");
     addValue(this.acc, labels, v);
-    return this;
-  }
-
-  /** Called at each collect: the current [labels, value] pairs of the map. */
-  live(reader: (() => ValueReading) | undefined): this {
-    if (reader !== undefined && typeof reader !== "function") throw new ArgumentError("reader", "must be a function");
-    this.liveReader = reader;
     return this;
   }
 

@@ -27,11 +27,21 @@ export interface LiveSource {
   close(): void;
 }
 
-const RUNQ = `
+/**
+ * Run queue latency: the time from a wake-up (or a preemption, which leaves the task runnable) until the task runs,
+ * in usecs, as a log2 histogram named `histogram` (BPF_HISTOGRAM, 64 slots). With `gate`, an array `enabled` turns
+ * counting on and off (enabled[0] != 0), so a test can freeze the histogram.
+ */
+export function runqlatProgram(opts: { histogram?: string; gate?: boolean } = {}): string {
+  const hist = opts.histogram ?? "runq_usecs";
+  const gate = opts.gate ? "int z = 0; u32 *e = enabled.lookup(&z); if (!e || !*e) return 0;" : "";
+  return `
+${opts.gate ? "BPF_ARRAY(enabled, u32, 1);" : ""}
 BPF_HASH(queued_at, u32, u64, 16384);
-BPF_ARRAY(runq_usecs, u64, 64);
+BPF_HISTOGRAM(${hist}, int, 64);
 static __always_inline int enqueue(u32 pid) {
     if (pid == 0) return 0;
+    ${gate}
     u64 now = bpf_ktime_get_ns();
     queued_at.update(&pid, &now);
     return 0;
@@ -45,16 +55,18 @@ TRACEPOINT_PROBE(sched, sched_switch) {
     if (!start) return 0;
     u64 usecs = (bpf_ktime_get_ns() - *start) / 1000;
     queued_at.delete(&pid);
+    ${gate}
     int slot = bpf_log2l(usecs);
     if (slot > 63) slot = 63;
-    runq_usecs.increment(slot);
+    ${hist}.increment(slot);
     return 0;
 }`;
+}
 
 const BIO = `
 struct rq_id { u32 dev; u32 pad; u64 sector; };
 BPF_HASH(issued_at, struct rq_id, u64, 16384);
-BPF_ARRAY(bio_usecs, u64, 64);
+BPF_HISTOGRAM(bio_usecs, int, 64);
 TRACEPOINT_PROBE(block, block_rq_issue) {
     struct rq_id id = {};
     id.dev = args->dev;
@@ -98,7 +110,7 @@ function slots(b: BPF, name: string): number[] {
 export async function startBuiltinSources(opts: { topSyscalls?: boolean } = {}): Promise<LiveSource> {
   const loaded: Record<string, BPF> = {};
   const missing: Record<string, string> = {};
-  const programs: [string, string][] = [["runqlat", RUNQ], ["biolatency", BIO]];
+  const programs: [string, string][] = [["runqlat", runqlatProgram()], ["biolatency", BIO]];
   if (opts.topSyscalls !== false) programs.push(["syscalls", SYSCALLS]);
   for (const [panel, text] of programs) {
     try {
