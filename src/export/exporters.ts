@@ -15,7 +15,7 @@ export interface ExporterFlags {
   /** OTLP push period, default 10 000 ms. */
   otlpIntervalMs?: number;
   allowRemote?: boolean;
-  /** Told where metrics are served (a tool prints it on stderr so stdout stays the tool's output). */
+  /** Told where metrics are served and when a push fails (a tool prints on stderr; stdout stays the tool's output). */
   log?: (line: string) => void;
 }
 
@@ -33,7 +33,10 @@ export async function startExporters(registry: MetricsRegistry, flags: ExporterF
     : undefined;
   let otlp: OtlpPusher | undefined;
   try {
-    if (flags.otlp !== undefined) otlp = await startOtlpPush(registry, { url: flags.otlp, intervalMs: flags.otlpIntervalMs });
+    if (flags.otlp !== undefined) otlp = await startOtlpPush(registry, {
+      url: flags.otlp, intervalMs: flags.otlpIntervalMs,
+      onError: flags.log && ((m) => flags.log!(`OTLP push failed: ${m}`)),
+    });
   } catch (e) {
     await prometheus?.close();
     throw e;

@@ -13,6 +13,7 @@ type HrTime = [number, number];
 const SDK_METRICS = "@opentelemetry/sdk-metrics";
 const EXPORTER = "@opentelemetry/exporter-metrics-otlp-http";
 const RESOURCES = "@opentelemetry/resources";
+const API = "@opentelemetry/api";
 
 export interface OtlpOptions {
   /** The collector's OTLP/HTTP metrics endpoint, e.g. http://127.0.0.1:4318/v1/metrics. */
@@ -23,6 +24,8 @@ export interface OtlpOptions {
   serviceName?: string;
   /** Extra HTTP headers (e.g. authorization for a hosted backend). */
   headers?: Record<string, string>;
+  /** Told when a push fails (the SDK reports through its diagnostics logger, which this installs). */
+  onError?: (message: string) => void;
 }
 
 export interface OtlpPusher {
@@ -72,6 +75,14 @@ function checkOptions(opts: OtlpOptions): void {
     throw new ArgumentError("intervalMs", "must be an integer of at least 100");
   }
   if (opts.serviceName !== undefined && typeof opts.serviceName !== "string") throw new ArgumentError("serviceName", "must be a string");
+  if (opts.onError !== undefined && typeof opts.onError !== "function") throw new ArgumentError("onError", "must be a function");
+}
+
+/** A collector's base address (http://host:4318) gets the standard metrics path, as OTEL_EXPORTER_OTLP_ENDPOINT does. */
+export function metricsUrl(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === "/" || u.pathname === "") u.pathname = "/v1/metrics";
+  return u.toString();
 }
 
 /** Starts pushing `registry` to `opts.url` every `intervalMs`. */
@@ -90,7 +101,14 @@ export async function startOtlpPush(registry: MetricsRegistry, opts: OtlpOptions
       return { resourceMetrics: { resource: resourceFromAttributes({}), scopeMetrics: [{ scope, metrics }] }, errors: [] };
     },
   };
-  const exporter = new OTLPMetricExporter({ url: opts.url, headers: opts.headers });
+  if (opts.onError) {
+    const { diag, DiagLogLevel } = (await import(API)) as typeof import("@opentelemetry/api");
+    const report = opts.onError;
+    const quiet = (): void => {};
+    diag.setLogger({ error: (m, ...a) => report([m, ...a.map(String)].join(" ")), warn: quiet, info: quiet, debug: quiet, verbose: quiet },
+      { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
+  }
+  const exporter = new OTLPMetricExporter({ url: metricsUrl(opts.url), headers: opts.headers });
   const reader = new sdk.PeriodicExportingMetricReader({
     exporter, exportIntervalMillis: opts.intervalMs ?? 10_000, metricProducers: [producer],
   });

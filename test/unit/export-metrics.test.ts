@@ -190,3 +190,21 @@ test("startExporters: --prometheus and --otlp from one registry; a bad --otlp cl
   await (await serveMetrics(reg, { port })).close(); // the port was released again
   await assert.rejects(startExporters(reg, { prometheus: "10.1.2.3:9100" }), { code: "BAD_ARGUMENT", argument: "host" });
 });
+
+test("OTLP: a base URL gets /v1/metrics; a failed push reaches onError", async () => {
+  const { metricsUrl, startOtlpPush } = await import("../../src/export/otlp.js");
+  assert.equal(metricsUrl("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/metrics");
+  assert.equal(metricsUrl("http://c:4318/custom/path"), "http://c:4318/custom/path");
+  const reg = new MetricsRegistry();
+  reg.counter({ name: "tsbcc_t_total", help: "h" }).add({}, 1);
+  const probe = await serveMetrics(reg, { port: 0 });
+  const port = probe.port;
+  await probe.close(); // nothing listens there now
+  const errors: string[] = [];
+  const pusher = await startOtlpPush(reg, { url: `http://127.0.0.1:${port}`, onError: (m) => errors.push(m) });
+  const t0 = Date.now();
+  await pusher.close();
+  assert.ok(errors.length > 0, "no error reported");
+  assert.match(errors.join("\n"), /ECONNREFUSED|export|fail/i);
+  assert.ok(Date.now() - t0 < 30_000);
+});
