@@ -20,6 +20,31 @@ export function frameKind(name: string): FrameKind {
   return "native";
 }
 
+export interface StackParts {
+  /** The process name, as the outermost frame (BCC's folded output starts with it). */
+  comm?: string;
+  /** User frames, innermost first (as a stack walk yields them). */
+  user?: readonly string[];
+  /** Kernel frames, innermost first; they sit above the user frames (the kernel runs on the task's behalf). */
+  kernel?: readonly string[];
+  /** Put "-" between user and kernel frames (BCC's -d). */
+  delimiter?: boolean;
+  /** Suffix kernel frames with `_[k]` (default true; the SVG colours them by it). */
+  annotateKernel?: boolean;
+}
+
+/** One stack in folded order (outermost first): comm, user frames, then kernel frames. */
+export function foldFrames(parts: StackParts): string[] {
+  if (parts === null || typeof parts !== "object") throw new ArgumentError("parts", "must be an object");
+  const kernel = [...(parts.kernel ?? [])].reverse().map((f) => (parts.annotateKernel === false ? f : `${f}_[k]`));
+  return [
+    ...(parts.comm !== undefined ? [parts.comm] : []),
+    ...[...(parts.user ?? [])].reverse(),
+    ...(parts.delimiter && (parts.user?.length ?? 0) > 0 && kernel.length > 0 ? ["-"] : []),
+    ...kernel,
+  ];
+}
+
 /** Parses folded text; lines that do not end in a count are skipped. Equal stacks add up. */
 export function parseFolded(text: string): FoldedStack[] {
   if (typeof text !== "string") throw new ArgumentError("folded", "must be a string of folded stacks");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { flameGraphSvg, formatFolded, frameKind, parseFolded, writeFlameGraph, writeFolded } from "../../src/export/index.js";
+import { flameGraphSvg, foldFrames, formatFolded, frameKind, parseFolded, writeFlameGraph, writeFolded } from "../../src/export/index.js";
 import { fitText, frameColor } from "../../src/export/flamegraph.js";
 import { TsbccError } from "../../src/errors.js";
 
@@ -91,6 +91,10 @@ test("folded text: parse sums equal stacks and skips junk; format sorts and roun
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // Stacks as walked (innermost first) -> folded order, kernel frames annotated and above the user frames.
+  const frames2 = foldFrames({ comm: "node", user: ["leaf", "main"], kernel: ["do_sys", "entry_SYSCALL"], delimiter: true });
+  assert.deepEqual(frames2, ["node", "main", "leaf", "-", "entry_SYSCALL_[k]", "do_sys_[k]"]);
+  assert.deepEqual(foldFrames({ kernel: ["f"], annotateKernel: false }), ["f"]);
   // An empty profile still renders (the "all" frame is omitted, nothing to show).
   assert.equal(frames(flameGraphSvg("")).length, 0);
 });
@@ -105,4 +109,5 @@ test("wrong input: BAD_ARGUMENT naming the argument", () => {
   bad(() => parseFolded(null as never), "folded");
   bad(() => writeFlameGraph("", "a 1"), "file");
   bad(() => writeFolded("", []), "file");
+  bad(() => foldFrames(null as never), "parts");
 });
