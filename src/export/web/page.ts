@@ -56,6 +56,15 @@ function heat(id, key) {
       ctx.fillRect(x0 + ci * cw, H - bottom - (s - lo + 1) * rh, Math.max(1, cw - 0.5), rh - 0.5);
     }
   });
+  // Colour key: 1 event per interval to the busiest cell shown.
+  var kx = left + (W - left) / 2 - 60;
+  for (var k = 0; k < 120; k++) {
+    var tk = k / 119;
+    ctx.fillStyle = "hsl(" + Math.round(50 - 50 * tk) + ",95%," + Math.round(85 - 45 * tk) + "%)";
+    ctx.fillRect(kx + k, H - 13, 1, 9);
+  }
+  ctx.fillStyle = "#555"; ctx.textAlign = "right"; ctx.fillText("1", kx - 4, H - 8);
+  ctx.textAlign = "left"; ctx.fillText(String(max) + " per interval", kx + 124, H - 8);
   canvas.setAttribute("data-columns", String(cols.length));
   canvas.setAttribute("data-max", String(max));
 }

@@ -112,6 +112,7 @@ export async function startLiveView(opts: LiveViewOptions = {}): Promise<LiveVie
   const source = opts.source ?? (await startBuiltinSources());
   let l: Listening;
   try {
+    prev = source.read();
     l = await listen(opts, handler);
   } catch (e) {
     if (!opts.source) source.close();
@@ -144,7 +145,6 @@ export async function startLiveView(opts: LiveViewOptions = {}): Promise<LiveVie
     const msg = `data: ${JSON.stringify(frame)}\n\n`;
     for (const c of clients) c.write(msg);
   };
-  prev = source.read();
   const timer = setInterval(() => {
     try {
       tick();
