@@ -52,7 +52,8 @@ export function toMetricData(sdk: SdkMetrics, snaps: readonly MetricSnapshot[], 
         descriptor, aggregationTemporality: cumulative, dataPointType: sdk.DataPointType.HISTOGRAM,
         dataPoints: m.points.map((p) => ({
           startTime, endTime, attributes: { ...p.labels },
-          value: { buckets: { boundaries: p.bounds, counts: p.counts.map(Number) }, sum: p.sum, count: Number(p.count) },
+          // OTLP's sum is optional: sent only when exact (Prometheus' _sum is required, so it carries the estimate).
+          value: { buckets: { boundaries: p.bounds, counts: p.counts.map(Number) }, sum: p.sumEstimated ? undefined : p.sum, count: Number(p.count) },
         })),
       };
     }

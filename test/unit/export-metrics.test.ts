@@ -146,6 +146,7 @@ test("OTLP data: explicit-bucket histograms and monotonic cumulative sums from a
   const [h, c] = toMetricData(sdk, reg.collect(), 1000, 2000);
   assert.equal(h!.dataPointType, sdk.DataPointType.HISTOGRAM);
   assert.deepEqual((h!.dataPoints[0]!.value as { buckets: unknown }).buckets, { boundaries: [0, 1, 3], counts: [0, 2, 1, 0] });
+  assert.equal((h!.dataPoints[0]!.value as { sum?: number }).sum, undefined); // estimated sums stay out of OTLP
   assert.equal(c!.dataPointType, sdk.DataPointType.SUM);
   assert.equal((c as { isMonotonic: boolean }).isMonotonic, true);
   assert.deepEqual(c!.dataPoints[0]!.attributes, { comm: "sh" });
