@@ -2,8 +2,9 @@
 // fixture: tsbcc's public API, a log2 histogram printed and cleared every second) runs under the same wake-up load
 // (a process sleeping 50 us in a loop) without exporters, with --prometheus never scraped, and with --prometheus
 // scraped every second; BCC's runqlat-bpfcc runs beside them. Reported: user+system CPU of the tool's process per
-// second of load (from /proc/PID/task/*/schedstat), the median of RUNS alternating runs. Kernel-side BPF cost is the same in the
-// tsbcc variants (same programs) and is not in these figures.
+// second of load (from /proc/PID/task/*/schedstat) and its context switches per second (wake-ups), the median of
+// RUNS alternating runs. Kernel-side BPF cost is the same in the tsbcc variants (same programs) and is not in these
+// figures. BCC's runqlat needs kernel headers (or kheaders.ko); without them its row says why it failed.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +38,20 @@ function loadGenerator(dir: string): string {
   return bin;
 }
 
+// Context switches of all the process's threads: an exporter that does nothing while idle adds none.
+function switches(pid: number): number {
+  let n = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8");
+      for (const m of st.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) n += Number(m[1]);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return n;
+}
+
 async function waitFor(child: ChildProcess, text: string): Promise<void> {
   let out = "";
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +75,7 @@ async function waitFor(child: ChildProcess, text: string): Promise<void> {
 
 interface Variant { name: string; cmd: string; args: string[]; ready: string; scrape?: boolean }
 
-async function measure(v: Variant, sleeper: string): Promise<number> {
+async function measure(v: Variant, sleeper: string): Promise<[number, number]> {
   const child = spawn(v.cmd, v.args, { stdio: ["pipe", "pipe", "pipe"] });
   try {
     await waitFor(child, v.ready);
@@ -69,12 +84,14 @@ async function measure(v: Variant, sleeper: string): Promise<number> {
     await new Promise((r) => setTimeout(r, 2000)); // past start-up
     const scraper = v.scrape ? setInterval(() => url && fetch(url).then((r) => r.text()).catch(() => {}), 1000) : undefined;
     const c0 = cpuMs(child.pid!);
+    const s0 = switches(child.pid!);
     const t0 = Date.now();
     await new Promise((r) => spawn(sleeper, [String(SECONDS)], { stdio: "ignore" }).on("exit", r));
     const used = cpuMs(child.pid!) - c0;
+    const woke = switches(child.pid!) - s0;
     const secs = (Date.now() - t0) / 1000;
     if (scraper) clearInterval(scraper);
-    return used / secs;
+    return [used / secs, woke / secs];
   } finally {
     child.kill("SIGTERM");
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
@@ -93,7 +110,7 @@ try {
   if (existsSync("/usr/sbin/runqlat-bpfcc")) {
     variants.push({ name: "BCC runqlat-bpfcc 1", cmd: "/usr/bin/python3", args: ["/usr/sbin/runqlat-bpfcc", "1"], ready: "Tracing run queue latency" });
   }
-  const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  const results = new Map<string, [number, number][]>(variants.map((v) => [v.name, []]));
   for (let i = 0; i < RUNS; i++) {
     for (const v of variants) {
       try {
@@ -103,10 +120,13 @@ try {
       }
     }
   }
-  console.log(`CPU of the tool's process per second under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs, median; min-max):`);
-  for (const [name, xs] of results) {
+  console.log(`The tool's process under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs, median (min-max)): CPU, context switches`);
+  const stat = (xs: number[], digits: number, unit: string): string => {
     const s = [...xs].sort((a, b) => a - b);
-    const text = s.length ? `${s[Math.floor(s.length / 2)]!.toFixed(2)} ms/s (${s[0]!.toFixed(2)}-${s.at(-1)!.toFixed(2)})` : "failed (above)";
+    return `${s[Math.floor(s.length / 2)]!.toFixed(digits)} ${unit} (${s[0]!.toFixed(digits)}-${s.at(-1)!.toFixed(digits)})`;
+  };
+  for (const [name, xs] of results) {
+    const text = xs.length ? `${stat(xs.map((x) => x[0]), 2, "ms/s").padEnd(28)} ${stat(xs.map((x) => x[1]), 1, "switches/s")}` : "failed (above)";
     console.log(`  ${name.padEnd(52)} ${text}`);
   }
 } finally {
