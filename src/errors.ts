@@ -64,6 +64,8 @@ export const ErrorCode = {
   NO_SUCH_PROCESS: "NO_SUCH_PROCESS",
   /** A USDT probe that the binary (or process) does not have. */
   NO_SUCH_PROBE: "NO_SUCH_PROBE",
+  /** A server (Prometheus metrics, the live page) could not listen on its address. */
+  LISTEN: "LISTEN",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
