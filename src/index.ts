@@ -14,3 +14,5 @@ export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
 export { SyscallError } from "./sys/index.js";
 export { haveKprobes, haveFentry, haveLsm, haveBtf, haveProgramType, haveMapType } from "./kernel/features.js";
+export { tracepointExists, listTracepoints, tracepointFormatPath } from "./kernel/tracefs.js";
+export { haveRawTracepoints } from "./kernel/features.js";

@@ -1,11 +1,11 @@
-// The tool registry: name -> module. Each tool exports `usage` and `run(argv, ctx)`.
-import type { ToolContext } from "./common.js";
+// tsbcc's tools as library functions (`import { execsnoop } from "tsbcc/tools"`): each returns a ToolStream,
+// loaded and attached when the promise resolves, yielding typed events (snoopers) or IntervalReports
+// (histogram and counter tools). The command-line side of each tool is in the same file (`tool`).
+export { execsnoop, type ExecEvent, type ExecsnoopOptions } from "./execsnoop.js";
 
-export interface Tool {
-  usage: string;
-  run(argv: string[], ctx: ToolContext): Promise<number>;
-}
-
-export const tools: Record<string, () => Promise<Tool>> = {
-  execsnoop: () => import("./execsnoop.js"),
-};
+export type { ToolStream, StreamOptions } from "./lib/stream.js";
+export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";
+export type { ChosenSource, SourceKind, SourceCandidate } from "./lib/source.js";
+export { UsageError, NoEventSourceError, ToolProgramError } from "./lib/errors.js";
+export { TOOLS, findTool } from "./lib/registry.js";
+export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/tool.js";

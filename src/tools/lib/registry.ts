@@ -1,0 +1,18 @@
+// The tool registry: every tool the `tsbcc` command runs, with its one-line description (from its spec).
+// Adding a tool = one import and one entry here, plus its export in ../index.ts.
+import type { CliTool } from "./tool.js";
+import { tool as execsnoop } from "../execsnoop.js";
+
+export const TOOLS: readonly CliTool[] = [
+  execsnoop,
+].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+
+export function findTool(name: string): CliTool | undefined {
+  return TOOLS.find((t) => t.spec.name === name);
+}
+
+/** The tool list `tsbcc --help` prints. */
+export function toolList(): string {
+  const width = Math.max(...TOOLS.map((t) => t.spec.name.length)) + 2;
+  return TOOLS.map((t) => `  ${t.spec.name.padEnd(width)}${t.spec.description}`).join("\n");
+}
