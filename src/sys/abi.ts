@@ -31,3 +31,28 @@ export function mapTypeName(t: number): string {
 export function progTypeName(t: number): string {
   return Object.entries(ProgType).find(([, v]) => v === t)?.[0] ?? `prog type ${t}`;
 }
+
+/** open(2) flags (uapi asm-generic/fcntl.h, x86-64 values), for tools that filter or print them. */
+export const OpenFlags = {
+  O_RDONLY: 0, O_WRONLY: 0o1, O_RDWR: 0o2, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+  O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, FASYNC: 0o20000, O_DIRECT: 0o40000, O_LARGEFILE: 0o100000,
+  O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000, O_CLOEXEC: 0o2000000, O_SYNC: 0o4010000,
+  O_PATH: 0o10000000, O_TMPFILE: 0o20200000,
+} as const;
+
+/** mount(2) flags (uapi linux/mount.h), for mountsnoop. */
+export const MountFlags = {
+  MS_RDONLY: 1, MS_NOSUID: 2, MS_NODEV: 4, MS_NOEXEC: 8, MS_SYNCHRONOUS: 16, MS_REMOUNT: 32, MS_MANDLOCK: 64,
+  MS_DIRSYNC: 128, MS_NOSYMFOLLOW: 256, MS_NOATIME: 1024, MS_NODIRATIME: 2048, MS_BIND: 4096, MS_MOVE: 8192,
+  MS_REC: 16384, MS_SILENT: 32768, MS_POSIXACL: 1 << 16, MS_UNBINDABLE: 1 << 17, MS_PRIVATE: 1 << 18,
+  MS_SLAVE: 1 << 19, MS_SHARED: 1 << 20, MS_RELATIME: 1 << 21, MS_KERNMOUNT: 1 << 22, MS_I_VERSION: 1 << 23,
+  MS_STRICTATIME: 1 << 24, MS_LAZYTIME: 1 << 25, MS_ACTIVE: 1 << 30, MS_NOUSER: 2 ** 31,
+} as const;
+
+/** umount2(2) flags. */
+export const UmountFlags = { MNT_FORCE: 1, MNT_DETACH: 2, MNT_EXPIRE: 4, UMOUNT_NOFOLLOW: 8 } as const;
+
+/** Address families used by the TCP tools. */
+export const AddressFamily = { AF_INET: 2, AF_INET6: 10 } as const;
+/** IP protocol numbers used by the TCP tools. */
+export const IpProto = { IPPROTO_TCP: 6 } as const;

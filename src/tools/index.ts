@@ -2,6 +2,7 @@
 // loaded and attached when the promise resolves, yielding typed events (snoopers) or IntervalReports
 // (histogram and counter tools). The command-line side of each tool is in the same file (`tool`).
 export { execsnoop, type ExecEvent, type ExecsnoopOptions } from "./execsnoop.js";
+export { opensnoop, type OpenEvent, type OpensnoopOptions } from "./opensnoop.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
 export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";

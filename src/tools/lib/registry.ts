@@ -2,9 +2,10 @@
 // Adding a tool = one import and one entry here, plus its export in ../index.ts.
 import type { CliTool } from "./tool.js";
 import { tool as execsnoop } from "../execsnoop.js";
+import { tool as opensnoop } from "../opensnoop.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop,
+  execsnoop, opensnoop,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {

@@ -13,14 +13,15 @@ export interface SourceCandidate {
   kind: SourceKind;
   /**
    * fentry/kprobe: kernel functions; tracepoint: "category:event"; raw_tracepoint: "category:event" too (the
-   * category is only checked for existence). "a|b" means the first of a, b that exists.
+   * category is only checked for existence). "a|b" means the first of a, b that exists; a trailing "?" marks an
+   * optional target (used when present, e.g. sys_enter_open next to sys_enter_openat).
    */
   targets: readonly string[];
 }
 
 export interface ChosenSource {
   kind: SourceKind;
-  /** The resolved targets, one per candidate target (alternatives and suffixes resolved). */
+  /** The resolved targets that exist (alternatives and suffixes resolved, missing optional ones left out). */
   targets: string[];
   forced: boolean;
 }
@@ -73,8 +74,11 @@ export function probeSource(c: SourceCandidate): { ok: true; targets: string[] }
   const feature = c.kind === "fentry" ? haveFentry() : c.kind === "kprobe" ? haveKprobes() : c.kind === "raw_tracepoint" ? haveRawTracepoints() : undefined;
   if (feature && !feature.supported) return { ok: false, reason: `${c.kind}: ${feature.reason}` };
   const targets: string[] = [];
-  for (const t of c.targets) {
+  for (const target of c.targets) {
+    const optional = target.endsWith("?");
+    const t = optional ? target.slice(0, -1) : target;
     const r = resolveTarget(c.kind, t);
+    if (!r && optional) continue;
     if (!r) {
       const what = c.kind === "fentry" || c.kind === "kprobe" ? "kernel function" : "tracepoint";
       return { ok: false, reason: `${c.kind}: no ${what} ${t.split("|").join(" or ")} on this kernel` };
@@ -103,6 +107,11 @@ export function chooseSource(tool: string, candidates: readonly SourceCandidate[
     if (r.ok) return { kind: c.kind, targets: r.targets, forced: force !== undefined };
     reasons.push(r.reason);
   }
-  const needs = list.map((c) => `${NEEDS[c.kind]}: ${c.targets.join(", ")}`).join("; or ");
+  const needs = list.map((c) => `${NEEDS[c.kind]}: ${c.targets.filter((t) => !t.endsWith("?")).join(", ")}`).join("; or ");
   throw new NoEventSourceError(tool, reasons, needs);
+}
+
+/** Is `target` (e.g. "syscalls:sys_enter_open") among the chosen source's resolved targets? */
+export function sourceHas(s: ChosenSource, target: string): boolean {
+  return s.targets.includes(target);
 }

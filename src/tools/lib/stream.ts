@@ -66,17 +66,24 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** How long one wait for events lasts before the stop signal is checked again (ms). */
+const POLL_SLICE_MS = 100;
+
 /**
- * Events of the program's output table `table`, each turned into the tool's event by `map` (undefined drops it).
- * The reader is open when this returns; the program is closed when the iteration ends.
+ * Events of the program's perf output table `table`, each turned into the tool's event by `map` (undefined drops
+ * it). The reader is open when this returns; the program is closed when the iteration ends. Waits are bounded
+ * (POLL_SLICE_MS) rather than indefinite, so a wakeup the reader misses delays an event by at most one slice.
  */
-export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, opts: StreamOptions,
+export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, opts: StreamOptions & { pageCnt?: number },
   map: (raw: R) => T | undefined, lost?: (count: number) => void): ToolStream<T> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
-  let raw: AsyncGenerator<R, void, undefined>;
+  const queue: T[] = [];
   try {
-    raw = b.events<R>(table, { signal, lostCb: lost ?? ((n) => process.stderr.write(`Possibly lost ${n} samples\n`)) });
+    b.openPerfBuffer(table, (_cpu: number, raw: R) => {
+      const ev = map(raw);
+      if (ev !== undefined) queue.push(ev);
+    }, { decode: true, pageCnt: opts.pageCnt, lostCb: lost ?? ((n) => process.stderr.write(`Possibly lost ${n} samples\n`)) });
   } catch (e) {
     b.close();
     throw e;
@@ -97,9 +104,12 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
     async *[Symbol.asyncIterator]() {
       started = true;
       try {
-        for await (const r of raw) {
-          const ev = map(r);
-          if (ev !== undefined) yield ev;
+        while (!signal.aborted) {
+          if (queue.length === 0) await b.perfBufferPoll(POLL_SLICE_MS);
+          for (const ev of queue.splice(0)) {
+            if (signal.aborted) break;
+            yield ev;
+          }
         }
       } finally {
         finish();
