@@ -3,9 +3,11 @@
 import type { CliTool } from "./tool.js";
 import { tool as execsnoop } from "../execsnoop.js";
 import { tool as opensnoop } from "../opensnoop.js";
+import { tool as exitsnoop } from "../exitsnoop.js";
+import { tool as killsnoop } from "../killsnoop.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop,
+  execsnoop, opensnoop, exitsnoop, killsnoop,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
