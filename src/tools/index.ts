@@ -5,6 +5,7 @@ export { execsnoop, type ExecEvent, type ExecsnoopOptions } from "./execsnoop.js
 export { opensnoop, type OpenEvent, type OpensnoopOptions } from "./opensnoop.js";
 export { exitsnoop, exitDescription, type ExitEvent, type ExitsnoopOptions } from "./exitsnoop.js";
 export { killsnoop, type KillEvent, type KillsnoopOptions } from "./killsnoop.js";
+export { syscount, type SyscountOptions } from "./syscount.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
 export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";

@@ -5,9 +5,10 @@ import { tool as execsnoop } from "../execsnoop.js";
 import { tool as opensnoop } from "../opensnoop.js";
 import { tool as exitsnoop } from "../exitsnoop.js";
 import { tool as killsnoop } from "../killsnoop.js";
+import { tool as syscount } from "../syscount.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
