@@ -6,6 +6,8 @@ export { opensnoop, type OpenEvent, type OpensnoopOptions } from "./opensnoop.js
 export { exitsnoop, exitDescription, type ExitEvent, type ExitsnoopOptions } from "./exitsnoop.js";
 export { killsnoop, type KillEvent, type KillsnoopOptions } from "./killsnoop.js";
 export { syscount, type SyscountOptions } from "./syscount.js";
+export { statsnoop, type StatEvent, type StatsnoopOptions } from "./statsnoop.js";
+export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
 export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";

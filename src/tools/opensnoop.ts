@@ -4,12 +4,12 @@ import { OpenFlags } from "../sys/abi.js";
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
 import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption } from "./lib/options.js";
-import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
+import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
+import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "opensnoop";
-const PATH_MAX_SHOWN = 255;
 
 /** One open: who, which path, with which flags, and the result (fd, or -1 with errno). */
 export interface OpenEvent {
@@ -40,98 +40,13 @@ export interface OpensnoopOptions extends StreamOptions {
   bufferPages?: number;
 }
 
-const SOURCES = [{
-  kind: "tracepoint",
-  targets: ["syscalls:sys_enter_openat", "syscalls:sys_exit_openat", "syscalls:sys_enter_open?", "syscalls:sys_exit_open?",
-    "syscalls:sys_enter_openat2?", "syscalls:sys_exit_openat2?"],
-}] as const;
+const CALLS: PathSyscall[] = [
+  { name: "openat", path: "args->filename", flags: "args->flags" },
+  { name: "open", path: "args->filename", flags: "args->flags" },
+  { name: "openat2", path: "args->filename", prologue: "u64 how_flags = 0;\n    bpf_probe_read_user(&how_flags, sizeof(how_flags), &args->how->flags);", flags: "(int)how_flags" },
+];
 
-function program(o: OpensnoopOptions, source: ChosenSource): string {
-  const probe = (sys: string, flagsExpr: string): string => !sourceHas(source, `syscalls:sys_enter_${sys}`) ? "" : `
-TRACEPOINT_PROBE(syscalls, sys_enter_${sys}) {
-    return remember(${flagsExpr}, args->filename);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_${sys}) {
-    return report(args, args->ret);
-}`;
-  return `
-#include <linux/sched.h>
-
-#define FILTER_PID ${o.pid ?? 0}
-#define FILTER_TID ${o.tid ?? 0}
-#define FILTER_UID ${o.uid ?? -1}
-#define FILTER_FLAGS ${o.flagFilter ?? 0}
-#define NAME_MAX_SHOWN ${PATH_MAX_SHOWN + 1}
-
-struct pending_t {
-    const char *fname;
-    int flags;
-};
-
-struct open_event_t {
-    u64 ts;
-    u32 pid;
-    u32 tid;
-    u32 uid;
-    int ret;
-    int flags;
-    char comm[TASK_COMM_LEN];
-    char path[NAME_MAX_SHOWN];
-};
-
-BPF_HASH(pending, u32, struct pending_t, 10240);
-BPF_PERCPU_ARRAY(scratch, struct open_event_t, 1);
-BPF_PERF_OUTPUT(events);
-
-static int remember(int flags, const char *fname) {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tgid = id >> 32, tid = (u32)id;
-    if (FILTER_PID && tgid != FILTER_PID) return 0;
-    if (FILTER_TID && tid != FILTER_TID) return 0;
-    if (FILTER_UID >= 0 && (u32)bpf_get_current_uid_gid() != (u32)FILTER_UID) return 0;
-    if (FILTER_FLAGS && !(flags & FILTER_FLAGS)) return 0;
-    struct pending_t p = {};
-    p.fname = fname;
-    p.flags = flags;
-    pending.update(&tid, &p);
-    return 0;
-}
-
-static int report(void *ctx, long ret) {
-    u64 id = bpf_get_current_pid_tgid();
-    u32 tid = (u32)id;
-    struct pending_t *p = pending.lookup(&tid);
-    if (!p) return 0;
-    int zero = 0;
-    struct open_event_t *ev = scratch.lookup(&zero);
-    if (!ev) { pending.delete(&tid); return 0; }
-    ev->ts = bpf_ktime_get_ns();
-    ev->pid = id >> 32;
-    ev->tid = tid;
-    ev->uid = bpf_get_current_uid_gid();
-    ev->ret = ret;
-    ev->flags = p->flags;
-    bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-    bpf_probe_read_user_str(&ev->path, sizeof(ev->path), p->fname);
-    events.perf_submit(ctx, ev, sizeof(*ev));
-    pending.delete(&tid);
-    return 0;
-}
-${probe("openat", "args->flags")}
-${probe("open", "args->flags")}
-${sourceHas(source, "syscalls:sys_enter_openat2") ? `
-TRACEPOINT_PROBE(syscalls, sys_enter_openat2) {
-    u64 flags = 0;
-    bpf_probe_read_user(&flags, sizeof(flags), &args->how->flags);
-    return remember((int)flags, args->filename);
-}
-TRACEPOINT_PROBE(syscalls, sys_exit_openat2) {
-    return report(args, args->ret);
-}` : ""}
-`;
-}
-
-interface RawOpen { ts: bigint; pid: number; tid: number; uid: number; ret: number; flags: number; comm: string; path: string }
+const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["openat"]) }] as const;
 
 /** opensnoop as a library: one OpenEvent per open. */
 export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<OpenEvent>> {
@@ -140,8 +55,8 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${v}`);
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source));
-  return eventStream<RawOpen, OpenEvent>(b, "events", source, { ...opts, pageCnt: opts.bufferPages }, (r) => {
+  const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source));
+  return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt: opts.bufferPages }, (r) => {
     const failed = r.ret < 0;
     if (opts.failed && !failed) return undefined;
     if (opts.name && !r.comm.includes(opts.name)) return undefined;

@@ -6,9 +6,11 @@ import { tool as opensnoop } from "../opensnoop.js";
 import { tool as exitsnoop } from "../exitsnoop.js";
 import { tool as killsnoop } from "../killsnoop.js";
 import { tool as syscount } from "../syscount.js";
+import { tool as statsnoop } from "../statsnoop.js";
+import { tool as mountsnoop } from "../mountsnoop.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
