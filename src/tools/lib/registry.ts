@@ -8,9 +8,10 @@ import { tool as killsnoop } from "../killsnoop.js";
 import { tool as syscount } from "../syscount.js";
 import { tool as statsnoop } from "../statsnoop.js";
 import { tool as mountsnoop } from "../mountsnoop.js";
+import { tool as tplist } from "../tplist.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
