@@ -52,6 +52,8 @@ export function stopSignal(opts: StreamOptions, own: AbortController): AbortSign
   return signals.length === 1 ? signals[0] : (AbortSignal as unknown as { any(s: AbortSignal[]): AbortSignal }).any(signals);
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Resolves after `ms` or as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -61,7 +63,8 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener("abort", done);
       resolve();
     };
-    const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+    // An endless wait still holds a timer: it is what keeps the process alive until Ctrl-C (~24.8 days at most).
+    const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
     signal.addEventListener("abort", done, { once: true });
   });
 }
