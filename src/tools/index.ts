@@ -8,6 +8,7 @@ export { killsnoop, type KillEvent, type KillsnoopOptions } from "./killsnoop.js
 export { syscount, type SyscountOptions } from "./syscount.js";
 export { statsnoop, type StatEvent, type StatsnoopOptions } from "./statsnoop.js";
 export { biolatency, rwbsFlags, type BiolatencyOptions } from "./biolatency.js";
+export { runqlat, type RunqlatOptions } from "./runqlat.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

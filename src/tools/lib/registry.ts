@@ -10,9 +10,10 @@ import { tool as statsnoop } from "../statsnoop.js";
 import { tool as mountsnoop } from "../mountsnoop.js";
 import { tool as tplist } from "../tplist.js";
 import { tool as biolatency } from "../biolatency.js";
+import { tool as runqlat } from "../runqlat.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
