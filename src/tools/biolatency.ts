@@ -2,9 +2,8 @@
 // interval, optionally per disk (-D) or per I/O flags (-F). Events: block:block_rq_insert/issue/complete; a
 // request is followed by its device and sector (what these tracepoints carry).
 import { UsageError } from "./lib/errors.js";
-import { clock } from "./lib/format.js";
 import { diskDev, diskName } from "./lib/disks.js";
-import { formatHistogramMetric, histogramMetric, readSlots } from "./lib/histogram.js";
+import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, toNumber, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
 import { intervalPositionals } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
@@ -199,21 +198,6 @@ export const spec: ToolSpec = {
   ],
 };
 
-function printReport(r: IntervalReport, o: Record<string, any>, run: ToolRun): void {
-  const m = r.metrics[0] as HistogramMetric;
-  let text = "\n";
-  if (o.timestamp) text += `${clock().padEnd(8)}\n`;
-  const section = o.disks ? (l: Labels) => `disk = ${l.disk}` : o.flags ? (l: Labels) => `flags = ${l.flags}` : undefined;
-  for (const s of m.series.length ? m.series : [undefined]) {
-    text += s ? formatHistogramMetric({ ...m, series: [s] }, section) : formatHistogramMetric(m);
-    if (o.extension && s && s.count > 0) {
-      const total = s.sum ?? 0;
-      text += `\navg = ${Math.trunc(total / s.count)} ${m.unit}, total: ${total} ${m.unit}, count: ${s.count}\n`;
-    }
-  }
-  run.out.write(text);
-}
-
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.disks && o.flags) throw new UsageError(NAME, "argument -F/--flags: not allowed with argument -D/--disks");
   const json = run.json || o.jsonAlias;
@@ -224,7 +208,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (!json) run.out.write("Tracing block device I/O... Hit Ctrl-C to end.\n");
   for await (const r of stream) {
     if (json) run.emit(r);
-    else printReport(r, o, run);
+    else {
+      const section = o.disks ? (l: Labels) => `disk = ${l.disk}` : o.flags ? (l: Labels) => `flags = ${l.flags}` : undefined;
+      run.out.write(formatHistogramReport(r.metrics[0] as HistogramMetric, { timestamp: o.timestamp, section, extension: o.extension }));
+    }
   }
   return 0;
 }

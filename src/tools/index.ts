@@ -9,6 +9,8 @@ export { syscount, type SyscountOptions } from "./syscount.js";
 export { statsnoop, type StatEvent, type StatsnoopOptions } from "./statsnoop.js";
 export { biolatency, rwbsFlags, type BiolatencyOptions } from "./biolatency.js";
 export { runqlat, type RunqlatOptions } from "./runqlat.js";
+export { runqslower, type RunqSlowEvent, type RunqslowerOptions } from "./runqslower.js";
+export { cpudist, type CpudistOptions } from "./cpudist.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

@@ -1,8 +1,7 @@
 // runqlat: how long runnable tasks wait for a CPU, as a log2 histogram per interval (per process, thread or pid
 // namespace on request), from the sched_wakeup/sched_wakeup_new/sched_switch raw tracepoints.
 import { UsageError } from "./lib/errors.js";
-import { clock } from "./lib/format.js";
-import { formatHistogramMetric, histogramMetric, readSlots } from "./lib/histogram.js";
+import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
 import { intervalPositionals, pidOption } from "./lib/options.js";
 import { RUNQ_SOURCES, runqProgram } from "./lib/runq-program.js";
@@ -76,15 +75,6 @@ export const spec: ToolSpec = {
   ],
 };
 
-/** Prints an interval's histogram(s) as BCC's histogram tools do (blank line, optional time, sections). */
-export function printHistogramReport(r: IntervalReport, run: ToolRun, timestamp: boolean, sectionLabel?: string): void {
-  const m = r.metrics[0] as HistogramMetric;
-  let text = "\n";
-  if (timestamp) text += `${clock().padEnd(8)}\n`;
-  text += formatHistogramMetric(m, sectionLabel ? (l) => `${sectionLabel} = ${l[sectionLabel]}` : undefined);
-  run.out.write(text);
-}
-
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const chosen = [o.pids && "pid", o.tids && "tid", o.pidnss && "pidns"].filter(Boolean) as Array<"pid" | "tid" | "pidns">;
   if (chosen.length > 1) throw new UsageError(NAME, "argument -P/--pids, -L/--tids and --pidnss are mutually exclusive");
@@ -92,7 +82,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (!run.json) run.out.write("Tracing run queue latency... Hit Ctrl-C to end.\n");
   for await (const r of stream) {
     if (run.json) run.emit(r);
-    else printHistogramReport(r, run, o.timestamp, chosen[0]);
+    else {
+      const by = chosen[0];
+      run.out.write(formatHistogramReport(r.metrics[0] as HistogramMetric, { timestamp: o.timestamp, section: by ? (l) => `${by} = ${l[by]}` : undefined }));
+    }
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 // slot) into labelled series, turn them into a HistogramMetric, and print a metric in BCC's layout (sections
 // "\n<header> = <label>" per series, as print_log2_hist does for struct keys).
 import { formatLinearHist, formatLog2Hist } from "../../index.js";
+import { clock } from "./format.js";
 import { histogramSeries, linearBuckets, log2Buckets, toNumber, type HistogramMetric, type Labels } from "./metrics.js";
 
 /** Any table whose iteration yields [key, count]. */
@@ -54,4 +55,22 @@ export function formatHistogramMetric(metric: HistogramMetric, section?: (labels
   const format = metric.scale === "log2" ? formatLog2Hist : formatLinearHist;
   if (metric.series.length === 0) return format([], { valType });
   return metric.series.map((s) => (section ? `\n${section(s.labels)}\n` : "") + format(slotsOf(metric, s), { valType })).join("");
+}
+
+/**
+ * One interval of a histogram tool, as BCC prints it: a blank line, the time with -T, then each series (with its
+ * section line when `section` names it) and, with `extension`, BCC's "avg = ..., total: ..., count: ..." line.
+ */
+export function formatHistogramReport(metric: HistogramMetric, o: { timestamp?: boolean; section?: (l: Labels) => string; extension?: boolean }): string {
+  let text = "\n";
+  if (o.timestamp) text += `${clock().padEnd(8)}\n`;
+  if (metric.series.length === 0) return text + formatHistogramMetric(metric);
+  for (const s of metric.series) {
+    text += formatHistogramMetric({ ...metric, series: [s] }, o.section);
+    if (o.extension && s.count > 0) {
+      const total = s.sum ?? 0;
+      text += `\navg = ${Math.trunc(total / s.count)} ${metric.unit}, total: ${total} ${metric.unit}, count: ${s.count}\n`;
+    }
+  }
+  return text;
 }

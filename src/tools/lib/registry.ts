@@ -11,9 +11,11 @@ import { tool as mountsnoop } from "../mountsnoop.js";
 import { tool as tplist } from "../tplist.js";
 import { tool as biolatency } from "../biolatency.js";
 import { tool as runqlat } from "../runqlat.js";
+import { tool as runqslower } from "../runqslower.js";
+import { tool as cpudist } from "../cpudist.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
