@@ -11,6 +11,8 @@ export { biolatency, rwbsFlags, type BiolatencyOptions } from "./biolatency.js";
 export { runqlat, type RunqlatOptions } from "./runqlat.js";
 export { runqslower, type RunqSlowEvent, type RunqslowerOptions } from "./runqslower.js";
 export { cpudist, type CpudistOptions } from "./cpudist.js";
+export { softirqs, type SoftirqsOptions } from "./softirqs.js";
+export { hardirqs, type HardirqsOptions } from "./hardirqs.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

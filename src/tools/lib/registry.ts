@@ -13,9 +13,11 @@ import { tool as biolatency } from "../biolatency.js";
 import { tool as runqlat } from "../runqlat.js";
 import { tool as runqslower } from "../runqslower.js";
 import { tool as cpudist } from "../cpudist.js";
+import { tool as softirqs } from "../softirqs.js";
+import { tool as hardirqs } from "../hardirqs.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {

@@ -132,6 +132,15 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
   const signal = stopSignal(opts, own);
   let disposed = false;
   let started = false;
+  let since = process.hrtime.bigint();
+  const elapsed = (): number => {
+    const now = process.hrtime.bigint();
+    const seconds = Number(now - since) / 1e9;
+    since = now;
+    return seconds;
+  };
+  // Closed before anyone iterated: the data so far becomes the one report, and everything is freed at once.
+  let closedReport: IntervalReport | undefined;
   const finish = (): void => {
     if (!disposed) dispose();
     disposed = true;
@@ -140,22 +149,26 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     source,
     close: () => {
       own.abort();
-      if (!started) finish();
+      if (!started && !disposed) {
+        closedReport = collect(elapsed());
+        finish();
+      }
     },
     async *[Symbol.asyncIterator]() {
       started = true;
       try {
-        let n = 0;
-        let since = process.hrtime.bigint();
-        const ms = opts.interval === undefined ? Infinity : opts.interval * 1000;
-        while (!signal.aborted && (opts.count === undefined || n < opts.count)) {
-          await sleep(ms, signal);
-          const now = process.hrtime.bigint();
-          const seconds = Number(now - since) / 1e9;
-          since = now;
-          n++;
-          yield collect(seconds);
+        if (closedReport) {
+          yield closedReport;
+          return;
         }
+        if (disposed) return;
+        let n = 0;
+        const ms = opts.interval === undefined ? Infinity : opts.interval * 1000;
+        do {
+          await sleep(ms, signal);
+          n++;
+          yield collect(elapsed());
+        } while (!signal.aborted && (opts.count === undefined || n < opts.count));
       } finally {
         finish();
       }
