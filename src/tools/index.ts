@@ -13,6 +13,8 @@ export { runqslower, type RunqSlowEvent, type RunqslowerOptions } from "./runqsl
 export { cpudist, type CpudistOptions } from "./cpudist.js";
 export { softirqs, type SoftirqsOptions } from "./softirqs.js";
 export { hardirqs, type HardirqsOptions } from "./hardirqs.js";
+export { biosnoop, rwLetter, type BioEvent, type BiosnoopOptions } from "./biosnoop.js";
+export { bitesize, type BitesizeOptions } from "./bitesize.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

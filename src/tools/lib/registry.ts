@@ -15,9 +15,11 @@ import { tool as runqslower } from "../runqslower.js";
 import { tool as cpudist } from "../cpudist.js";
 import { tool as softirqs } from "../softirqs.js";
 import { tool as hardirqs } from "../hardirqs.js";
+import { tool as biosnoop } from "../biosnoop.js";
+import { tool as bitesize } from "../bitesize.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
