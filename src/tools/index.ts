@@ -15,6 +15,7 @@ export { softirqs, type SoftirqsOptions } from "./softirqs.js";
 export { hardirqs, type HardirqsOptions } from "./hardirqs.js";
 export { biosnoop, rwLetter, type BioEvent, type BiosnoopOptions } from "./biosnoop.js";
 export { bitesize, type BitesizeOptions } from "./bitesize.js";
+export { oomkill, type OomKillEvent, type OomkillOptions } from "./oomkill.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

@@ -17,9 +17,10 @@ import { tool as softirqs } from "../softirqs.js";
 import { tool as hardirqs } from "../hardirqs.js";
 import { tool as biosnoop } from "../biosnoop.js";
 import { tool as bitesize } from "../bitesize.js";
+import { tool as oomkill } from "../oomkill.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
