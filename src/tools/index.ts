@@ -16,6 +16,10 @@ export { hardirqs, type HardirqsOptions } from "./hardirqs.js";
 export { biosnoop, rwLetter, type BioEvent, type BiosnoopOptions } from "./biosnoop.js";
 export { bitesize, type BitesizeOptions } from "./bitesize.js";
 export { oomkill, type OomKillEvent, type OomkillOptions } from "./oomkill.js";
+export { tcplife, type TcpSessionEvent, type TcplifeOptions } from "./tcplife.js";
+export { tcpstates, type TcpStateEvent, type TcpstatesOptions } from "./tcpstates.js";
+export { tcpconnect, type TcpConnectEvent, type TcpconnectOptions } from "./tcpconnect.js";
+export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpaccept.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

@@ -18,9 +18,13 @@ import { tool as hardirqs } from "../hardirqs.js";
 import { tool as biosnoop } from "../biosnoop.js";
 import { tool as bitesize } from "../bitesize.js";
 import { tool as oomkill } from "../oomkill.js";
+import { tool as tcplife } from "../tcplife.js";
+import { tool as tcpstates } from "../tcpstates.js";
+import { tool as tcpconnect } from "../tcpconnect.js";
+import { tool as tcpaccept } from "../tcpaccept.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
