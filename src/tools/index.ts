@@ -20,6 +20,7 @@ export { tcplife, type TcpSessionEvent, type TcplifeOptions } from "./tcplife.js
 export { tcpstates, type TcpStateEvent, type TcpstatesOptions } from "./tcpstates.js";
 export { tcpconnect, type TcpConnectEvent, type TcpconnectOptions } from "./tcpconnect.js";
 export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpaccept.js";
+export { drsnoop, type ReclaimEvent, type DrsnoopOptions } from "./drsnoop.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 
