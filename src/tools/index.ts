@@ -21,6 +21,7 @@ export { tcpstates, type TcpStateEvent, type TcpstatesOptions } from "./tcpstate
 export { tcpconnect, type TcpConnectEvent, type TcpconnectOptions } from "./tcpconnect.js";
 export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpaccept.js";
 export { drsnoop, type ReclaimEvent, type DrsnoopOptions } from "./drsnoop.js";
+export { tcpretrans, type RetransmitEvent, type TcpretransOptions } from "./tcpretrans.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 

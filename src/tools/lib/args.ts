@@ -94,9 +94,11 @@ export function parseCommandLine(spec: ArgsSpec, argv: readonly string[]): { hel
   let onlyPositional = false;
   // Once a "rest" positional (a command and its arguments) has started, everything belongs to it.
   const restIndex = (spec.positionals ?? []).findIndex((p) => p.rest);
+  // As in argparse, "-4" is a negative number unless the tool has options that look like one (-4/-6).
+  const digitOptions = spec.options.some((o) => o.short !== undefined && /^\d$/.test(o.short));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (onlyPositional || arg === "-" || !arg.startsWith("-") || /^-\d/.test(arg) || (restIndex >= 0 && positional.length > restIndex)) {
+    if (onlyPositional || arg === "-" || !arg.startsWith("-") || (/^-\d/.test(arg) && !digitOptions) || (restIndex >= 0 && positional.length > restIndex)) {
       positional.push(arg);
       continue;
     }

@@ -23,9 +23,10 @@ import { tool as tcpstates } from "../tcpstates.js";
 import { tool as tcpconnect } from "../tcpconnect.js";
 import { tool as tcpaccept } from "../tcpaccept.js";
 import { tool as drsnoop } from "../drsnoop.js";
+import { tool as tcpretrans } from "../tcpretrans.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
