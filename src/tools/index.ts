@@ -22,6 +22,7 @@ export { tcpconnect, type TcpConnectEvent, type TcpconnectOptions } from "./tcpc
 export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpaccept.js";
 export { drsnoop, type ReclaimEvent, type DrsnoopOptions } from "./drsnoop.js";
 export { tcpretrans, type RetransmitEvent, type TcpretransOptions } from "./tcpretrans.js";
+export { capable, type CapabilityEvent, type CapableOptions } from "./capable.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 
