@@ -48,6 +48,11 @@ const CALLS: PathSyscall[] = [
 
 const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["openat"]) }] as const;
 
+/** The BPF program (BCC's dialect) opensnoop loads for these options on this kernel (the benchmark runs it in BCC too). */
+export function opensnoopProgram(opts: OpensnoopOptions = {}, without: readonly string[] = []): string {
+  return pathSyscallProgram(CALLS.filter((c) => !without.includes(c.name)), opts, chooseSource(NAME, SOURCES, opts.source));
+}
+
 /** opensnoop as a library: one OpenEvent per open. */
 export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<OpenEvent>> {
   for (const k of ["pid", "tid", "uid", "flagFilter"] as const) {

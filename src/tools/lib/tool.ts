@@ -70,8 +70,46 @@ export function jsonLine(obj: unknown): string {
   return JSON.stringify(obj, (_k, v) => (typeof v === "bigint" ? (v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString()) : v)) + "\n";
 }
 
+/**
+ * Output coalesced per event-loop turn: a busy snooper prints thousands of lines per drain, and one write per line
+ * (a syscall each on a pipe) would cost more than decoding the events.
+ */
+function bufferedOut(out: ToolContext["out"]): ToolContext["out"] & { flush(): void } {
+  let buf = "";
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (buf) {
+      const chunk = buf;
+      buf = "";
+      out.write(chunk);
+    }
+  };
+  return {
+    write(s: string) {
+      buf += s;
+      if (buf.length >= 1 << 16) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+      return true;
+    },
+    flush,
+  };
+}
+
 /** Runs a tool from a command line; returns the exit status (0 ok, 1 failure, 2 usage). */
-export async function runTool(tool: CliTool, argv: readonly string[], ctx: ToolContext): Promise<number> {
+export async function runTool(tool: CliTool, argv: readonly string[], context: ToolContext): Promise<number> {
+  const out = bufferedOut(context.out);
+  try {
+    return await runToolUnbuffered(tool, argv, { ...context, out });
+  } finally {
+    out.flush();
+  }
+}
+
+async function runToolUnbuffered(tool: CliTool, argv: readonly string[], ctx: ToolContext): Promise<number> {
   const args = argsSpec(tool.spec);
   try {
     const { help, values } = parseCommandLine(args, argv);
