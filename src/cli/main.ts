@@ -29,6 +29,11 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // A closed pipe (tsbcc opensnoop | head) ends the tool like Ctrl-C, without a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    ac.abort();
+  });
   return runTool(tool, rest, { out: process.stdout, err: process.stderr, signal: ac.signal });
 }
 
