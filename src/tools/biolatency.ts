@@ -2,9 +2,9 @@
 // interval, optionally per disk (-D) or per I/O flags (-F). Events: block:block_rq_insert/issue/complete; a
 // request is followed by its device and sector (what these tracepoints carry).
 import { UsageError } from "./lib/errors.js";
-import { diskDev, diskName } from "./lib/disks.js";
-import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
-import { report, toNumber, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
+import { diskFilter, diskName } from "./lib/disks.js";
+import { addSums, formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
+import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
 import { intervalPositionals } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
@@ -142,14 +142,7 @@ function flagsText(flags: number | bigint): string {
 export async function biolatency(opts: BiolatencyOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
   if (opts.perDisk && opts.perFlags) throw new UsageError(NAME, "per disk and per flags cannot be combined (BCC neither)");
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  let dev = 0;
-  if (opts.disk !== undefined) {
-    try {
-      dev = diskDev(opts.disk);
-    } catch (e) {
-      throw new UsageError(NAME, (e as Error).message);
-    }
-  }
+  const dev = diskFilter(NAME, opts.disk);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts, dev, source));
   const dist = b.table("dist");
@@ -159,11 +152,7 @@ export async function biolatency(opts: BiolatencyOptions = {}, chosen?: ChosenSo
     opts.perDisk ? { disk: diskName(k.dev) } : opts.perFlags ? { flags: flagsText(k.flags) } : {};
   const collect = (seconds: number): IntervalReport => {
     const series = readSlots(dist, (k) => ({ labels: labelsOf(k), slot: Number(k.slot) }));
-    for (const [k, v] of ext as Iterable<[{ flags: bigint; dev: number }, { total: bigint; count: bigint }]>) {
-      const s = series.get(JSON.stringify(labelsOf(k)));
-      if (s) Object.assign(s, { sum: toNumber(v.total) });
-    }
-    ext.clear();
+    addSums(series, ext, labelsOf);
     return report(NAME, seconds, [histogramMetric({ name: "block_io_latency", unit, help: "block device I/O latency" }, series.values())]);
   };
   return intervalStream(source, opts, collect, () => b.close());

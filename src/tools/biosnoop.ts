@@ -1,12 +1,11 @@
 // biosnoop: one line per block I/O with its process, disk, direction, sector, size and latency (and with -Q the
 // OS queue time), from block tracepoints: block_io_start (the submitter's pid and comm, when the kernel has it),
 // block_rq_insert (queue start), block_rq_issue (device start) and block_rq_complete.
-import { UsageError } from "./lib/errors.js";
-import { diskDev, diskName } from "./lib/disks.js";
+import { diskFilter, diskName } from "./lib/disks.js";
 import { left, right } from "./lib/format.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "biosnoop";
 
@@ -143,14 +142,7 @@ export function rwLetter(rwbs: string): string {
 
 /** biosnoop as a library: one BioEvent per completed block request. */
 export async function biosnoop(opts: BiosnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<BioEvent>> {
-  let dev = 0;
-  if (opts.disk !== undefined) {
-    try {
-      dev = diskDev(opts.disk);
-    } catch (e) {
-      throw new UsageError(NAME, (e as Error).message);
-    }
-  }
+  const dev = diskFilter(NAME, opts.disk);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts, dev, source));
   return eventStream<RawBio, BioEvent>(b, "events", source, opts, (r) => ({
@@ -182,16 +174,11 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
       (o.queue ? `${right("QUE(ms)", 7)} ` : "") + `${right("LAT(ms)", 7)}\n`);
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
-    run.out.write(`${left((Number(ev.ts - first) / 1e9).toFixed(6), 11)} ${left(ev.comm.slice(0, 14), 14)} ${left(ev.pid, 7)} ${left(ev.disk, 9)} ${ev.rw} ` +
+    return (`${left((Number(ev.ts - first) / 1e9).toFixed(6), 11)} ${left(ev.comm.slice(0, 14), 14)} ${left(ev.pid, 7)} ${left(ev.disk, 9)} ${ev.rw} ` +
       `${left(ev.sector, 10)} ${left(ev.bytes, 7)} ` + (o.queue ? `${right(ev.queueMs.toFixed(2), 7)} ` : "") + `${right(ev.latencyMs.toFixed(2), 7)}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -7,7 +7,7 @@ import { clock, left } from "./lib/format.js";
 import { pidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "capable";
 
@@ -132,15 +132,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (!run.json) {
     run.out.write(`${left("TIME", 9)} ${left("UID", 6)} ${left("PID", 6)} ${o.extra ? left("TID", 6) + " " : ""}${left("COMM", 16)} ${left("CAP", 4)} ${left("NAME", 20)} ${left("AUDIT", 6)} VERDICT\n`);
   }
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
-    run.out.write(`${left(clock(), 9)} ${left(ev.uid, 6)} ${left(ev.pid, 6)} ${o.extra ? left(ev.tid, 6) + " " : ""}${left(ev.comm, 16)} ${left(ev.cap, 4)} ` +
+  return printEvents(stream, run, (ev) => {
+    return (`${left(clock(), 9)} ${left(ev.uid, 6)} ${left(ev.pid, 6)} ${o.extra ? left(ev.tid, 6) + " " : ""}${left(ev.comm, 16)} ${left(ev.cap, 4)} ` +
       `${left(ev.capName, 20)} ${left(ev.audit ? 1 : 0, 6)} ${ev.verdict === 0 ? "allow" : "deny"}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -1,8 +1,8 @@
 // cpudist: how long tasks run on a CPU before switching out (or, with -O, how long they stay off it), as a log2
 // histogram per interval, from the sched_switch raw tracepoint.
 import { UsageError } from "./lib/errors.js";
-import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
-import { report, toNumber, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
+import { addSums, formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
+import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
 import { intervalPositionals, pidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
@@ -99,11 +99,7 @@ export async function cpudist(opts: CpudistOptions = {}, chosen?: ChosenSource):
   const labels = (key: number | bigint): Labels => (opts.by ? { [opts.by]: String(key) } : {});
   const collect = (seconds: number): IntervalReport => {
     const series = readSlots(dist, (k) => ({ labels: labels(k.key), slot: Number(k.slot) }));
-    for (const [k, v] of ext as Iterable<[number | bigint, { total: bigint }]>) {
-      const s = series.get(JSON.stringify(labels(k)));
-      if (s) Object.assign(s, { sum: toNumber(v.total) });
-    }
-    ext.clear();
+    addSums(series, ext, labels);
     const name = opts.offcpu ? "offcpu_time" : "oncpu_time";
     return report(NAME, seconds, [histogramMetric({ name, unit, help: opts.offcpu ? "time tasks spent off a CPU" : "time tasks ran on a CPU per switch" }, series.values())]);
   };

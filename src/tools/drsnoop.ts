@@ -7,7 +7,7 @@ import { left, right } from "./lib/format.js";
 import { durationOption, pidOption, tidOption, uidOption } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "drsnoop";
 
@@ -152,17 +152,12 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
       `${left("COMM", 14)} ${left(o.tid !== undefined ? "TID" : "PID", 6)} ${right("LAT(ms)", 8)} ${right("PAGES", 5)}` + (o.memState ? right("FREE(KB)", 10) : "") + "\n");
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev, ...(o.memState ? { freeKb: freeKb() } : {}) });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
-    run.out.write((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(9), 14) : "") + (o.printUid ? left(ev.uid, 6) : "") +
+    return ((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(9), 14) : "") + (o.printUid ? left(ev.uid, 6) : "") +
       `${left(ev.comm.slice(0, 14), 14)} ${left(o.tid !== undefined ? ev.tid : ev.pid, 6)} ${right(ev.latencyMs.toFixed(3), 8)} ${right(ev.pagesReclaimed, 5)}` +
       (o.memState ? right(freeKb(), 10) : "") + "\n");
-  }
-  return 0;
+  }, (ev) => ({ ...ev, ...(o.memState ? { freeKb: freeKb() } : {}) }));
 }
 
 export const tool: CliTool = { spec, main };

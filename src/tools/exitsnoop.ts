@@ -6,7 +6,7 @@ import { pidOption } from "./lib/options.js";
 import { signalName } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "exitsnoop";
 
@@ -143,15 +143,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     run.out.write((stamp ? left(o.utc ? "TIME-UTC" : "TIME-TZ", 13) : "") + (o.label !== undefined ? left("LABEL", 6) : "") +
       `${left("PCOMM", 16)} ${left("PID", 7)} ${left("PPID", 7)} ${left("TID", 7)} ${left("AGE(s)", 7)} EXIT_CODE\n`);
   }
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...(o.label !== undefined ? { label: o.label } : {}), ...ev });
-      continue;
-    }
-    run.out.write((stamp ? left(timeOfDay(o.utc), 13) : "") + (o.label !== undefined ? left(o.label, 6) : "") +
+  return printEvents(stream, run, (ev) => {
+    return ((stamp ? left(timeOfDay(o.utc), 13) : "") + (o.label !== undefined ? left(o.label, 6) : "") +
       `${left(ev.comm, 16)} ${left(ev.pid, 7)} ${left(ev.ppid, 7)} ${left(ev.tid, 7)} ${left(ev.ageSeconds.toFixed(2), 7)} ${exitDescription(ev)}\n`);
-  }
-  return 0;
+  }, (ev) => ({ ...(o.label !== undefined ? { label: o.label } : {}), ...ev }));
 }
 
 export const tool: CliTool = { spec, main };

@@ -5,7 +5,7 @@ import { clock, left } from "./lib/format.js";
 import { parseSignal } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "killsnoop";
 
@@ -126,11 +126,7 @@ export const spec: ToolSpec = {
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const stream = await killsnoop({ pid: o.pid, targetPid: o.tpid, signalFilter: o.signal, failed: o.failed, signal: run.signal }, run.source);
   if (!run.json) run.out.write(`${left("TIME", 9)} ${left("PID", 7)} ${left("COMM", 16)} ${left("SIG", 4)} ${left("TPID", 7)} RESULT\n`);
-  for await (const ev of stream) {
-    if (run.json) run.emit({ time: new Date().toISOString(), ...ev });
-    else run.out.write(`${left(clock(), 9)} ${left(ev.pid, 7)} ${left(ev.comm, 16)} ${left(ev.signal, 4)} ${left(ev.targetPid, 7)} ${ev.result}\n`);
-  }
-  return 0;
+  return printEvents(stream, run, (ev) => `${left(clock(), 9)} ${left(ev.pid, 7)} ${left(ev.comm, 16)} ${left(ev.signal, 4)} ${left(ev.targetPid, 7)} ${ev.result}\n`);
 }
 
 export const tool: CliTool = { spec, main };

@@ -5,7 +5,7 @@ import { MountFlags, UmountFlags } from "../sys/abi.js";
 import { left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "mountsnoop";
 const STR = 128;
@@ -195,15 +195,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (!run.json) {
     run.out.write(`${left("COMM", 16)} ${left("PID", 7)} ${left("TID", 7)} ` + (o.parent ? `${left("PCOMM", 16)} ${left("PPID", 7)} ` : "") + `${left("MNT_NS", 11)} CALL\n`);
   }
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
-    run.out.write(`${left(ev.comm, 16)} ${left(ev.pid, 7)} ${left(ev.tid, 7)} ` + (o.parent ? `${left(ev.parentComm, 16)} ${left(ev.ppid, 7)} ` : "") +
+  return printEvents(stream, run, (ev) => {
+    return (`${left(ev.comm, 16)} ${left(ev.pid, 7)} ${left(ev.tid, 7)} ` + (o.parent ? `${left(ev.parentComm, 16)} ${left(ev.ppid, 7)} ` : "") +
       `${left(ev.mntNs, 11)} ${describeMountCall(ev)}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

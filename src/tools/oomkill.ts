@@ -5,7 +5,7 @@ import { pageSize } from "../kernel/release.js";
 import { clock } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "oomkill";
 
@@ -88,15 +88,10 @@ async function main(_o: Record<string, any>, run: ToolRun): Promise<number> {
   const stream = await oomkill({ signal: run.signal }, run.source);
   const pageKb = pageSize() / 1024;
   if (!run.json) run.out.write("Tracing OOM kills... Ctrl-C to stop.\n");
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev, loadavg: loadavg() });
-      continue;
-    }
-    run.out.write(`${clock()} Triggered by PID ${ev.triggerPid} ("${ev.triggerComm}"), OOM kill of PID ${ev.victimPid} ("${ev.victimComm}"), ` +
+  return printEvents(stream, run, (ev) => {
+    return (`${clock()} Triggered by PID ${ev.triggerPid} ("${ev.triggerComm}"), OOM kill of PID ${ev.victimPid} ("${ev.victimComm}"), ` +
       `${Math.trunc(ev.totalVmKb / pageKb)} pages, loadavg: ${loadavg()}\n`);
-  }
-  return 0;
+  }, (ev) => ({ ...ev, loadavg: loadavg() }));
 }
 
 export const tool: CliTool = { spec, main };

@@ -7,7 +7,7 @@ import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption } fr
 import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "opensnoop";
 
@@ -118,20 +118,15 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
       (o.extended ? left("FLAGS", 9) : "") + "PATH\n");
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
     let line = "";
     if (o.timestamp) line += left((Number(ev.ts - first) / 1e9).toFixed(9), 14);
     if (o.printUid) line += left(ev.uid, 6);
     line += `${left(o.tid !== undefined ? ev.tid : ev.pid, 6)} ${left(ev.comm, 16)} ${right(ev.fd, 4)} ${right(ev.errno, 3)} `;
     if (o.extended) line += `${ev.flags.toString(8).padStart(8, "0")} `;
-    run.out.write(`${line}${ev.path}\n`);
-  }
-  return 0;
+    return `${line}${ev.path}\n`;
+  });
 }
 
 export const tool: CliTool = { spec, main };

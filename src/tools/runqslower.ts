@@ -5,7 +5,7 @@ import { clock, left, right } from "./lib/format.js";
 import { RUNQ_SOURCES, runqProgram } from "./lib/runq-program.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "runqslower";
 const DEFAULT_MIN_US = 10000;
@@ -101,14 +101,9 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     run.out.write(`Tracing run queue latency higher than ${o.min_us} us\n`);
     run.out.write(`${left("TIME", 8)} ${left("COMM", 16)} ${left("TID", 6)} ${right("LAT(us)", 14)}` + (o.previous ? ` ${left("PREV COMM", 16)} ${left("PREV TID", 6)}` : "") + "\n");
   }
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
-    run.out.write(`${left(clock(), 8)} ${left(ev.comm, 16)} ${left(ev.tid, 6)} ${right(ev.latencyUs, 14)}` + (o.previous ? ` ${left(ev.prevComm, 16)} ${left(ev.prevTid, 6)}` : "") + "\n");
-  }
-  return 0;
+  return printEvents(stream, run, (ev) => {
+    return (`${left(clock(), 8)} ${left(ev.comm, 16)} ${left(ev.tid, 6)} ${right(ev.latencyUs, 14)}` + (o.previous ? ` ${left(ev.prevComm, 16)} ${left(ev.prevTid, 6)}` : "") + "\n");
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -6,7 +6,7 @@ import { pidOption } from "./lib/options.js";
 import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "statsnoop";
 
@@ -75,16 +75,11 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const stream = await statsnoop({ pid: o.pid, failed: o.failed, signal: run.signal }, run.source);
   if (!run.json) run.out.write((o.timestamp ? left("TIME(s)", 14) : "") + `${left("PID", 7)} ${left("COMM", 16)} ${right("RET", 4)} ${right("ERR", 3)} PATH\n`);
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
-    run.out.write((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(9), 14) : "") +
+    return ((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(9), 14) : "") +
       `${left(ev.pid, 7)} ${left(ev.comm, 16)} ${right(ev.ret, 4)} ${right(ev.errno, 3)} ${ev.path}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -5,9 +5,9 @@ import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import { ADDR_FIELDS, TCP_DEFINES, familyNumber, familyOptions, formatAddr, ipVersion, parsePortList, portCondition } from "./lib/tcp.js";
+import { ADDR_FIELDS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition } from "./lib/tcp.js";
 import { checkTcpFilters } from "./tcplife.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpaccept";
 
@@ -104,8 +104,7 @@ export async function tcpaccept(opts: TcpacceptOptions = {}, chosen?: ChosenSour
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts, source.targets.includes("syscalls:sys_exit_accept")));
   return eventStream<RawAccept, TcpAcceptEvent>(b, "events", source, opts, (r) => ({
-    ts: r.ts, pid: r.pid, comm: r.comm, ipVersion: ipVersion(r.family),
-    remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport, localAddr: formatAddr(r.family, r.saddr), localPort: r.sport,
+    ts: r.ts, pid: r.pid, comm: r.comm, ...endpoints(r),
   }));
 }
 
@@ -132,23 +131,17 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.ipv4 && o.ipv6) throw new UsageError(NAME, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
-  const stream = await tcpaccept({ pid: o.pid, ports: o.port, ipVersion: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined, signal: run.signal }, run.source);
+  const stream = await tcpaccept({ pid: o.pid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
   if (!run.json) {
     run.out.write((o.time ? left("TIME", 9) : "") + (o.timestamp ? left("TIME(s)", 9) : "") +
       `${left("PID", 7)} ${left("COMM", 12)} ${left("IP", 2)} ${left("RADDR", 16)} ${left("RPORT", 5)} ${left("LADDR", 16)} LPORT\n`);
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
-    run.out.write((o.time ? left(clock(), 9) : "") + (o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(3), 9) : "") +
+    return ((o.time ? left(clock(), 9) : "") + (o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(3), 9) : "") +
       `${left(ev.pid, 7)} ${left(ev.comm.slice(0, 12), 12)} ${left(ev.ipVersion, 2)} ${left(ev.remoteAddr, 16)} ${left(ev.remotePort, 5)} ${left(ev.localAddr, 16)} ${ev.localPort}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

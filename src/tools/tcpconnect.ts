@@ -7,10 +7,10 @@ import { uidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, familyOptions, formatAddr, ipVersion, parsePortList, portCondition, tcpStateDefines, tcpStateName,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, tcpStateDefines, tcpStateName,
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpconnect";
 
@@ -107,9 +107,7 @@ export async function tcpconnect(opts: TcpconnectOptions = {}, chosen?: ChosenSo
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts));
   return eventStream<RawConnect, TcpConnectEvent>(b, "events", source, opts, (r) => ({
-    ts: r.ts, pid: r.pid, uid: r.uid, comm: r.comm, ipVersion: ipVersion(r.family),
-    localAddr: formatAddr(r.family, r.saddr), localPort: r.sport, remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
-    result: tcpStateName(r.newstate),
+    ts: r.ts, pid: r.pid, uid: r.uid, comm: r.comm, ...endpoints(r), result: tcpStateName(r.newstate),
   }));
 }
 
@@ -144,8 +142,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.ipv4 && o.ipv6) throw new UsageError(NAME, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
-  const stream = await tcpconnect({ pid: o.pid, uid: o.uid, ports: o.port, ipVersion: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined, signal: run.signal }, run.source);
+  const stream = await tcpconnect({ pid: o.pid, uid: o.uid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
   if (o.count) {
     if (!run.json) run.out.write("Tracing connect ... Hit Ctrl-C to end\n");
     const counts = new Map<string, { laddr: string; raddr: string; rport: number; n: number }>();
@@ -169,17 +166,12 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
         : `${left("PID", 6)} ${left("COMM", 12)} ${left("IP", 2)} ${left("SADDR", 16)} ${left("DADDR", 16)} DPORT\n`));
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
-    run.out.write((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(3), 9) : "") + (o.printUid ? left(ev.uid, 6) : "") +
+    return ((o.timestamp ? left((Number(ev.ts - first) / 1e9).toFixed(3), 9) : "") + (o.printUid ? left(ev.uid, 6) : "") +
       `${left(ev.pid, 6)} ${left(ev.comm.slice(0, 12), 12)} ${left(ev.ipVersion, 2)} ${left(ev.localAddr, 16)} ` +
       (o.lport ? `${left(ev.localPort, 6)} ` : "") + `${left(ev.remoteAddr, 16)} ${ev.remotePort}\n`);
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -5,10 +5,10 @@ import { clock, left, right } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, familyOptions, formatAddr, ipVersion, portCondition, portOptions,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, portOptions, stateChangePrologue,
   tcpStateDefines, timeOptions,
 } from "./lib/tcp.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcplife";
 
@@ -67,12 +67,7 @@ BPF_PERCPU_ARRAY(scratch, struct life_event_t, 1);
 BPF_PERF_OUTPUT(events);
 
 TRACEPOINT_PROBE(sock, inet_sock_set_state) {
-    if (args->protocol != IPPROTO_TCP_NR) return 0;
-    if (FILTER_FAMILY && args->family != FILTER_FAMILY) return 0;
-    u16 lport = args->sport, rport = args->dport;
-    if (!${portCondition("lport", o.localPorts)}) return 0;
-    if (!${portCondition("rport", o.remotePorts)}) return 0;
-    u64 sk = (u64)args->skaddr;
+${stateChangePrologue(o)}
     int state = args->newstate;
     if (state < TCPS_FIN_WAIT1 && !birth.lookup(&sk)) {
         u64 ts = bpf_ktime_get_ns();
@@ -135,9 +130,7 @@ export async function tcplife(opts: TcplifeOptions = {}, chosen?: ChosenSource):
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts));
   return eventStream<RawLife, TcpSessionEvent>(b, "events", source, opts, (r) => ({
-    ts: r.ts, pid: r.pid, comm: r.comm, ipVersion: ipVersion(r.family),
-    localAddr: formatAddr(r.family, r.saddr), localPort: r.sport, remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
-    txBytes: Number(r.tx_b), rxBytes: Number(r.rx_b), durationMs: Number(r.span_ns) / 1e6,
+    ts: r.ts, pid: r.pid, comm: r.comm, ...endpoints(r), txBytes: Number(r.tx_b), rxBytes: Number(r.rx_b), durationMs: Number(r.span_ns) / 1e6,
   }));
 }
 
@@ -167,9 +160,8 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.ipv4 && o.ipv6) throw new UsageError(NAME, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
   const stream = await tcplife({
-    pid: o.pid, localPorts: o.localport, remotePorts: o.remoteport, ipVersion: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined, signal: run.signal,
+    pid: o.pid, localPorts: o.localport, remotePorts: o.remoteport, ipVersion: chosenFamily(NAME, o), signal: run.signal,
   }, run.source);
   const cols = ["PID", "COMM", ...(o.wide ? ["IP"] : []), "LADDR", "LPORT", "RADDR", "RPORT", "TX_KB", "RX_KB", "MS"];
   const pre = (time: string, stamp: string): string[] => [...(o.time ? [time] : []), ...(o.timestamp ? [stamp] : [])];
@@ -184,24 +176,18 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     }
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
     const stamp = (Number(ev.ts - first) / 1e9).toFixed(6);
     const tx = Math.trunc(ev.txBytes / 1024), rx = Math.trunc(ev.rxBytes / 1024), ms = ev.durationMs.toFixed(2);
     if (o.csv) {
-      run.out.write([...pre(clock(), stamp), ev.pid, ev.comm, ...(o.wide ? [ev.ipVersion] : []), ev.localAddr, ev.localPort, ev.remoteAddr, ev.remotePort, tx, rx, ms].join(",") + "\n");
-      continue;
+      return ([...pre(clock(), stamp), ev.pid, ev.comm, ...(o.wide ? [ev.ipVersion] : []), ev.localAddr, ev.localPort, ev.remoteAddr, ev.remotePort, tx, rx, ms].join(",") + "\n");
     }
     const head = (o.time ? left(clock(), 8) + " " : "") + (o.timestamp ? left(stamp, 9) + " " : "");
-    run.out.write(head + (o.wide
+    return (head + (o.wide
       ? `${left(ev.pid, 5)} ${left(ev.comm.slice(0, 16), 16)} ${left(ev.ipVersion, 2)} ${left(ev.localAddr, 26)} ${left(ev.localPort, 5)} ${left(ev.remoteAddr, 26)} ${left(ev.remotePort, 5)} ${right(tx, 6)} ${right(rx, 6)} ${ms}\n`
       : `${left(ev.pid, 5)} ${left(ev.comm.slice(0, 10), 10)} ${left(ev.localAddr, 15)} ${left(ev.localPort, 5)} ${left(ev.remoteAddr, 15)} ${left(ev.remotePort, 5)} ${right(tx, 5)} ${right(rx, 5)} ${ms}\n`));
-  }
-  return 0;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -4,8 +4,8 @@ import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import { ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, familyOptions, formatAddr, ipVersion, tcpStateName } from "./lib/tcp.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, tcpStateName } from "./lib/tcp.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpretrans";
 
@@ -64,8 +64,7 @@ export async function tcpretrans(opts: TcpretransOptions = {}, chosen?: ChosenSo
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts));
   return eventStream<RawRetrans, RetransmitEvent>(b, "events", source, opts, (r) => ({
-    ts: r.ts, pid: r.pid, ipVersion: ipVersion(r.family), localAddr: formatAddr(r.family, r.saddr), localPort: r.sport,
-    remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport, state: tcpStateName(r.state), type: "R",
+    ts: r.ts, pid: r.pid, ...endpoints(r), state: tcpStateName(r.state), type: "R",
   }));
 }
 
@@ -88,9 +87,8 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.ipv4 && o.ipv6) throw new UsageError(NAME, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
   if (o.lossprobe) throw new Error("tail loss probes (-l) are seen only through a kprobe on tcp_send_loss_probe, and this tool's kprobe source is not built yet");
-  const stream = await tcpretrans({ ipVersion: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined, signal: run.signal }, run.source);
+  const stream = await tcpretrans({ ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
   const flow = (ev: RetransmitEvent): [string, string] => [`${ev.localAddr}:${ev.localPort}`, `${ev.remoteAddr}:${ev.remotePort}`];
   if (o.count) {
     if (!run.json) run.out.write("Tracing retransmits ... Hit Ctrl-C to end\n");
@@ -112,15 +110,10 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     run.out.write("Tracing retransmits ... Hit Ctrl-C to end\n");
     run.out.write(`${left("TIME", 8)} ${left("PID", 6)} ${left("IP", 2)} ${left("LADDR:LPORT", 20)} T> ${left("RADDR:RPORT", 20)} STATE\n`);
   }
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     const [local, remote] = flow(ev);
-    run.out.write(`${left(clock(), 8)} ${left(ev.pid, 6)} ${left(ev.ipVersion, 2)} ${left(local, 20)} ${ev.type}> ${left(remote, 20)} ${ev.state}\n`);
-  }
-  return 0;
+    return `${left(clock(), 8)} ${left(ev.pid, 6)} ${left(ev.ipVersion, 2)} ${left(local, 20)} ${ev.type}> ${left(remote, 20)} ${ev.state}\n`;
+  });
 }
 
 export const tool: CliTool = { spec, main };

@@ -5,10 +5,10 @@ import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, familyOptions, formatAddr, ipVersion, portCondition, portOptions, tcpStateDefines, tcpStateName, timeOptions,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, portOptions, stateChangePrologue, tcpStateDefines, tcpStateName, timeOptions,
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
-import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpstates";
 
@@ -57,12 +57,7 @@ BPF_HASH(last, u64, u64, 10240);
 BPF_PERF_OUTPUT(events);
 
 TRACEPOINT_PROBE(sock, inet_sock_set_state) {
-    if (args->protocol != IPPROTO_TCP_NR) return 0;
-    if (FILTER_FAMILY && args->family != FILTER_FAMILY) return 0;
-    u16 lport = args->sport, rport = args->dport;
-    if (!${portCondition("lport", o.localPorts)}) return 0;
-    if (!${portCondition("rport", o.remotePorts)}) return 0;
-    u64 sk = (u64)args->skaddr;
+${stateChangePrologue(o)}
     struct state_event_t ev = {};
     ev.ts = bpf_ktime_get_ns();
     u64 *prev = last.lookup(&sk);
@@ -92,9 +87,7 @@ export async function tcpstates(opts: TcpstatesOptions = {}, chosen?: ChosenSour
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts));
   return eventStream<RawState, TcpStateEvent>(b, "events", source, opts, (r) => ({
-    ts: r.ts, skaddr: BigInt(r.skaddr), pid: r.pid, comm: r.comm, ipVersion: ipVersion(r.family),
-    localAddr: formatAddr(r.family, r.saddr), localPort: r.sport, remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
-    oldState: tcpStateName(r.oldstate), newState: tcpStateName(r.newstate), durationMs: Number(r.delta_ns) / 1e6,
+    ts: r.ts, skaddr: BigInt(r.skaddr), pid: r.pid, comm: r.comm, ...endpoints(r), oldState: tcpStateName(r.oldstate), newState: tcpStateName(r.newstate), durationMs: Number(r.delta_ns) / 1e6,
   }));
 }
 
@@ -119,8 +112,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.ipv4 && o.ipv6) throw new UsageError(NAME, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
-  const stream = await tcpstates({ localPorts: o.localport, remotePorts: o.remoteport, ipVersion: o.ipv4 ? 4 : o.ipv6 ? 6 : undefined, signal: run.signal }, run.source);
+  const stream = await tcpstates({ localPorts: o.localport, remotePorts: o.remoteport, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
   const addrWidth = o.wide ? 39 : 15;
   if (!run.json) {
     const cols = ["SKADDR", "C-PID", "C-COMM", ...(o.wide ? ["IP"] : []), "LADDR", "LPORT", "RADDR", "RPORT", "OLDSTATE", "NEWSTATE", "MS"];
@@ -132,23 +124,17 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     }
   }
   let first: bigint | undefined;
-  for await (const ev of stream) {
-    if (run.json) {
-      run.emit({ time: new Date().toISOString(), ...ev, skaddr: `0x${ev.skaddr.toString(16)}` });
-      continue;
-    }
+  return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
     const stamp = (Number(ev.ts - first) / 1e9).toFixed(6);
     if (o.csv) {
-      run.out.write([...(o.time ? [clock()] : []), ...(o.timestamp ? [stamp] : []), ev.skaddr.toString(16), ev.pid, ev.comm, ...(o.wide ? [ev.ipVersion] : []),
+      return ([...(o.time ? [clock()] : []), ...(o.timestamp ? [stamp] : []), ev.skaddr.toString(16), ev.pid, ev.comm, ...(o.wide ? [ev.ipVersion] : []),
         ev.localAddr, ev.localPort, ev.remoteAddr, ev.remotePort, ev.oldState, ev.newState, ev.durationMs.toFixed(3)].join(",") + "\n");
-      continue;
     }
-    run.out.write((o.time ? left(clock(), 8) + " " : "") + (o.timestamp ? left(stamp, 9) + " " : "") +
+    return ((o.time ? left(clock(), 8) + " " : "") + (o.timestamp ? left(stamp, 9) + " " : "") +
       `${left(ev.skaddr.toString(16), 16)} ${left(ev.pid, 5)} ${left(ev.comm.slice(0, 10), 10)} ${o.wide ? left(ev.ipVersion, 2) + " " : ""}${left(ev.localAddr, addrWidth)} ` +
       `${left(ev.localPort, 5)} ${left(ev.remoteAddr, addrWidth)} ${left(ev.remotePort, 5)} ${left(ev.oldState, 11)} -> ${left(ev.newState, 11)} ${ev.durationMs.toFixed(3)}\n`);
-  }
-  return 0;
+  }, (ev) => ({ ...ev, skaddr: `0x${ev.skaddr.toString(16)}` }));
 }
 
 export const tool: CliTool = { spec, main };

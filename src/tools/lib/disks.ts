@@ -1,5 +1,6 @@
 // Block device names <-> the kernel's dev_t (MAJOR << 20 | MINOR, as block tracepoints report it), from sysfs.
 import { readFileSync, readdirSync } from "node:fs";
+import { UsageError } from "./errors.js";
 
 const MINOR_BITS = 20;
 const names = new Map<number, string>();
@@ -36,4 +37,14 @@ export function diskDev(name: string): number {
   }
   const [major, minor] = text.trim().split(":").map(Number);
   return kernelDev(major, minor);
+}
+
+/** `diskDev` for a tool's option: 0 (every disk) without a name, a UsageError naming the tool for an unknown one. */
+export function diskFilter(tool: string, name: string | undefined): number {
+  if (name === undefined) return 0;
+  try {
+    return diskDev(name);
+  } catch (e) {
+    throw new UsageError(tool, (e as Error).message);
+  }
 }

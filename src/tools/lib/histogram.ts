@@ -74,3 +74,12 @@ export function formatHistogramReport(metric: HistogramMetric, o: { timestamp?: 
   }
   return text;
 }
+
+/** Sets each series' `sum` from a table of `{ total }` values keyed like the series' sections (read, then cleared). */
+export function addSums(series: Map<string, { labels: Labels; slots: number[]; sum?: number }>, table: CountTable, labelsOf: (key: any) => Labels): void {
+  for (const [key, value] of table) {
+    const s = series.get(JSON.stringify(labelsOf(key)));
+    if (s) s.sum = toNumber((value as { total: number | bigint }).total);
+  }
+  table.clear();
+}

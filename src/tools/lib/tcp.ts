@@ -3,6 +3,7 @@
 // addresses into an event, address formatting, and BCC's port-list and family options.
 import { AddressFamily, IpProto } from "../../sys/abi.js";
 import type { OptionSpec } from "./args.js";
+import { UsageError } from "./errors.js";
 import { symbolicNames } from "./tracepoint-symbols.js";
 
 /** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...). */
@@ -50,6 +51,26 @@ export const COPY_ADDRS = (dst: string): string => `
         bpf_probe_read_kernel(&${dst}->daddr, 16, args->daddr_v6);
     }`;
 
+/**
+ * The opening of a sock:inet_sock_set_state handler: TCP only, the family and port filters; leaves `sk` (the
+ * socket's address, the session's key) in scope.
+ */
+export function stateChangePrologue(o: { localPorts?: readonly number[]; remotePorts?: readonly number[] }): string {
+  return `
+    if (args->protocol != IPPROTO_TCP_NR) return 0;
+    if (FILTER_FAMILY && args->family != FILTER_FAMILY) return 0;
+    u16 lport = args->sport, rport = args->dport;
+    if (!${portCondition("lport", o.localPorts)}) return 0;
+    if (!${portCondition("rport", o.remotePorts)}) return 0;
+    u64 sk = (u64)args->skaddr;`;
+}
+
+/** BCC's mutually exclusive -4/-6, as an IP version (undefined: both). */
+export function chosenFamily(tool: string, o: { ipv4?: boolean; ipv6?: boolean }): 4 | 6 | undefined {
+  if (o.ipv4 && o.ipv6) throw new UsageError(tool, "argument -6/--ipv6: not allowed with argument -4/--ipv4");
+  return o.ipv4 ? 4 : o.ipv6 ? 6 : undefined;
+}
+
 /** An address from the event's 16 bytes: dotted IPv4, or compressed IPv6. */
 export function formatAddr(family: number, bytes: ArrayLike<number> | string): string {
   const b = typeof bytes === "string" ? [...Buffer.from(bytes, "latin1")] : Array.from(bytes);
@@ -68,6 +89,15 @@ export function formatAddr(family: number, bytes: ArrayLike<number> | string): s
   const hex = groups.map((g) => g.toString(16));
   if (best < 0) return hex.join(":");
   return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+}
+
+/** The raw endpoint fields of a TCP tool's event (see ADDR_FIELDS) as the typed events carry them. */
+export function endpoints(r: { family: number; saddr: Uint8Array; daddr: Uint8Array; sport: number; dport: number }):
+  { ipVersion: 4 | 6; localAddr: string; localPort: number; remoteAddr: string; remotePort: number } {
+  return {
+    ipVersion: ipVersion(r.family), localAddr: formatAddr(r.family, r.saddr), localPort: r.sport,
+    remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
+  };
 }
 
 export function ipVersion(family: number): 4 | 6 {

@@ -138,3 +138,16 @@ async function runToolUnbuffered(tool: CliTool, argv: readonly string[], ctx: To
 function debugEnabled(): boolean {
   return process.env.TSBCC_DEBUG === "1";
 }
+
+/**
+ * The CLI loop of an event tool: under --json each event as one JSON line with `time` (plus what `json` adds),
+ * else the text line `text(ev)` returns. Returns the exit status.
+ */
+export async function printEvents<T extends object>(stream: AsyncIterable<T>, run: ToolRun, text: (ev: T) => string,
+  json: (ev: T) => object = (ev) => ev): Promise<number> {
+  for await (const ev of stream) {
+    if (run.json) run.emit({ time: new Date().toISOString(), ...json(ev) });
+    else run.out.write(text(ev));
+  }
+  return 0;
+}
