@@ -27,3 +27,4 @@ export { Symbolizer, symbolizeStack, symbolizeAddresses, stackAddresses, KernelS
 export { USDT, type UsdtProbe, type UsdtLocation, type UsdtArg } from "./usdt/index.js";
 export { openPerfCounters, type PerfEventOptions } from "./link/index.js";
 export * from "./export/index.js";
+export { tracepointExists, listTracepoints, tracepointFormatPath } from "./kernel/tracefs.js";

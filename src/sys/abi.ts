@@ -42,3 +42,40 @@ export const BpfHelper = { override_return: 58 } as const;
 export const BPF_FS_MAGIC = 0xcafe4a11;
 /** libbpf's map `pinning` attribute: pin by the map's name under the pin root. */
 export const LibbpfPin = { NONE: 0, BY_NAME: 1 } as const;
+
+/** open(2) flags (uapi asm-generic/fcntl.h, x86-64 values), for tools that filter or print them. */
+export const OpenFlags = {
+  O_RDONLY: 0, O_WRONLY: 0o1, O_RDWR: 0o2, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+  O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, FASYNC: 0o20000, O_DIRECT: 0o40000, O_LARGEFILE: 0o100000,
+  O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000, O_CLOEXEC: 0o2000000, O_SYNC: 0o4010000,
+  O_PATH: 0o10000000, O_TMPFILE: 0o20200000,
+} as const;
+
+/** mount(2) flags (uapi linux/mount.h), for mountsnoop. */
+export const MountFlags = {
+  MS_RDONLY: 1, MS_NOSUID: 2, MS_NODEV: 4, MS_NOEXEC: 8, MS_SYNCHRONOUS: 16, MS_REMOUNT: 32, MS_MANDLOCK: 64,
+  MS_DIRSYNC: 128, MS_NOSYMFOLLOW: 256, MS_NOATIME: 1024, MS_NODIRATIME: 2048, MS_BIND: 4096, MS_MOVE: 8192,
+  MS_REC: 16384, MS_SILENT: 32768, MS_POSIXACL: 1 << 16, MS_UNBINDABLE: 1 << 17, MS_PRIVATE: 1 << 18,
+  MS_SLAVE: 1 << 19, MS_SHARED: 1 << 20, MS_RELATIME: 1 << 21, MS_KERNMOUNT: 1 << 22, MS_I_VERSION: 1 << 23,
+  MS_STRICTATIME: 1 << 24, MS_LAZYTIME: 1 << 25, MS_ACTIVE: 1 << 30, MS_NOUSER: 2 ** 31,
+} as const;
+
+/** umount2(2) flags. */
+export const UmountFlags = { MNT_FORCE: 1, MNT_DETACH: 2, MNT_EXPIRE: 4, UMOUNT_NOFOLLOW: 8 } as const;
+
+/** Address families used by the TCP tools. */
+export const AddressFamily = { AF_INET: 2, AF_INET6: 10 } as const;
+/** IP protocol numbers used by the TCP tools. */
+export const IpProto = { IPPROTO_TCP: 6 } as const;
+
+/** Capability names by number (uapi linux/capability.h), for capable. */
+export const CapabilityNames = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID",
+  "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+  "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+  "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+  "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+] as const;
+/** cap_capable()'s `opts` bit that marks a check as not audited (security.h CAP_OPT_NOAUDIT). */
+export const CAP_OPT_NOAUDIT = 0b10;
