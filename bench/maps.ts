@@ -15,9 +15,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Btf } from "../src/btf/index.js";
 import { ElfFile } from "../src/elf/index.js";
-import { btfCodec } from "../src/api/table-codec-btf.js";
-import { HashTable } from "../src/api/table.js";
-import { createTable } from "../src/api/table-factory.js";
+import { btfCodec } from "../src/api/tables/codec-btf.js";
+import { HashTable } from "../src/api/tables/table.js";
+import { createTable } from "../src/api/tables/factory.js";
 import { MapType } from "../src/sys/abi.js";
 import { bpf } from "../src/sys/index.js";
 

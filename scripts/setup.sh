@@ -8,9 +8,11 @@ need_root
 
 # Build and run-time tools: the system clang compiles BPF C; libbpf-dev provides bpf_helpers.h;
 # gcc builds the tests' small load generators; bpfcc-tools is BCC itself, for side-by-side benchmarks and
-# golden outputs; qemu/busybox/cpio boot the VM test tier.
-packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 iputils-ping procps
-          qemu-system-x86 busybox-static cpio zstd xz-utils kmod)
+# golden outputs; systemtap-sdt-dev (sys/sdt.h) builds the USDT test targets; bpftool dumps vmlinux.h for the
+# BCC tool-program capture; qemu/busybox/cpio boot the VM test tier; prometheus scrapes and chromium renders the
+# exporters' output in the export tests.
+packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 iputils-ping procps systemtap-sdt-dev bpftool
+          qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils prometheus chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,8 +42,30 @@ export const ErrorCode = {
   SYSCALL: "SYSCALL",
   /** The object was closed and cannot be used. */
   CLOSED: "CLOSED",
+  /** The call does not fit the object's state (a reader already open, nothing attached, nothing open to poll). */
+  STATE: "STATE",
+  /** A kernel file or record had content tsbcc cannot read (e.g. a corrupt perf record, an unparsable CPU list). */
+  KERNEL_DATA: "KERNEL_DATA",
+  /** A pinned object path is unusable (not on bpffs, or holds an incompatible map). */
+  PIN: "PIN",
   /** A tool's command line was wrong. */
   USAGE: "USAGE",
+  /** clang or an LLVM tool is missing, crashed (message names the signal and its stderr) or failed without diagnostics. */
+  CLANG: "CLANG",
+  /** A private cache directory cannot be used safely (normally only a warning: the cache is bypassed). */
+  CACHE: "CACHE",
+  /** A library name that neither the process's mappings nor the linker cache (ld.so.cache) resolve. */
+  NO_SUCH_LIBRARY: "NO_SUCH_LIBRARY",
+  /** A symbol that is not in the binary's symbol tables (message suggests close names). */
+  NO_SUCH_SYMBOL: "NO_SUCH_SYMBOL",
+  /** The binary has no symbol table (stripped) and the symbol is not exported. */
+  NO_SYMBOLS: "NO_SYMBOLS",
+  /** The process does not exist (or exited). */
+  NO_SUCH_PROCESS: "NO_SUCH_PROCESS",
+  /** A USDT probe that the binary (or process) does not have. */
+  NO_SUCH_PROBE: "NO_SUCH_PROBE",
+  /** A server (Prometheus metrics, the live page) could not listen on its address. */
+  LISTEN: "LISTEN",
 } as const;
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -62,5 +84,44 @@ export class ArgumentError extends TsbccError {
   constructor(argument: string, message: string) {
     super(ErrorCode.BAD_ARGUMENT, `${argument}: ${message}`);
     this.argument = argument;
+  }
+}
+
+/** No table (map) of that name; `available` lists the names there are. */
+export class NoSuchTableError extends TsbccError {
+  constructor(readonly table: string, readonly available: string[], what = "table") {
+    super(ErrorCode.NO_SUCH_TABLE, `no ${what} named "${table}" (${what}s: ${available.join(", ") || "none"})`);
+  }
+}
+
+/** No program function of that name; `available` lists the functions there are. */
+export class NoSuchFunctionError extends TsbccError {
+  constructor(readonly function_: string, readonly available: string[], detail = `no function "${function_}" in this program`) {
+    super(ErrorCode.NO_SUCH_FUNCTION, `${detail} (functions: ${available.join(", ") || "none"})`);
+  }
+}
+
+/** The object (BPF, table, reader, link, fd) was closed. */
+export class ClosedError extends TsbccError {
+  constructor(what: string) {
+    super(ErrorCode.CLOSED, `${what} is closed`);
+  }
+}
+
+/** What was asked for is not available here (kernel feature, map type, platform); the message says which. */
+export class UnsupportedError extends TsbccError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.UNSUPPORTED, message, options);
+  }
+}
+
+/** A pattern argument as a RegExp anchored like BCC anchors it (`re.match`: at the start; `fullmatch`: both ends). */
+export function patternArgument(argument: string, re: string | RegExp, anchor: "start" | "whole"): RegExp {
+  const source = typeof re === "string" ? re : re.source;
+  const flags = typeof re === "string" ? "" : re.flags.replace(/[gy]/g, "");
+  try {
+    return new RegExp(anchor === "start" ? `^(?:${source})` : `^(?:${source})$`, flags);
+  } catch (e) {
+    throw new ArgumentError(argument, `not a valid regular expression: ${(e as Error).message}`);
   }
 }

@@ -56,6 +56,106 @@ int bpf_trace_printk(const char *fmt, ...);
 /* Rewritten to the number of online CPUs. */
 int bpf_num_cpus(void);
 
+/* ---------------------------------------------------------------- C library names BCC programs use unqualified
+ * Declared with their standard signatures, clang knows them as its builtins: with a constant size the BPF
+ * backend expands memset/memcpy/memmove into plain stores (a BPF program cannot call a library). memcmp
+ * has no such expansion, so it is an always_inline byte loop (unrolled for a constant size). With real
+ * kernel headers (__KERNEL__) <linux/string.h> declares them: nothing here then. */
+#ifndef __KERNEL__
+void *memset(void *dst, int c, unsigned long n);
+void *memcpy(void *dst, const void *src, unsigned long n);
+void *memmove(void *dst, const void *src, unsigned long n);
+static inline __attribute__((always_inline)) int __tsbcc_memcmp(const void *a, const void *b, unsigned long n)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	for (unsigned long i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+#define memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
+#define __builtin_memcmp(a, b, n) __tsbcc_memcmp(a, b, n)
+#endif
+
+/* ---------------------------------------------------------------- BCC helper-header names
+ * CUR_CPU_IDENTIFIER: "this CPU's slot" for perf event arrays (perf_read, perf_submit). */
+#define CUR_CPU_IDENTIFIER BPF_F_CURRENT_CPU
+/* BCC annotated key/value types for BTF; tsbcc's maps carry them in their definition already. */
+#define BPF_ANNOTATE_KV_PAIR(name, type_key, type_val)
+#define BPF_ANNOTATE_KV_PAIR_QUEUESTACK(name, type_val)
+/* Checksum updates of a packet field changed from `from` to `to` (off: the field's packet offset). The
+ * rewriter passes the program's context (its function's first parameter) and the width of `to`:
+ * incr_cksum_l3(off, from, to); incr_cksum_l4(off, from, to, pseudo_header). */
+int incr_cksum_l3(); /* unprototyped: any offset, pointer or integer, type-checks */
+int incr_cksum_l4();
+/* The same as calls with an explicit context and flags (BCC's spelling of the helpers). */
+#define bpf_l3_csum_replace_(ctx, off, from, to, flags) bpf_l3_csum_replace(ctx, off, from, to, flags)
+#define bpf_l4_csum_replace_(ctx, off, from, to, flags) bpf_l4_csum_replace(ctx, off, from, to, flags)
+/* Eight bytes at a packet offset, in host order (two LD_ABS word loads). */
+#define load_dword(skb, off) ((load_word(skb, off) << 32) | load_word(skb, (off) + 4))
+/* Packet stores in network byte order (bpf_skb_store_bytes), the inverse of load_byte/half/word. */
+static inline __attribute__((always_inline)) void bpf_store_byte(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned char v = (unsigned char)val;
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+static inline __attribute__((always_inline)) void bpf_store_half(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned short v = __builtin_bswap16((unsigned short)val);
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+static inline __attribute__((always_inline)) void bpf_store_word(void *skb, unsigned long long off, unsigned long long val)
+{
+	unsigned int v = __builtin_bswap32((unsigned int)val);
+	bpf_skb_store_bytes(skb, off, &v, sizeof(v), 0);
+}
+/* Bit fields of packet headers: `bsz` bits starting `bofs` bits into the byte at `off` (bofs counted from
+ * the most significant bit, as headers are drawn), extracted from or inserted into the smallest big-endian
+ * load unit (8, 16, 32 or 64 bits) that holds them. */
+static inline __attribute__((always_inline)) unsigned long long
+bpf_dext_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz)
+{
+	unsigned long long mask = bsz >= 64 ? ~0ULL : (1ULL << bsz) - 1;
+	if (bofs + bsz <= 8)
+		return (load_byte(pkt, off) >> (8 - bofs - bsz)) & mask;
+	if (bofs + bsz <= 16)
+		return (load_half(pkt, off) >> (16 - bofs - bsz)) & mask;
+	if (bofs + bsz <= 32)
+		return (load_word(pkt, off) >> (32 - bofs - bsz)) & mask;
+	return (load_dword(pkt, off) >> (64 - bofs - bsz)) & mask;
+}
+static inline __attribute__((always_inline)) void
+bpf_dins_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz, unsigned long long val)
+{
+	unsigned long long mask = bsz >= 64 ? ~0ULL : (1ULL << bsz) - 1;
+	unsigned int unit = bofs + bsz <= 8 ? 8 : bofs + bsz <= 16 ? 16 : bofs + bsz <= 32 ? 32 : 64;
+	unsigned long long shift = unit - bofs - bsz;
+	unsigned long long old = unit == 8 ? load_byte(pkt, off) : unit == 16 ? load_half(pkt, off) :
+				 unit == 32 ? load_word(pkt, off) : load_dword(pkt, off);
+	unsigned long long v = (old & ~(mask << shift)) | ((val & mask) << shift);
+	if (unit == 8)
+		bpf_store_byte(pkt, off, v);
+	else if (unit == 16)
+		bpf_store_half(pkt, off, v);
+	else if (unit == 32)
+		bpf_store_word(pkt, off, v);
+	else {
+		bpf_store_word(pkt, off, v >> 32);
+		bpf_store_word(pkt, off + 4, v);
+	}
+}
+/* Kernel source macros BCC's header neutralises for clang. */
+#ifndef asm_inline
+#define asm_inline asm
+#endif
+#if defined(__TARGET_ARCH_x86)
+#define bpf_target_x86
+#define bpf_target_defined
+#elif defined(__TARGET_ARCH_arm64)
+#define bpf_target_arm64
+#define bpf_target_defined
+#endif
+
 /* ---------------------------------------------------------------- stack traces */
 #ifndef BPF_MAX_STACK_DEPTH
 #define BPF_MAX_STACK_DEPTH 127

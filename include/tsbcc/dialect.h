@@ -161,10 +161,13 @@
 
 /* Analyze mode: a typed stand-in whose members give every method a C signature. `__kind` and `__pin`
  * (first members) carry the map kind and pin path to the rewriter through the initializer. */
-#define __TSBCC_A_TABLE(kindstr, K, V, name, max, fl, pin, inner)                              \
+#define __TSBCC_A_TABLE(kindstr, K, V, name, max, fl, pin, inner) \
+	__TSBCC_A_TABLE_S(kindstr, K, V, name, max, fl, pin, inner, 0)
+/* `share`: 0, "public" (BPF_TABLE_PUBLIC) or "shared" (BPF_TABLE_SHARED); "extern" tables are a kind. */
+#define __TSBCC_A_TABLE_S(kindstr, K, V, name, max, fl, pin, inner, share)                     \
 	struct __tsbcc_map_##name {                                                                \
 		const char *__kind; const char *__pin; const char *__inner;                           \
-		unsigned long long __max; unsigned long long __flags;                                  \
+		unsigned long long __max; unsigned long long __flags; const char *__share;            \
 		K key; V leaf;                                                                         \
 		V *(*lookup)(K *);                                                                     \
 		V *(*lookup_or_init)(K *, V *);                                                        \
@@ -183,13 +186,27 @@
 		u64 (*perf_read)(int);                                                                 \
 		int (*perf_counter_value)(int, void *, u32);                                           \
 		int (*check_current_task)(int);                                                        \
-		__TSBCC_NET_MAP_METHODS(K, V)                                                          \
-	} name = { kindstr, pin, inner, (max), (fl) }
+		V *(*sk_storage_get)(void *, void *, u64);                                             \
+		int (*sk_storage_delete)(void *);                                                      \
+		V *(*inode_storage_get)(void *, void *, u64);                                          \
+		int (*inode_storage_delete)(void *);                                                   \
+		V *(*task_storage_get)(void *, void *, u64);                                           \
+		int (*task_storage_delete)(void *);                                                    \
+		V *(*cgrp_storage_get)(void *, void *, u64);                                           \
+		long (*cgrp_storage_delete)(void *);                                                   \
+		V *(*get_local_storage)(u64);                                                          \
+		long (*sock_map_update)(void *, void *, u64);                                          \
+		long (*sock_hash_update)(void *, void *, u64);                                         \
+		long (*msg_redirect_map)(void *, u32, u64);                                            \
+		long (*msg_redirect_hash)(void *, void *, u64);                                        \
+		long (*sk_redirect_map)(void *, u32, u64);                                             \
+		long (*sk_redirect_hash)(void *, void *, u64);                                         \
+	} name = { kindstr, pin, inner, (max), (fl), share }
 
 #define __TSBCC_A_OUTPUT(kindstr, name, max)                                                   \
 	struct __tsbcc_map_##name {                                                                \
 		const char *__kind; const char *__pin; const char *__inner;                           \
-		unsigned long long __max; unsigned long long __flags;                                  \
+		unsigned long long __max; unsigned long long __flags; const char *__share;            \
 		int key; u32 leaf;                                                                     \
 		int (*perf_submit)(void *, void *, u32);                                               \
 		int (*perf_submit_skb)(void *, u32, void *, u32);                                      \
@@ -211,6 +228,8 @@
 #define __TSBCC_HOM_2(name, inner) __TSBCC_A_TABLE("hash_of_maps", int, int, name, 10240, 0, 0, inner)
 #define __TSBCC_HOM_3(name, K, inner) __TSBCC_A_TABLE("hash_of_maps", K, int, name, 10240, 0, 0, inner)
 #define __TSBCC_HOM_4(name, K, inner, max) __TSBCC_A_TABLE("hash_of_maps", K, int, name, max, 0, 0, inner)
+#define __TSBCC_SHARED(type, K, V, name, max, fl, share) __TSBCC_A_TABLE_S(type, K, V, name, max, fl, 0, 0, share)
+#define __TSBCC_XSK_PINNED(n, max, path) __TSBCC_A_TABLE("xskmap", int, int, n, max, 0, path, 0)
 
 #else /* __TSBCC_CODEGEN__ */
 
@@ -258,6 +277,23 @@
 #define __TSBCC_C_devmap(K, V, n, max, fl, x) __TSBCC_SIZE_MAP(BPF_MAP_TYPE_DEVMAP, K, V, n, max, fl, x)
 #define __TSBCC_C_cpumap(K, V, n, max, fl, x) __TSBCC_SIZE_MAP(BPF_MAP_TYPE_CPUMAP, K, V, n, max, fl, x)
 #define __TSBCC_C_xskmap(K, V, n, max, fl, x) __TSBCC_SIZE_MAP(BPF_MAP_TYPE_XSKMAP, K, V, n, max, fl, x)
+/* Local storage: no max_entries, BPF_F_NO_PREALLOC required by the kernel. */
+#define __TSBCC_C_sk_storage(K, V, n, max, fl, x) __TSBCC_BTF_MAP(BPF_MAP_TYPE_SK_STORAGE, int, V, n, 0, BPF_F_NO_PREALLOC, x)
+#define __TSBCC_C_inode_storage(K, V, n, max, fl, x) \
+	__TSBCC_BTF_MAP(BPF_MAP_TYPE_INODE_STORAGE, int, V, n, 0, BPF_F_NO_PREALLOC, x)
+#define __TSBCC_C_task_storage(K, V, n, max, fl, x) \
+	__TSBCC_BTF_MAP(BPF_MAP_TYPE_TASK_STORAGE, int, V, n, 0, BPF_F_NO_PREALLOC, x)
+#define __TSBCC_C_cgrp_storage(K, V, n, max, fl, x) \
+	__TSBCC_BTF_MAP(BPF_MAP_TYPE_CGRP_STORAGE, int, V, n, 0, BPF_F_NO_PREALLOC, x)
+#define __TSBCC_C_cgroup_storage(K, V, n, max, fl, x) __TSBCC_BTF_MAP(BPF_MAP_TYPE_CGROUP_STORAGE, K, V, n, 0, fl, x)
+#define __TSBCC_C_percpu_cgroup_storage(K, V, n, max, fl, x) \
+	__TSBCC_BTF_MAP(BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE, K, V, n, 0, fl, x)
+#define __TSBCC_C_sockmap(K, V, n, max, fl, x) __TSBCC_SIZE_MAP(BPF_MAP_TYPE_SOCKMAP, K, V, n, max, fl, x)
+#define __TSBCC_C_sockhash(K, V, n, max, fl, x) __TSBCC_SIZE_MAP(BPF_MAP_TYPE_SOCKHASH, K, V, n, max, fl, x)
+/* BPF_TABLE("extern", ...): a table another program declared BPF_TABLE_PUBLIC (or _SHARED). The object
+ * holds a placeholder hash with the declared key and value; DialectMetadata.shared marks it "extern" so
+ * the loader uses the public table's map instead of creating this one. */
+#define __TSBCC_C_extern(K, V, n, max, fl, x) __TSBCC_BTF_MAP(BPF_MAP_TYPE_HASH, K, V, n, max, fl, x)
 #define __TSBCC_C_queue(K, V, n, max, fl, x) __TSBCC_VALUE_MAP(BPF_MAP_TYPE_QUEUE, V, n, max, fl, x)
 #define __TSBCC_C_stack(K, V, n, max, fl, x) __TSBCC_VALUE_MAP(BPF_MAP_TYPE_STACK, V, n, max, fl, x)
 
@@ -268,22 +304,26 @@
 #define __TSBCC_PINNED_6(type, K, V, name, max, path) __TSBCC_C_##type(K, V, name, max, 0, __uint(pinning, 1);)
 #define __TSBCC_PINNED_7(type, K, V, name, max, path, fl) \
 	__TSBCC_C_##type(K, V, name, max, fl, __uint(pinning, 1);)
+/* Each perf output and ring buffer gets a hidden per-CPU drop counter: the rewriter counts failed perf_submit,
+ * ringbuf_output and ringbuf_reserve calls in it, so the API knows every loss at once (the kernel tells a perf
+ * reader of a loss only when that CPU's buffer is written again; BCC has no ring count at all). */
+#define __TSBCC_DROPS(name)                                                                     \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);    \
+		__uint(max_entries, 1);                                                                \
+	} __tsbcc_drops_##name SEC(".maps")
 #define BPF_PERF_OUTPUT(name)                                                                   \
 	__TSBCC_TYPES(int, u32, name);                                                             \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);                                           \
 		__uint(key_size, sizeof(int)); __uint(value_size, sizeof(u32));                        \
-	} name SEC(".maps")
-/* Each ring buffer gets a hidden per-CPU drop counter: the rewriter counts failed ringbuf_output and
- * ringbuf_reserve calls in it, and the API reports them like perf's lost records (BCC has no such count). */
+	} name SEC(".maps");                                                                       \
+	__TSBCC_DROPS(name)
 #define BPF_RINGBUF_OUTPUT(name, pages)                                                         \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, (pages) * 4096);               \
 	} name SEC(".maps");                                                                       \
-	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); __type(key, __u32); __type(value, __u64);    \
-		__uint(max_entries, 1);                                                                \
-	} __tsbcc_drops_##name SEC(".maps")
+	__TSBCC_DROPS(name)
 /* Maps of maps: the rewriter replaces the inner map's name literal by the inner map's identifier. */
 #define BPF_ARRAY_OF_MAPS(name, inner, max)                                                     \
 	__TSBCC_TYPES(int, void, name);                                                            \
@@ -299,6 +339,8 @@
 	} name SEC(".maps")
 #define __TSBCC_HOM_2(name, inner) __TSBCC_HOM_4(name, int, inner, 10240)
 #define __TSBCC_HOM_3(name, K, inner) __TSBCC_HOM_4(name, K, inner, 10240)
+#define __TSBCC_SHARED(type, K, V, name, max, fl, share) __TSBCC_C_##type(K, V, name, max, fl, )
+#define __TSBCC_XSK_PINNED(n, max, path) __TSBCC_C_xskmap(int, int, n, max, 0, __uint(pinning, 1);)
 
 #endif /* __TSBCC_CODEGEN__ */
 
@@ -347,7 +389,9 @@
 #define BPF_CGROUP_ARRAY(n, max) __TSBCC_DECL(cgroup_array, int, u32, n, max, 0)
 #define BPF_DEVMAP(n, max) __TSBCC_DECL(devmap, int, int, n, max, 0)
 #define BPF_CPUMAP(n, max) __TSBCC_DECL(cpumap, u32, u32, n, max, 0)
-#define BPF_XSKMAP(n, max) __TSBCC_DECL(xskmap, int, int, n, max, 0)
+#define __TSBCC_XSKMAP_2(n, max) __TSBCC_DECL(xskmap, int, int, n, max, 0)
+#define __TSBCC_XSKMAP_3(n, max, path) __TSBCC_XSK_PINNED(n, max, path)
+#define BPF_XSKMAP(...) __TSBCC_BY_NARG(__TSBCC_XSKMAP_, __VA_ARGS__)
 #define __TSBCC_QUEUE_3(n, V, max) __TSBCC_DECL(queue, int, V, n, max, 0)
 #define __TSBCC_QUEUE_4(n, V, max, fl) __TSBCC_DECL(queue, int, V, n, max, fl)
 #define BPF_QUEUE(...) __TSBCC_BY_NARG(__TSBCC_QUEUE_, __VA_ARGS__)
@@ -355,6 +399,30 @@
 #define __TSBCC_STACK_4(n, V, max, fl) __TSBCC_DECL(stack, int, V, n, max, fl)
 #define BPF_STACK(...) __TSBCC_BY_NARG(__TSBCC_STACK_, __VA_ARGS__)
 
-#include <tsbcc/net-maps.h> /* networking maps (issue 12) */
+/* Tables other programs of this process can use: BPF_TABLE_PUBLIC (by name, any program) and
+ * BPF_TABLE_SHARED (same maps namespace), which another program names with BPF_TABLE("extern", ...). */
+#define BPF_TABLE_PUBLIC(type, K, V, name, max) __TSBCC_SHARED(type, K, V, name, max, 0, "public")
+#define __TSBCC_TSHARED_5(type, K, V, name, max) __TSBCC_SHARED(type, K, V, name, max, 0, "shared")
+#define __TSBCC_TSHARED_6(type, K, V, name, max, fl) __TSBCC_SHARED(type, K, V, name, max, fl, "shared")
+#define BPF_TABLE_SHARED(...) __TSBCC_BY_NARG(__TSBCC_TSHARED_, __VA_ARGS__)
+
+/* Queues and stacks spelled with the kind (BCC's BPF_QUEUESTACK family). */
+#define BPF_QUEUESTACK(type, V, name, max, fl) BPF_F_TABLE(type, int, V, name, max, fl)
+#define BPF_QUEUESTACK_PINNED(type, V, name, max, fl, path) BPF_TABLE_PINNED(type, int, V, name, max, path, fl)
+#define BPF_QUEUESTACK_PUBLIC(type, V, name, max, fl) __TSBCC_SHARED(type, int, V, name, max, fl, "public")
+#define BPF_QUEUESTACK_SHARED(type, V, name, max, fl) __TSBCC_SHARED(type, int, V, name, max, fl, "shared")
+
+/* Local storage, socket maps and cgroup storage. */
+#define BPF_SK_STORAGE(n, V) __TSBCC_DECL(sk_storage, int, V, n, 0, BPF_F_NO_PREALLOC)
+#define BPF_INODE_STORAGE(n, V) __TSBCC_DECL(inode_storage, int, V, n, 0, BPF_F_NO_PREALLOC)
+#define BPF_TASK_STORAGE(n, V) __TSBCC_DECL(task_storage, int, V, n, 0, BPF_F_NO_PREALLOC)
+#define BPF_CGRP_STORAGE(n, V) __TSBCC_DECL(cgrp_storage, int, V, n, 0, BPF_F_NO_PREALLOC)
+#define BPF_CGROUP_STORAGE(n, V) __TSBCC_DECL(cgroup_storage, struct bpf_cgroup_storage_key, V, n, 0, 0)
+#define BPF_PERCPU_CGROUP_STORAGE(n, V) __TSBCC_DECL(percpu_cgroup_storage, struct bpf_cgroup_storage_key, V, n, 0, 0)
+#define BPF_SOCKMAP(n, max) __TSBCC_DECL(sockmap, u32, int, n, max, 0)
+#define __TSBCC_SOCKHASH_1(n) __TSBCC_DECL(sockhash, u32, int, n, 10240, 0)
+#define __TSBCC_SOCKHASH_2(n, K) __TSBCC_DECL(sockhash, K, int, n, 10240, 0)
+#define __TSBCC_SOCKHASH_3(n, K, max) __TSBCC_DECL(sockhash, K, int, n, max, 0)
+#define BPF_SOCKHASH(...) __TSBCC_BY_NARG(__TSBCC_SOCKHASH_, __VA_ARGS__)
 
 #endif /* __TSBCC_DIALECT_H */

@@ -1,23 +1,39 @@
 // BPF: BCC's Python `BPF` class in TypeScript. Compiles BCC C with the dialect compiler, loads the object,
-// attaches the autoload functions, and hands out tables, trace_pipe readers and event readers.
+// attaches the autoload functions, and hands out tables, trace_pipe readers and event readers. Attachments live
+// in attachments.ts and event readers in event-streams.ts; this class is BCC's names over them.
 import { readFile } from "node:fs/promises";
 import { compileDialect, type DialectMetadata } from "../dialect/index.js";
-import { parseObject, LoadedObject, ProgType, MapType } from "../loader/index.js";
-import { attachTracepoint, attachRawTracepoint, attachKprobe, attachKprobeTracefs, removeStaleKprobeEvents, attachBtfProgram,
-  attachIter, readIter, AttachError, type Link } from "../link/index.js";
+import { parseObject, LoadedObject, ProgType } from "../loader/index.js";
+import type { Link } from "../link/index.js";
 import { kprobeFunctions } from "../kernel/kprobe-functions.js";
-import { checkProbeQuota, countProbe, numOpenProbes, probeLimit } from "./probe-quota.js";
-import { listTracepoints } from "../kernel/tracefs.js";
+import { numOpenProbes, probeLimit } from "./probe-quota.js";
+import { listTracepoints, tracepointExists } from "../kernel/tracefs.js";
+import { kernelEnumHasVal, kernelStructHasField } from "../kernel/btf.js";
 import { EventStreams } from "./event-streams.js";
+import { Attachments } from "./attachments.js";
 import { fixSyscallFnName, syscallFnName, syscallPrefix } from "../kernel/syscalls.js";
-import { createTable, type AnyTable } from "./table-factory.js";
-import { btfCodec } from "./table-codec-btf.js";
+import type { AnyTable } from "./tables/factory.js";
+import type { Reducer } from "./tables/percpu.js";
+import { tableOf, typeCodec, userTableNames } from "./tables/from-object.js";
+import { PerfEventArrayTable, RingBufTable, type PerfBufferCallback, type PerfBufferOptions, type RingBufferCallback,
+  type RingBufferOptions } from "./tables/special.js";
+import { disassemble } from "./disassemble.js";
+import { Table } from "./tables/table.js";
+import { bpf } from "../sys/index.js";
+import { mapTypeName } from "../sys/abi.js";
 import { traceReadline, traceFields, tracePrint, traceLines, type TracePrintOptions } from "./tracepipe.js";
-import type { KeyValueCodec } from "./table-codec.js";
-import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
-import { haveKprobes, haveFentry, haveLsm, haveRawTracepoints } from "../kernel/features.js";
+import type { KeyValueCodec } from "./tables/codec.js";
+import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
+import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, UnsupportedError, patternArgument } from "../errors.js";
+import { defaultSymbolizer, symbolizeStack, type SymOptions, type StackSymOptions, type WalkableStackTable } from "../symbols/index.js";
+import { numOpenUprobes, type PerfEventOptions } from "../link/index.js";
+import { planUsdt, type USDT } from "../usdt/index.js";
+import { findLibrary, resolveBinary } from "../symbols/libraries.js";
+import { matchUserFunctions, type UprobeSpec, type UserFunction } from "../symbols/resolve.js";
+import { UserProbes } from "./user-probes.js";
 import { XdpFlags } from "../sys/abi.js";
 import * as net from "../net/bpf-api.js";
+import { netHost } from "./net-attachments.js";
 
 export interface BPFLoadOptions {
   text?: string;
@@ -29,8 +45,8 @@ export interface BPFLoadOptions {
   autoload?: boolean;
   /** Compile against the real kernel headers instead of BTF-generated types. */
   useKernelHeaders?: boolean;
-  /** Reserved for USDT contexts (not supported yet). */
-  usdtContexts?: unknown[];
+  /** USDT contexts whose enabled probes are attached to their functions (bpf_usdt_readarg reads their arguments). */
+  usdtContexts?: USDT[];
 }
 
 export interface BPFFunction {
@@ -50,20 +66,45 @@ export class BPF {
   static readonly RAW_TRACEPOINT = ProgType.RAW_TRACEPOINT;
   static readonly TRACING = ProgType.TRACING;
   static readonly LSM = ProgType.LSM;
+  static readonly CGROUP_SOCK = ProgType.CGROUP_SOCK;
+  static readonly LWT_IN = ProgType.LWT_IN;
+  static readonly LWT_OUT = ProgType.LWT_OUT;
+  static readonly LWT_XMIT = ProgType.LWT_XMIT;
+  static readonly SOCK_OPS = ProgType.SOCK_OPS;
+  static readonly SK_SKB = ProgType.SK_SKB;
+  static readonly CGROUP_DEVICE = ProgType.CGROUP_DEVICE;
+  static readonly SK_MSG = ProgType.SK_MSG;
+  static readonly CGROUP_SOCK_ADDR = ProgType.CGROUP_SOCK_ADDR;
+  static readonly CGROUP_SOCKOPT = ProgType.CGROUP_SOCKOPT;
+  static readonly CGROUP_SYSCTL = ProgType.CGROUP_SYSCTL;
+  static readonly XDP_FLAGS_UPDATE_IF_NOEXIST = XdpFlags.UPDATE_IF_NOEXIST;
+  static readonly XDP_FLAGS_SKB_MODE = XdpFlags.SKB_MODE;
+  static readonly XDP_FLAGS_DRV_MODE = XdpFlags.DRV_MODE;
+  static readonly XDP_FLAGS_HW_MODE = XdpFlags.HW_MODE;
+  static readonly XDP_FLAGS_REPLACE = XdpFlags.REPLACE;
+  /** BCC's debug flags. LLVM_IR, SOURCE and BTF have no effect (clang runs out of process; the object is kept). */
+  static readonly DEBUG_LLVM_IR = 1;
   static readonly DEBUG_BPF = 2;
   static readonly DEBUG_PREPROCESSOR = 4;
+  static readonly DEBUG_SOURCE = 8;
+  static readonly DEBUG_BPF_REGISTER_STATE = 0x10;
+  static readonly DEBUG_BTF = 0x20;
 
   /** Feature probes (decided by trying, cached): BCC's support_kfunc() & co. */
   static supportKprobes(): boolean { return haveKprobes().supported; }
   static supportKfunc(): boolean { return haveFentry().supported; }
   static supportLsm(): boolean { return haveLsm().supported; }
   static supportRawTracepoint(): boolean { return haveRawTracepoints().supported; }
+  static supportFmodRet(): boolean { return haveFmodRet().supported; }
+  static supportRawTracepointInModule(): boolean { return haveRawTracepointsInModules().supported; }
 
   readonly metadata: DialectMetadata;
   /** The rewritten C the object was compiled from (what BCC prints with DEBUG_PREPROCESSOR). */
   readonly rewritten: string;
   readonly #obj: LoadedObject;
-  readonly #links = new Map<string, Link[]>();
+  readonly #attach: Attachments;
+  readonly #user: UserProbes;
+  readonly #net: net.NetHost;
   readonly #tables = new Map<string, AnyTable>();
   readonly #streams: EventStreams;
   #closed = false;
@@ -73,25 +114,35 @@ export class BPF {
     this.metadata = metadata;
     this.rewritten = rewritten;
     this.#streams = new EventStreams(obj, (name) => this.#eventCodec(name));
+    this.#attach = new Attachments(obj, metadata.functions);
+    this.#user = new UserProbes(this.#attach);
+    this.#net = netHost(obj, this.functions, this.#attach);
   }
 
   static async load(opts: BPFLoadOptions): Promise<BPF> {
-    if ((opts.text === undefined) === (opts.srcFile === undefined)) throw new TypeError("BPF.load: give exactly one of `text` or `srcFile`");
-    if (opts.usdtContexts?.length) throw new Error("BPF.load: USDT contexts are not supported yet");
-    const text = opts.text ?? (await readFile(opts.srcFile!, "utf8"));
+    if (typeof opts !== "object" || opts === null) throw new ArgumentError("opts", "BPF.load needs an options object ({ text } or { srcFile })");
+    if ((opts.text === undefined) === (opts.srcFile === undefined)) throw new ArgumentError("text", "give exactly one of `text` or `srcFile`");
+    if (opts.text !== undefined && typeof opts.text !== "string") throw new ArgumentError("text", "must be a string of BCC C");
+    if (opts.cflags !== undefined && !(Array.isArray(opts.cflags) && opts.cflags.every((f) => typeof f === "string"))) {
+      throw new ArgumentError("cflags", "must be an array of strings");
+    }
+    if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
+    const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
+    const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
-      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders,
+      text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders, prelude: usdt?.prelude,
     });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
-    const obj = new LoadedObject(parseObject(compiled.object), { logLevel: (opts.debug ?? 0) & BPF.DEBUG_BPF ? 1 : undefined });
+    const obj = new LoadedObject(parseObject(compiled.object), {
+      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
+    });
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
-    if (opts.autoload !== false) {
-      try {
-        b.#autoload();
-      } catch (e) {
-        b.close();
-        throw e;
-      }
+    try {
+      if (usdt) b.#user.attachUsdt(usdt);
+      if (opts.autoload !== false) b.#attach.autoload();
+    } catch (e) {
+      b.close();
+      throw e;
     }
     return b;
   }
@@ -101,132 +152,70 @@ export class BPF {
     return this.metadata.functions.map((f) => f.name);
   }
 
-  #autoload(): void {
-    for (const name of this.functions) {
-      if (name.startsWith("tracepoint__")) {
-        const rest = name.slice("tracepoint__".length);
-        const cut = rest.lastIndexOf("__");
-        this.attachTracepoint({ tp: `${rest.slice(0, cut)}:${rest.slice(cut + 2)}`, fnName: name });
-      } else if (name.startsWith("raw_tracepoint__")) {
-        this.attachRawTracepoint({ tp: name.slice("raw_tracepoint__".length), fnName: name });
-      } else if (name.startsWith("kfunc__")) {
-        this.attachKfunc({ fnName: name });
-      } else if (name.startsWith("kretfunc__")) {
-        this.attachKretfunc({ fnName: name });
-      } else if (name.startsWith("lsm__")) {
-        this.attachLsm({ fnName: name });
-      } else if (name.startsWith("kprobe__") || name.startsWith("kretprobe__")) {
-        if (!haveKprobes().supported) throw kprobeUnsupported(name);
-        const ret = name.startsWith("kretprobe__");
-        const event = fixSyscallFnName(name.slice(ret ? "kretprobe__".length : "kprobe__".length));
-        if (ret) this.attachKretprobe({ event, fnName: name });
-        else this.attachKprobe({ event, fnName: name });
-      }
-    }
-  }
-
   /** BCC's load_func: loads `name` as `progType` (once) and returns its fd. */
   loadFunc(name: string, progType: number): BPFFunction {
-    if (!this.functions.includes(name)) {
-      throw new Error(`no function "${name}" in this program (functions: ${this.functions.join(", ") || "none"})`);
-    }
-    return { name, fd: this.#obj.loadProgram(name, progType).fd.value };
+    return { name, fd: this.#attach.loadFunc(name, progType) };
   }
 
-  #remember(key: string, link: Link): void {
-    const list = this.#links.get(key) ?? [];
-    list.push(link);
-    this.#links.set(key, list);
+  /** BCC's load_funcs: loads every program function as `progType` (default KPROBE). */
+  loadFuncs(progType: number = ProgType.KPROBE): BPFFunction[] {
+    return this.functions.map((name) => this.loadFunc(name, progType));
+  }
+
+  /** BCC's dump_func: the program's instructions as the loader would load them, before map fds are patched in. */
+  dumpFunc(name: string): Uint8Array {
+    if (!this.functions.includes(name)) throw new NoSuchFunctionError(name, this.functions);
+    return this.#obj.programSpec(name).insns.slice();
+  }
+
+  /** BCC's disassemble_func: the program's instructions as text, in the verifier log's notation. */
+  disassembleFunc(name: string): string {
+    return disassemble(name, this.dumpFunc(name));
+  }
+
+  /** BCC's decode_table: the map's type, fd, id and key/value layout. */
+  decodeTable(name: string): string {
+    const t = this.table(name);
+    const info = bpf.mapInfo(t.fd.value);
+    const kv = t instanceof Table ? [`  key: ${t.keyType}`, `  value: ${t.valueType}`] : [];
+    return [`Layout of BPF map ${name} (type ${mapTypeName(info.type)}, FD ${t.fd.value}, ID ${info.id}):`, ...kv].join("\n");
   }
 
   attachTracepoint(opts: { tp?: string; tpRe?: string | RegExp; fnName: string }): this {
-    const fd = this.loadFunc(opts.fnName, ProgType.TRACEPOINT).fd;
-    // BCC matches tp_re with re.match: anchored at the start only.
-    const re = opts.tpRe === undefined ? undefined : new RegExp(`^(?:${typeof opts.tpRe === "string" ? opts.tpRe : opts.tpRe.source})`);
-    const targets = re ? listTracepoints(re) : [opts.tp ?? ""];
-    if (opts.tpRe !== undefined && targets.length === 0) throw new AttachError(`tracepoints matching ${String(opts.tpRe)}`, "none found");
-    for (const tp of targets) {
-      const [cat, evt] = tp.split(":");
-      if (!cat || !evt) throw new TypeError(`attachTracepoint: tp must be "category:event", got "${tp}"`);
-      this.#remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
-    }
+    this.#attach.attachTracepoint(opts);
     return this;
   }
-
   detachTracepoint(tp: string): void {
-    this.#detach(`tp:${tp}`, `tracepoint ${tp}`);
+    this.#attach.detach(`tp:${tp}`, `tracepoint ${tp}`);
+  }
+  /** BCC's num_open_tracepoints: tracepoints this object has attached. */
+  numOpenTracepoints(): number {
+    return this.#attach.openTracepoints;
   }
 
   attachRawTracepoint(opts: { tp: string; fnName: string }): this {
-    if (this.#links.has(`raw:${opts.tp}`)) throw new AttachError(`raw tracepoint ${opts.tp}`, "already attached by this BPF object");
-    const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT).fd;
-    this.#remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    this.#attach.attachRawTracepoint(opts);
     return this;
   }
-
   detachRawTracepoint(tp: string): void {
-    this.#detach(`raw:${tp}`, `raw tracepoint ${tp}`);
-  }
-
-  #detach(key: string, what: string): void {
-    const links = this.#links.get(key);
-    if (!links) throw new Error(`${what} is not attached`);
-    for (const l of links) l.close();
-    this.#links.delete(key);
+    this.#attach.detach(`raw:${tp}`, `raw tracepoint ${tp}`);
   }
 
   /** BCC's attach_kprobe: `event` (plus `eventOff`), or every traceable function matching `eventRe`. */
   attachKprobe(opts: { event?: string; fnName: string; eventOff?: number; eventRe?: string | RegExp }): this {
-    return this.#attachKprobe(opts, false, opts.eventOff ?? 0, 0);
-  }
-
-  /** BCC's attach_kretprobe; `maxactive` > 0 goes through tracefs kprobe_events (the PMU cannot set it). */
-  attachKretprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp; maxactive?: number }): this {
-    return this.#attachKprobe(opts, true, 0, opts.maxactive ?? 0);
-  }
-
-  #attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): this {
-    const kind = retprobe ? "kretprobe" : "kprobe";
-    if ((opts.event === undefined) === (opts.eventRe === undefined)) throw new TypeError(`attach${retprobe ? "Kret" : "K"}probe: give exactly one of event or eventRe`);
-    const keyOf = (ev: string): string => `${kind}:${ev}${offset ? `+${offset}` : ""}`;
-    if (!haveKprobes().supported) throw kprobeUnsupported(`${kind}__${opts.event ?? opts.fnName}`);
-    removeStaleKprobeEvents(); // Once per process: tracefs probes left by tsbcc processes that were SIGKILLed.
-    let events: string[];
-    if (opts.eventRe !== undefined) {
-      events = kprobeFunctions(opts.eventRe).filter((ev) => !this.#links.has(keyOf(ev)));
-      if (events.length === 0) throw new AttachError(`${kind}s matching ${String(opts.eventRe)}`, "no traceable kernel function matches (or all are attached already)");
-    } else {
-      events = [opts.event!];
-      if (this.#links.has(keyOf(opts.event!))) throw new AttachError(`${kind} ${opts.event}`, "already attached by this BPF object");
-    }
-    checkProbeQuota(events.length);
-    const fd = this.loadFunc(opts.fnName, ProgType.KPROBE).fd;
-    let firstError: unknown;
-    let attached = 0;
-    for (const ev of events) {
-      let link: Link;
-      try {
-        link = maxactive > 0 ? attachKprobeTracefs(fd, ev, { retprobe, offset, maxactive }) : attachKprobe(fd, ev, { offset, retprobe });
-      } catch (e) {
-        // With a pattern, like BCC: skip functions that refuse a probe; fail only when none took one.
-        if (opts.eventRe === undefined) throw e;
-        firstError ??= e;
-        continue;
-      }
-      link.onClose(countProbe());
-      this.#remember(keyOf(ev), link);
-      attached++;
-    }
-    if (attached === 0) throw firstError;
+    this.#attach.attachKprobe(opts, false, opts.eventOff ?? 0, 0);
     return this;
   }
-
-  detachKprobe(event: string, eventOff = 0): void {
-    this.#detach(`kprobe:${event}${eventOff ? `+${eventOff}` : ""}`, `kprobe ${event}`);
+  /** BCC's attach_kretprobe; `maxactive` > 0 goes through tracefs kprobe_events (the PMU cannot set it). */
+  attachKretprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp; maxactive?: number }): this {
+    this.#attach.attachKprobe(opts, true, 0, opts.maxactive ?? 0);
+    return this;
   }
-
+  detachKprobe(event: string, eventOff = 0): void {
+    this.#attach.detach(`kprobe:${event}${eventOff ? `+${eventOff}` : ""}`, `kprobe ${event}`);
+  }
   detachKretprobe(event: string): void {
-    this.#detach(`kretprobe:${event}`, `kretprobe ${event}`);
+    this.#attach.detach(`kretprobe:${event}`, `kretprobe ${event}`);
   }
 
   /** BCC's get_kprobe_functions: traceable kernel functions whose whole name matches `re`. */
@@ -241,71 +230,30 @@ export class BPF {
     return numOpenProbes();
   }
 
-  /** The program function for a BTF-attached name given with or without its prefix (BCC adds it when missing). */
-  #btfFunction(prefix: string, name: string): string {
-    if (this.functions.includes(name)) return name;
-    const bare = name.startsWith(prefix) ? name.slice(prefix.length) : name;
-    const hit = this.functions.find((f) => f === prefix + bare || f === `${prefix}vmlinux__${bare}`) ??
-      this.functions.find((f) => f.startsWith(prefix) && f.endsWith(`__${bare}`));
-    if (!hit) throw new Error(`no ${prefix}* function for "${name}" in this program (functions: ${this.functions.join(", ") || "none"})`);
-    return hit;
-  }
-
-  #attachBtf(kind: "kfunc" | "kretfunc" | "kmod_ret" | "lsm", fnName: string): this {
-    const name = this.#btfFunction(`${kind}__`, fnName);
-    const key = `${kind}:${name}`;
-    if (this.#links.has(key)) throw new AttachError(`${kind} ${name}`, "already attached by this BPF object");
-    const section = this.metadata.functions.find((f) => f.name === name)?.section ?? "";
-    const target = section.slice(section.indexOf("/") + 1) || name;
-    let fd: number;
-    try {
-      fd = this.loadFunc(name, kind === "lsm" ? ProgType.LSM : ProgType.TRACING).fd;
-    } catch (e) {
-      // Decided by trying: if the feature probe fails too, the kernel refuses the whole program kind.
-      const probe = kind === "lsm" ? haveLsm() : haveFentry();
-      if (!probe.supported) throw btfProgramUnsupported(kind, target, probe.reason, e);
-      throw e;
-    }
-    this.#remember(key, attachBtfProgram(fd, `${kind} ${target} (${name})`));
-    return this;
-  }
-
   /** KFUNC_PROBE (fentry); `fnName` with or without the `kfunc__` prefix. */
-  attachKfunc(opts: { fnName: string }): this { return this.#attachBtf("kfunc", opts.fnName); }
+  attachKfunc(opts: { fnName: string }): this { this.#attach.attachBtf("kfunc", opts.fnName); return this; }
   /** KRETFUNC_PROBE (fexit). */
-  attachKretfunc(opts: { fnName: string }): this { return this.#attachBtf("kretfunc", opts.fnName); }
+  attachKretfunc(opts: { fnName: string }): this { this.#attach.attachBtf("kretfunc", opts.fnName); return this; }
   /** KMOD_RET (fmod_ret; never autoloaded, like BCC). */
-  attachFmodRet(opts: { fnName: string }): this { return this.#attachBtf("kmod_ret", opts.fnName); }
+  attachFmodRet(opts: { fnName: string }): this { this.#attach.attachBtf("kmod_ret", opts.fnName); return this; }
   /** LSM_PROBE. */
-  attachLsm(opts: { fnName: string }): this { return this.#attachBtf("lsm", opts.fnName); }
-  detachKfunc(opts: { fnName: string }): void { this.#detachBtf("kfunc", opts.fnName); }
-  detachKretfunc(opts: { fnName: string }): void { this.#detachBtf("kretfunc", opts.fnName); }
-  detachFmodRet(opts: { fnName: string }): void { this.#detachBtf("kmod_ret", opts.fnName); }
-  detachLsm(opts: { fnName: string }): void { this.#detachBtf("lsm", opts.fnName); }
-
-  #detachBtf(kind: string, fnName: string): void {
-    const name = this.#btfFunction(`${kind}__`, fnName);
-    this.#detach(`${kind}:${name}`, `${kind} ${name}`);
-  }
+  attachLsm(opts: { fnName: string }): this { this.#attach.attachBtf("lsm", opts.fnName); return this; }
+  detachKfunc(opts: { fnName: string }): void { this.#attach.detachBtf("kfunc", opts.fnName); }
+  detachKretfunc(opts: { fnName: string }): void { this.#attach.detachBtf("kretfunc", opts.fnName); }
+  detachFmodRet(opts: { fnName: string }): void { this.#attach.detachBtf("kmod_ret", opts.fnName); }
+  detachLsm(opts: { fnName: string }): void { this.#attach.detachBtf("lsm", opts.fnName); }
 
   /** BPF_ITER(target): links the iterator program (once); `readIter` runs it. */
   attachIter(fnName: string): Link {
-    const name = this.#btfFunction("bpf_iter__", fnName);
-    const existing = this.#links.get(`iter:${name}`)?.[0];
-    if (existing) return existing;
-    const link = attachIter(this.loadFunc(name, ProgType.TRACING).fd, `iterator ${name}`);
-    this.#remember(`iter:${name}`, link);
-    return link;
+    return this.#attach.attachIter(fnName);
   }
-
   /** Runs the BPF_ITER program over its target once and returns everything it printed. */
   readIter(fnName: string): string {
-    return readIter(this.attachIter(fnName));
+    return this.#attach.readIter(fnName);
   }
-
   detachIter(fnName: string): void {
-    const name = this.#btfFunction("bpf_iter__", fnName);
-    this.#detach(`iter:${name}`, `iterator ${name}`);
+    const name = this.#attach.btfFunction("bpf_iter__", fnName);
+    this.#attach.detach(`iter:${name}`, `iterator ${name}`);
   }
 
   /** The prefix this kernel's syscall entry functions carry ("__x64_sys_" on x86_64 since 4.17, else "sys_"). */
@@ -318,45 +266,84 @@ export class BPF {
     return syscallFnName(name);
   }
 
-  /** The typed table for a map (`b.table("counts")`, BCC's `b["counts"]`). */
-  table<T extends AnyTable = any>(name: string): T {
+  /** BCC's fix_syscall_fnname: a name written for one syscall prefix, spelled for this kernel's. */
+  static fixSyscallFnName(name: string): string {
+    return fixSyscallFnName(name);
+  }
+
+  /** BCC's tracepoint_exists(category, event). */
+  static tracepointExists(category: string, event: string): boolean {
+    return tracepointExists(category, event);
+  }
+
+  /** BCC's get_tracepoints(tp_re): every "category:event" matching `re` (from the start), or all. */
+  static getTracepoints(re?: string | RegExp): string[] {
+    return listTracepoints(re === undefined ? undefined : patternArgument("re", re, "start"));
+  }
+
+  /** BCC's kernel_enum_has_val: whether an enum of the running kernel named `enumName` has enumerator `value`. */
+  static kernelEnumHasVal(enumName: string, value: string): boolean {
+    return kernelEnumHasVal(enumName, value);
+  }
+
+  /** BCC's kernel_struct_has_field: whether the running kernel's `struct <name>` has member `field` (from BTF). */
+  static kernelStructHasField(structName: string, field: string): boolean {
+    return kernelStructHasField(structName, field);
+  }
+
+  /** BCC's monotonic_time: CLOCK_MONOTONIC in nanoseconds, the clock of bpf_ktime_get_ns(). */
+  static monotonicTime(): bigint {
+    return process.hrtime.bigint();
+  }
+
+  /** The typed table for a map (`b.table("counts")`, BCC's `b["counts"]` / `b.get_table("counts")`). */
+  table<T extends AnyTable = any>(name: string, opts: { reducer?: Reducer<any> } = {}): T {
     const cached = this.#tables.get(name);
     if (cached) return cached as T;
-    const m = this.#obj.maps.get(name);
-    if (!m) throw new Error(`no table named "${name}" (tables: ${[...this.#obj.maps.keys()].filter((n) => !n.startsWith(".") && !n.startsWith("__tsbcc_")).join(", ") || "none"})`);
-    const btf = this.#obj.spec.btf?.btf;
-    const s = m.spec;
-    const codec = (id: number): KeyValueCodec | undefined => (btf && id ? btfCodec(btf, id) : undefined);
-    const table = createTable(
-      { name, mapType: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags },
-      m.fd, { key: codec(s.btfKeyTypeId), value: codec(s.btfValueTypeId) },
-    );
-    const eventType = this.metadata.events[name];
-    if (eventType && btf) {
-      const decode = this.#eventCodec(name);
-      Object.assign(table, { event: (data: Uint8Array) => decode.decode(data, 0) });
+    const table = tableOf(this.#obj, name, opts);
+    const codec = this.metadata.events[name] ? () => this.#eventCodec(name) : undefined;
+    if (table instanceof PerfEventArrayTable) {
+      table.binding = { codec, open: (cb, o) => this.openPerfBuffer(name, cb, o) };
+    } else if (table instanceof RingBufTable) {
+      table.binding = { codec, open: (cb, o) => this.openRingBuffer(name, cb, o) };
     }
     this.#tables.set(name, table);
     return table as T;
   }
 
-  getTable<T extends AnyTable = any>(name: string): T {
-    return this.table<T>(name);
+  getTable<T extends AnyTable = any>(name: string, opts: { reducer?: Reducer<any> } = {}): T {
+    return this.table<T>(name, opts);
+  }
+
+  /** The program's tables (BCC's `for name in b` / `name in b`). */
+  get tableNames(): string[] {
+    return userTableNames(this.#obj);
+  }
+  has(name: string): boolean {
+    return this.tableNames.includes(name);
+  }
+  /** BCC's len(b): the number of tables. */
+  get size(): number {
+    return this.tableNames.length;
+  }
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.tableNames[Symbol.iterator]();
+  }
+  /** BCC's `del b[name]`: forgets the cached table object (the map lives as long as the program). */
+  deleteTable(name: string): boolean {
+    return this.#tables.delete(name);
   }
 
   #eventCodec(mapName: string): KeyValueCodec {
     const typeName = this.metadata.events[mapName];
-    const btf = this.#obj.spec.btf?.btf;
-    if (!typeName || !btf) throw new Error(`no event type is known for "${mapName}": it is not the target of perf_submit/ringbuf_output`);
-    const [kind, ...rest] = typeName.trim().split(/\s+/);
-    const id = kind === "struct" || kind === "union" ? btf.findIds(kind, rest.join(" "))[0] : btf.findIds("typedef", typeName)[0];
-    if (!id) throw new Error(`event type "${typeName}" of "${mapName}" is not in the program's BTF`);
-    return btfCodec(btf, id);
+    if (!typeName) {
+      throw new TsbccError(ErrorCode.STATE, `no event type is known for "${mapName}": it is not the target of perf_submit/ringbuf_output`);
+    }
+    return typeCodec(this.#obj, typeName, `event type of "${mapName}"`);
   }
 
   /** BCC's open_perf_buffer: `cb(cpu, data, size)`; decode with `b.table(name).event(data)` or use `decode: true`. */
-  openPerfBuffer(name: string, cb: (cpu: number, data: any, size: number) => void,
-    opts: { pageCnt?: number; lostCb?: (count: number, cpu: number) => void; wakeupEvents?: number; decode?: boolean } = {}): this {
+  openPerfBuffer<T = any>(name: string, cb: PerfBufferCallback<T>, opts: PerfBufferOptions = {}): this {
     this.#streams.openPerfBuffer(name, cb, opts);
     return this;
   }
@@ -370,13 +357,23 @@ export class BPF {
     return this.#streams.perfBufferConsume();
   }
 
+  /** BCC's kprobe_poll: the old name of perf_buffer_poll. */
+  kprobePoll(timeoutMs = -1): Promise<number> {
+    return this.perfBufferPoll(timeoutMs);
+  }
+
   /**
-   * BCC's open_ring_buffer: `cb(data, size)`; returning a negative number stops the current drain. Unlike BCC,
-   * records the program could not write (ring full) are counted and reported to `lostCb(count)`.
+   * BCC's open_ring_buffer: `cb(ctx, data, size)` with `opts.ctx`; returning a negative number stops the current
+   * drain. Unlike BCC, records the program could not write (ring full) are counted and reported to `lostCb(count)`.
    */
-  openRingBuffer(name: string, cb: (data: any, size: number) => number | void, opts: { decode?: boolean; lostCb?: (count: number) => void } = {}): this {
+  openRingBuffer<T = any, C = unknown>(name: string, cb: RingBufferCallback<T, C>, opts: RingBufferOptions<C> = {}): this {
     this.#streams.openRingBuffer(name, cb, opts);
     return this;
+  }
+
+  /** Checks the perf buffers' losses now (exact: the program counts failed perf_submit calls); returns the total. */
+  perfBufferLost(): number {
+    return this.#streams.perfBufferLost();
   }
 
   /** Checks the ring buffers' drop counters now; returns the total dropped since they were opened. */
@@ -418,13 +415,22 @@ export class BPF {
     return tracePrint(fmt, opts);
   }
 
+  /** BCC's free_bcc_memory: nothing to release (clang runs in its own process); returns 0 like BCC on success. */
+  freeBccMemory(): number {
+    return 0;
+  }
+
+  /** BCC's cleanup(): the same as close(). */
+  cleanup(): void {
+    this.close();
+  }
+
   /** Detaches everything, closes readers, programs and maps. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#streams.close();
-    for (const links of this.#links.values()) for (const l of links) l.close();
-    this.#links.clear();
+    this.#attach.close();
     this.#obj.close();
   }
 
@@ -432,35 +438,49 @@ export class BPF {
     this.close();
   }
 
-  // ---- networking (issue 12): one-line delegations to src/net/bpf-methods.ts. Devices by name or index; `fn`
-  // is a function name (loaded with the hook's program type) or a BPFFunction from loadFunc.
-  static readonly SK_SKB = ProgType.SK_SKB;
-  static readonly SK_MSG = ProgType.SK_MSG;
-  static readonly SOCK_OPS = ProgType.SOCK_OPS;
-  static readonly CGROUP_SOCK = ProgType.CGROUP_SOCK;
-  static readonly CGROUP_SOCK_ADDR = ProgType.CGROUP_SOCK_ADDR;
-  static readonly CGROUP_DEVICE = ProgType.CGROUP_DEVICE;
-  static readonly CGROUP_SYSCTL = ProgType.CGROUP_SYSCTL;
-  static readonly CGROUP_SOCKOPT = ProgType.CGROUP_SOCKOPT;
-  static readonly XDP_FLAGS_UPDATE_IF_NOEXIST = XdpFlags.UPDATE_IF_NOEXIST;
-  static readonly XDP_FLAGS_SKB_MODE = XdpFlags.SKB_MODE;
-  static readonly XDP_FLAGS_DRV_MODE = XdpFlags.DRV_MODE;
-  static readonly XDP_FLAGS_HW_MODE = XdpFlags.HW_MODE;
-  static readonly XDP_FLAGS_REPLACE = XdpFlags.REPLACE;
-
-  get #net(): net.NetHost {
-    return {
-      functions: this.functions,
-      loadProgram: (name, type, expectedAttachType) =>
-        this.#obj.loadProgram(name, type, expectedAttachType === undefined ? {} : { expectedAttachType }).fd.value,
-      loadedProgramFd: (name) => this.#obj.loadedProgram(name)?.fd.value,
-      map: (name) => { const m = this.#obj.maps.get(name); return m && { fd: m.fd.value, type: m.spec.type }; },
-      remember: (key, link) => this.#remember(key, link),
-      attached: (key) => this.#links.has(key),
-      detach: (key, what) => this.#detach(key, what),
-    };
+  // ---- Symbols and stacks: thin delegation to src/symbols/ (one process-wide Symbolizer) ----
+  /** Kernel address -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.ksym). */
+  static ksym(addr: bigint | number, opts?: { showModule?: boolean; showOffset?: boolean }): string {
+    return defaultSymbolizer().ksym(addr, opts);
+  }
+  /** Kernel symbol -> address, -1n when unknown (BCC's BPF.ksymname). */
+  static ksymname(name: string): bigint { return defaultSymbolizer().ksymname(name); }
+  /** Address in `pid` (negative: kernel) -> "name[+0xoff][ [module]]" or "[unknown]" (BCC's BPF.sym). */
+  static sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  sym(addr: bigint | number, pid: number, opts?: SymOptions): string { return defaultSymbolizer().sym(addr, pid, opts); }
+  /** Function name -> run-time address in `pid` (negative: kernel), -1n when unknown. */
+  symName(name: string, pid: number, opts: { module?: string } = {}): bigint { return defaultSymbolizer().symName(name, pid, opts); }
+  /** Registers a file for build-id stacks (BCC's add_module); returns its build-id. */
+  static addModule(path: string): string { return defaultSymbolizer().addModule(path); }
+  /** Captures `pid`'s mappings now so its stacks still symbolize after it exits. */
+  static rememberProcess(pid: number, opts: { loadSymbols?: boolean } = {}): boolean {
+    return defaultSymbolizer().rememberProcess(pid, opts);
+  }
+  /** The symbolized frames of `stackId` in stack table `table` (a name or the table); `pid` for user stacks. */
+  stackSymbols(table: string | WalkableStackTable, stackId: number, opts: StackSymOptions = {}): string[] {
+    return symbolizeStack(typeof table === "string" ? this.table<any>(table) : table, stackId, opts);
   }
 
+  // ---- uprobes, USDT and perf events: thin delegation to ./user-probes.ts ----
+  /** BCC's attach_uprobe: `name` (path, library such as "c", program) + one of sym / symRe / addr; `pid` filters. */
+  attachUprobe(opts: UprobeSpec & { fnName: string }): this { this.#user.attachUprobe(opts, false); return this; }
+  /** BCC's attach_uretprobe (no symOff). */
+  attachUretprobe(opts: UprobeSpec & { fnName: string }): this { this.#user.attachUprobe(opts, true); return this; }
+  detachUprobe(opts: UprobeSpec): void { this.#user.detachUprobe(opts, false); }
+  detachUretprobe(opts: UprobeSpec): void { this.#user.detachUprobe(opts, true); }
+  /** uprobes (USDT locations included) open in this process. */
+  static numOpenUprobes(): number { return numOpenUprobes(); }
+  /** BCC's find_library: the file of library `name` ("c" -> /lib/.../libc.so.6), or undefined. */
+  static findLibrary(name: string, pid?: number): string | undefined { return findLibrary(name, pid); }
+  /** BCC's get_user_functions: names of `name`'s functions whose whole name matches `re`. */
+  static getUserFunctions(name: string, re: string | RegExp): string[] { return matchUserFunctions(resolveBinary(name), re).map((f) => f.name); }
+  /** BCC's get_user_addresses: their file offsets (what a uprobe is placed at), with names and link-time addresses. */
+  static getUserAddresses(name: string, re: string | RegExp): UserFunction[] { return matchUserFunctions(resolveBinary(name), re); }
+  /** BCC's attach_perf_event: runs PERF_EVENT program `fnName` every samplePeriod events or sampleFreq times a second. */
+  attachPerfEvent(opts: PerfEventOptions & { fnName: string }): this { this.#user.attachPerfEvent(opts); return this; }
+  detachPerfEvent(opts: { evType: number; evConfig: number }): void { this.#user.detachPerfEvent(opts); }
+  // ---- networking: thin delegation to src/net/bpf-methods.ts. Devices by name or index; `fn` is a function
+  // name (loaded with the hook's program type) or a BPFFunction from loadFunc.
   /** BCC's attach_xdp: `flags` is XDP_FLAGS_* or { mode, flags, via }; a BPF link where the kernel has one. */
   attachXdp(dev: net.DeviceRef, fn: string | BPFFunction, flags: number | net.XdpOptions = 0): this { net.bpfAttachXdp(this.#net, dev, fn, flags); return this; }
   detachXdp(dev: net.DeviceRef): void { net.bpfDetachXdp(this.#net, dev); }
@@ -481,4 +501,19 @@ export class BPF {
   detachSockmap(opts: { map: string; hook: net.SockmapHook }): void { net.bpfDetachSockmap(this.#net, opts); }
   /** BPF_PROG_TEST_RUN: runs `fn` (loaded already, or loaded now as `progType`) on a crafted packet. */
   testRun(fn: string | BPFFunction, opts: net.TestRunOptions & { progType?: number } = {}): net.TestRunResult { return net.bpfTestRun(this.#net, fn, opts); }
+}
+
+/** Verifier log level for BCC's debug flags: 2 with DEBUG_BPF_REGISTER_STATE, 1 with DEBUG_BPF, else none. */
+function debugLogLevel(debug: number): number | undefined {
+  if (debug & BPF.DEBUG_BPF_REGISTER_STATE) return 2;
+  return debug & BPF.DEBUG_BPF ? 1 : undefined;
+}
+
+/** The program text of `srcFile`; a file that cannot be read is the caller's argument error. */
+async function readSource(path: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (e) {
+    throw new ArgumentError("srcFile", `cannot read ${path}: ${(e as Error).message}`);
+  }
 }

@@ -4,10 +4,13 @@
 import type { LoadedObject } from "../loader/index.js";
 import { MapType } from "../loader/index.js";
 import { openPerfBuffer, pollReaders, RingBufferManager, type PerfBuffer, type PollingReader } from "../events/index.js";
-import { ringbufDropsMap } from "../dialect/rewrite-maps.js";
+import { outputDropsMap } from "../dialect/rewrite-maps.js";
 import { bpf } from "../sys/index.js";
 import { possibleCpus } from "../kernel/cpus.js";
-import type { KeyValueCodec } from "./table-codec.js";
+import type { KeyValueCodec } from "./tables/codec.js";
+import { userTableNames } from "./tables/from-object.js";
+import { ArgumentError, ErrorCode, NoSuchTableError, TsbccError } from "../errors.js";
+import type { PerfBufferCallback, PerfBufferOptions, RingBufferCallback, RingBufferOptions } from "./tables/special.js";
 
 export class EventStreams {
   readonly #obj: LoadedObject;
@@ -26,14 +29,14 @@ export class EventStreams {
   }
 
   /** BCC's open_perf_buffer: `cb(cpu, data, size)`; decode with `b.table(name).event(data)` or use `decode: true`. */
-  openPerfBuffer(name: string, cb: (cpu: number, data: any, size: number) => void,
-    opts: { pageCnt?: number; lostCb?: (count: number, cpu: number) => void; wakeupEvents?: number; decode?: boolean } = {}): this {
+  openPerfBuffer<T>(name: string, cb: PerfBufferCallback<T>, opts: PerfBufferOptions = {}): this {
     const m = this.#obj.maps.get(name);
-    if (!m || m.spec.type !== MapType.PERF_EVENT_ARRAY) throw new Error(`"${name}" is not a BPF_PERF_OUTPUT table`);
-    if (this.#perfBuffers.has(name)) throw new Error(`a perf buffer is already open on "${name}"`);
+    if (!m) throw new NoSuchTableError(name, userTableNames(this.#obj));
+    if (m.spec.type !== MapType.PERF_EVENT_ARRAY) throw new ArgumentError("name", `"${name}" is not a BPF_PERF_OUTPUT table`);
+    if (this.#perfBuffers.has(name)) throw new TsbccError(ErrorCode.STATE, `a perf buffer is already open on "${name}"`);
     const decoder = opts.decode ? this.#codec(name) : undefined;
-    const reader = openPerfBuffer(m.fd.value, decoder ? (cpu, data, size) => cb(cpu, decoder.decode(data, 0), size) : cb, {
-      pageCnt: opts.pageCnt, wakeupEvents: opts.wakeupEvents,
+    const reader = openPerfBuffer(m.fd.value, decoder ? (cpu, data, size) => cb(cpu, decoder.decode(data, 0) as T, size) : (cpu, data, size) => cb(cpu, data as T, size), {
+      pageCnt: opts.pageCnt, wakeupEvents: opts.wakeupEvents, lostCount: this.#dropCounter(name),
       lostCb: opts.lostCb ? (cpu, count) => opts.lostCb!(count, cpu) : undefined,
     });
     this.#perfBuffers.set(name, reader);
@@ -43,7 +46,7 @@ export class EventStreams {
   /** Waits up to `timeoutMs` (-1: forever) for events on every open perf buffer, draining them. */
   async perfBufferPoll(timeoutMs = -1): Promise<number> {
     const readers = [...this.#perfBuffers.values()];
-    if (readers.length === 0) throw new Error("no perf buffer is open (call openPerfBuffer first)");
+    if (readers.length === 0) throw new TsbccError(ErrorCode.STATE, "no perf buffer is open (call openPerfBuffer first)");
     // One wait over all buffers: a quiet buffer must not hold back events on the others.
     return pollReaders(readers, timeoutMs);
   }
@@ -53,17 +56,17 @@ export class EventStreams {
   }
 
   /**
-   * BCC's open_ring_buffer: `cb(data, size)`; returning a negative number stops the current drain. Unlike BCC,
-   * records the program could not write (ring full) are reported: the dialect compiler counts failed
-   * ringbuf_output/ringbuf_reserve calls per CPU, and `lostCb(count)` receives increases of that count (default:
-   * a stderr notice), checked on poll/consume at most every 100 ms and by ringBufferLost().
+   * BCC's open_ring_buffer: `cb(ctx, data, size)` (ctx from `opts.ctx`); returning a negative number stops the
+   * current drain. Unlike BCC, records the program could not write (ring full) are reported: the dialect compiler
+   * counts failed ringbuf_output/ringbuf_reserve calls per CPU, and `lostCb(count)` receives increases of that
+   * count (default: a stderr notice), checked on poll/consume at most every 100 ms and by ringBufferLost().
    */
-  openRingBuffer(name: string, cb: (data: any, size: number) => number | void,
-    opts: { decode?: boolean; lostCb?: (count: number) => void } = {}): this {
+  openRingBuffer<T, C>(name: string, cb: RingBufferCallback<T, C>, opts: RingBufferOptions<C> = {}): this {
     const fd = this.#ringFd(name);
     const decoder = opts.decode ? this.#codec(name) : undefined;
+    const ctx = opts.ctx as C;
     this.#ringManager ??= new RingBufferManager();
-    this.#ringManager.add(fd, decoder ? (data, size) => cb(decoder.decode(data, 0), size) : cb,
+    this.#ringManager.add(fd, decoder ? (data, size) => cb(ctx, decoder.decode(data, 0) as T, size) : (data, size) => cb(ctx, data as T, size),
       { lostCount: this.#ringDropCounter(name), lostCb: opts.lostCb });
     this.#ringNames.add(name);
     return this;
@@ -71,25 +74,42 @@ export class EventStreams {
 
   #ringFd(name: string): number {
     const m = this.#obj.maps.get(name);
-    if (!m || m.spec.type !== MapType.RINGBUF) throw new Error(`"${name}" is not a BPF_RINGBUF_OUTPUT table`);
-    if (this.#ringNames.has(name)) throw new Error(`a ring buffer reader is already open on "${name}"`);
+    if (!m) throw new NoSuchTableError(name, userTableNames(this.#obj));
+    if (m.spec.type !== MapType.RINGBUF) throw new ArgumentError("name", `"${name}" is not a BPF_RINGBUF_OUTPUT table`);
+    if (this.#ringNames.has(name)) throw new TsbccError(ErrorCode.STATE, `a ring buffer reader is already open on "${name}"`);
     return m.fd.value;
   }
 
-  /** Sum over CPUs of the failed outputs the program counted for ring `name`; undefined without a counter. */
-  #ringDropCounter(name: string): (() => number) | undefined {
-    const drops = this.#obj.maps.get(ringbufDropsMap(name));
+  /** Per CPU, the failed outputs the program counted for output `name`; undefined without a counter. */
+  #dropCounter(name: string): (() => number[]) | undefined {
+    const drops = this.#obj.maps.get(outputDropsMap(name));
     if (!drops || drops.spec.type !== MapType.PERCPU_ARRAY) return undefined;
     const ncpu = possibleCpus().length;
     const key = new Uint8Array(4);
     const value = new Uint8Array(8 * ncpu);
     const view = new DataView(value.buffer);
+    const counts = new Array<number>(ncpu).fill(0);
     return () => {
-      if (!bpf.mapLookup(drops.fd.value, key, value)) return 0;
-      let sum = 0;
-      for (let i = 0; i < ncpu; i++) sum += Number(view.getBigUint64(8 * i, true));
-      return sum;
+      if (!bpf.mapLookup(drops.fd.value, key, value)) return counts.fill(0);
+      for (let i = 0; i < ncpu; i++) counts[i] = Number(view.getBigUint64(8 * i, true));
+      return counts;
     };
+  }
+
+  /** The same count summed over CPUs (ring buffers are shared by all CPUs). */
+  #ringDropCounter(name: string): (() => number) | undefined {
+    const perCpu = this.#dropCounter(name);
+    return perCpu && (() => perCpu().reduce((a, b) => a + b, 0));
+  }
+
+  /** Checks the perf buffers' loss counts now (exact: the program counts its failed perf_submit calls). */
+  perfBufferLost(): number {
+    let total = 0;
+    for (const r of this.#perfBuffers.values()) {
+      r.checkLost();
+      total += r.lost;
+    }
+    return total;
   }
 
   /**
@@ -103,12 +123,12 @@ export class EventStreams {
   }
 
   async ringBufferPoll(timeoutMs = -1): Promise<number> {
-    if (!this.#ringManager) throw new Error("no ring buffer is open (call openRingBuffer first)");
+    if (!this.#ringManager) throw new TsbccError(ErrorCode.STATE, "no ring buffer is open (call openRingBuffer first)");
     return this.#ringManager.poll(timeoutMs);
   }
 
   ringBufferConsume(): number {
-    if (!this.#ringManager) throw new Error("no ring buffer is open (call openRingBuffer first)");
+    if (!this.#ringManager) throw new TsbccError(ErrorCode.STATE, "no ring buffer is open (call openRingBuffer first)");
     return this.#ringManager.consume();
   }
 
@@ -124,8 +144,9 @@ export class EventStreams {
   events<T = any>(name: string, opts: { decode?: boolean; signal?: AbortSignal; lostCb?: (count: number) => void; pageCnt?: number } = {}):
     AsyncGenerator<T, void, undefined> {
     const m = this.#obj.maps.get(name);
-    if (!m || (m.spec.type !== MapType.PERF_EVENT_ARRAY && m.spec.type !== MapType.RINGBUF)) {
-      throw new Error(`"${name}" is not a BPF_PERF_OUTPUT or BPF_RINGBUF_OUTPUT table`);
+    if (!m) throw new NoSuchTableError(name, userTableNames(this.#obj));
+    if (m.spec.type !== MapType.PERF_EVENT_ARRAY && m.spec.type !== MapType.RINGBUF) {
+      throw new ArgumentError("name", `"${name}" is not a BPF_PERF_OUTPUT or BPF_RINGBUF_OUTPUT table`);
     }
     const decoder = opts.decode === false ? undefined : this.#codec(name);
     const queue: T[] = [];
@@ -135,9 +156,9 @@ export class EventStreams {
     let reader: PollingReader;
     let release: () => void;
     if (m.spec.type === MapType.PERF_EVENT_ARRAY) {
-      if (this.#perfBuffers.has(name)) throw new Error(`a perf buffer is already open on "${name}"`);
+      if (this.#perfBuffers.has(name)) throw new TsbccError(ErrorCode.STATE, `a perf buffer is already open on "${name}"`);
       const pb = openPerfBuffer(m.fd.value, (_cpu, data) => push(data), {
-        pageCnt: opts.pageCnt, lostCb: opts.lostCb ? (_cpu, count) => opts.lostCb!(count) : undefined,
+        pageCnt: opts.pageCnt, lostCount: this.#dropCounter(name), lostCb: opts.lostCb ? (_cpu, count) => opts.lostCb!(count) : undefined,
       });
       this.#perfBuffers.set(name, pb);
       reader = pb;
@@ -177,7 +198,7 @@ export class EventStreams {
   startPolling(opts: { onError?: (e: unknown) => void; onDrain?: (n: number) => void } = {}): () => void {
     const readers: PollingReader[] = [...this.#perfBuffers.values()];
     if (this.#ringManager) readers.push(this.#ringManager);
-    if (readers.length === 0) throw new Error("no perf buffer or ring buffer is open (call openPerfBuffer/openRingBuffer first)");
+    if (readers.length === 0) throw new TsbccError(ErrorCode.STATE, "no perf buffer or ring buffer is open (call openPerfBuffer/openRingBuffer first)");
     const stops = readers.map((r) => r.watch(opts.onDrain, opts.onError));
     return () => stops.forEach((s) => s());
   }

@@ -2,9 +2,11 @@
 // maps are typed tables (types from the object's BTF).
 import { readFile } from "node:fs/promises";
 import { parseObject, LoadedObject, type LoadOptions, type ProgramSpec } from "../loader/index.js";
-import { attachTracepoint, attachRawTracepoint, attachBtfProgram, type Link } from "../link/index.js";
-import { createTable, type AnyTable } from "./table-factory.js";
-import { btfCodec } from "./table-codec-btf.js";
+import { attachTracepoint, attachRawTracepoint, attachBtfProgram, attachKprobe, type Link } from "../link/index.js";
+import { ProgType } from "../sys/abi.js";
+import { ArgumentError, NoSuchFunctionError } from "../errors.js";
+import type { AnyTable } from "./tables/factory.js";
+import { tableOf } from "./tables/from-object.js";
 
 export interface BPFObjectOptions extends LoadOptions {
   /** Load programs with a known type right away (default true); otherwise on first use. */
@@ -32,7 +34,7 @@ export class Program {
   get log(): string | undefined {
     return (this.#obj.loadedProgram(this.name) as { log?: string } | undefined)?.log;
   }
-  /** Attaches where the section name says (tracepoint/cat/evt, raw_tracepoint/evt, fentry/..., lsm/...). */
+  /** Attaches where the section name says (tracepoint/cat/evt, raw_tracepoint/evt, kprobe/fn, fentry/..., lsm/...). */
   attach(): Link {
     const kind = this.#obj.programSpec(this.name).kind;
     const fd = this.load();
@@ -40,18 +42,23 @@ export class Program {
     switch (kind.attach) {
       case "tracepoint": {
         const [cat, evt] = kind.target.split("/");
-        if (!cat || !evt) throw new Error(`program "${this.name}": section "${this.section}" must be tracepoint/<category>/<event>`);
+        if (!cat || !evt) throw new ArgumentError("section", `program "${this.name}": section "${this.section}" must be tracepoint/<category>/<event>`);
         link = attachTracepoint(fd, cat, evt);
         break;
       }
       case "raw_tracepoint":
         link = attachRawTracepoint(fd, kind.target);
         break;
+      case "kprobe":
+      case "kretprobe":
+        link = attachKprobe(fd, kind.target, { retprobe: kind.attach === "kretprobe" });
+        break;
       case "btf":
         link = attachBtfProgram(fd, `${this.section} (${this.name})`);
         break;
       default:
-        throw new Error(`program "${this.name}": attaching section "${this.section}" by name is not supported; attach it explicitly`);
+        throw new ArgumentError("section", `program "${this.name}": section "${this.section}" does not name an attach point; ` +
+          "attach its fd yourself (e.g. through src/net/ or a perf event)");
     }
     this.#links.push(link);
     return link;
@@ -73,7 +80,12 @@ export class BPFObject {
 
   /** Parses, creates maps and (by default) loads every program whose type its section implies. */
   static async load(pathOrBuffer: string | Uint8Array, options: BPFObjectOptions = {}): Promise<BPFObject> {
-    const bytes = typeof pathOrBuffer === "string" ? new Uint8Array(await readFile(pathOrBuffer)) : pathOrBuffer;
+    let bytes: Uint8Array;
+    try {
+      bytes = typeof pathOrBuffer === "string" ? new Uint8Array(await readFile(pathOrBuffer)) : pathOrBuffer;
+    } catch (e) {
+      throw new ArgumentError("path", `cannot read ${String(pathOrBuffer)}: ${(e as Error).message}`);
+    }
     return BPFObject.fromBytes(bytes, options);
   }
 
@@ -82,7 +94,7 @@ export class BPFObject {
     const obj = new BPFObject(loaded);
     if (options.eager !== false) {
       try {
-        for (const p of loaded.spec.programs) if (p.kind.progType !== 0) loaded.loadProgram(p.name);
+        for (const p of loaded.spec.programs) if (p.kind.progType !== ProgType.UNSPEC) loaded.loadProgram(p.name);
       } catch (e) {
         obj.close();
         throw e;
@@ -100,7 +112,7 @@ export class BPFObject {
 
   program(name: string): Program {
     const p = this.#programs.get(name);
-    if (!p) throw new Error(`no program named "${name}" (programs: ${this.programNames.join(", ") || "none"})`);
+    if (!p) throw new NoSuchFunctionError(name, this.programNames, `no program named "${name}"`);
     return p;
   }
 
@@ -108,22 +120,14 @@ export class BPFObject {
   map<T extends AnyTable = any>(name: string): T {
     const cached = this.#tables.get(name);
     if (cached) return cached as T;
-    const m = this.loaded.maps.get(name);
-    if (!m) throw new Error(`no map named "${name}" (maps: ${this.mapNames.join(", ") || "none"})`);
-    const btf = this.loaded.spec.btf?.btf;
-    const s = m.spec;
-    const table = createTable(
-      { name, mapType: s.type, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries, flags: s.flags },
-      m.fd,
-      { key: btf && s.btfKeyTypeId ? btfCodec(btf, s.btfKeyTypeId) : undefined, value: btf && s.btfValueTypeId ? btfCodec(btf, s.btfValueTypeId) : undefined },
-    );
+    const table = tableOf(this.loaded, name, { what: "map" });
     this.#tables.set(name, table);
     return table as T;
   }
 
-  /** Attaches every program whose section names its attach point. */
+  /** Attaches every program whose section names its attach point completely (the loader's section rule). */
   attachAll(): Link[] {
-    return [...this.#programs.values()].filter((p) => ["tracepoint", "raw_tracepoint", "btf"].includes(this.loaded.programSpec(p.name).kind.attach)).map((p) => p.attach());
+    return [...this.#programs.values()].filter((p) => this.loaded.programSpec(p.name).kind.autoload).map((p) => p.attach());
   }
 
   close(): void {

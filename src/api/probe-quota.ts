@@ -1,5 +1,6 @@
 // The process-wide limit on open kprobes (and, later, uprobes), shared by every BPF object like BCC's global
 // probe count: a regular expression that matches thousands of functions fails before attaching anything.
+import { ErrorCode, TsbccError } from "../errors.js";
 export const DEFAULT_PROBE_LIMIT = 1000;
 
 let open = 0;
@@ -19,7 +20,7 @@ export function numOpenProbes(): number {
 export function checkProbeQuota(count: number): void {
   const limit = probeLimit();
   if (open + count > limit) {
-    throw new Error(`number of open probes would exceed the quota: ${open} open + ${count} new > ${limit} ` +
+    throw new TsbccError(ErrorCode.ATTACH, `number of open probes would exceed the quota: ${open} open + ${count} new > ${limit} ` +
       `(raise it with TSBCC_PROBE_LIMIT, or match fewer functions)`);
   }
 }

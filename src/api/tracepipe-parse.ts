@@ -8,6 +8,7 @@
 // then the message. The slicing below follows BCC's byte offsets, so it works on the bytes
 // (a task name may contain multi-byte UTF-8).
 
+import { ErrorCode, TsbccError } from "../errors.js";
 import { pyFloatStr } from "./pyfloat.js";
 
 export interface TraceFields {
@@ -139,12 +140,12 @@ const SPEC = /^(?:(.)?([<>^=]))?([+\- ])?(0)?(\d+)?([,_])?(?:\.(\d+))?([sdfFeEgG
 
 function applySpec(value: FormatArg, spec: string, isFloat: boolean): string {
   const m = SPEC.exec(spec);
-  if (!m) throw new Error(`unsupported format spec ${JSON.stringify(spec)}`);
+  if (!m) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `unsupported format spec ${JSON.stringify(spec)}`);
   const [, fillCh, alignCh, sign, zero, widthText, group, precText, type] = m;
   const numeric = typeof value === "number" || typeof value === "bigint";
   let body: string;
   if (!numeric || type === "s") {
-    if (numeric && type === "s") throw new Error(`format code 's' is not valid for a number`);
+    if (numeric && type === "s") throw new TsbccError(ErrorCode.BAD_ARGUMENT, `format code 's' is not valid for a number`);
     body = typeof value === "boolean" ? (value ? "True" : "False") : String(value);
     if (precText !== undefined) body = [...body].slice(0, Number(precText)).join("");
   } else {
@@ -157,11 +158,11 @@ function applySpec(value: FormatArg, spec: string, isFloat: boolean): string {
     switch (t) {
       case "d":
       case "n":
-        if (isFloat) throw new Error(`format code 'd' is not valid for a float`);
+        if (isFloat) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `format code 'd' is not valid for a float`);
         digits = String(abs);
         break;
       case "x": case "X": case "o": case "b": {
-        if (isFloat) throw new Error(`format code '${t}' is not valid for a float`);
+        if (isFloat) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `format code '${t}' is not valid for a float`);
         const radix = t === "o" ? 8 : t === "b" ? 2 : 16;
         digits = BigInt(abs).toString(radix);
         if (t === "X") digits = digits.toUpperCase();
@@ -225,7 +226,7 @@ export function pyFormat(fmt: string, args: readonly FormatArg[], floatArgs: Rea
   while (i < fmt.length) {
     const ch = fmt[i]!;
     if (ch === "}") {
-      if (fmt[i + 1] !== "}") throw new Error("Single '}' encountered in format string");
+      if (fmt[i + 1] !== "}") throw new TsbccError(ErrorCode.BAD_ARGUMENT, "Single '}' encountered in format string");
       out += "}";
       i += 2;
       continue;
@@ -241,13 +242,13 @@ export function pyFormat(fmt: string, args: readonly FormatArg[], floatArgs: Rea
       continue;
     }
     const close = fmt.indexOf("}", i);
-    if (close < 0) throw new Error("Single '{' encountered in format string");
+    if (close < 0) throw new TsbccError(ErrorCode.BAD_ARGUMENT, "Single '{' encountered in format string");
     const field = fmt.slice(i + 1, close);
     i = close + 1;
     const m = /^(\d*)(?:!([sra]))?(?::(.*))?$/s.exec(field);
-    if (!m) throw new Error(`unsupported replacement field {${field}}`);
+    if (!m) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `unsupported replacement field {${field}}`);
     const index = m[1] === "" ? auto++ : Number(m[1]);
-    if (index >= args.length) throw new RangeError(`Replacement index ${index} out of range for positional args tuple`);
+    if (index >= args.length) throw new TsbccError(ErrorCode.BAD_ARGUMENT, `Replacement index ${index} out of range for positional args tuple`);
     const arg = args[index]!;
     const isFloat = floatArgs.has(index) && typeof arg === "number";
     let value: FormatArg = arg;

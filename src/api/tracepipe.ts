@@ -20,10 +20,11 @@
 // (observed on 6.18; older kernels let concurrent readers split the lines). Private tracing
 // instances (<tracefs>/instances/<name>/trace_pipe) each have their own pipe.
 
+import { ClosedError } from "../errors.js";
 import { constants as fsConstants, readSync } from "node:fs";
 import { open, readdir, readFile, readlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { tracefsPath } from "../kernel/tracefs.js";
+import { TracefsError, tracefsPath } from "../kernel/tracefs.js";
 import { formatTraceFields, parseTraceLine, rstripLine, type TraceFields } from "./tracepipe-parse.js";
 
 const utf8 = new TextDecoder("utf-8");
@@ -84,8 +85,8 @@ export class TracePipe {
       const holders = await findHolders(p);
       const who = holders.length ? ` (held by ${holders.join(", ")})` : "";
       throw Object.assign(
-        new Error(`${p} is busy: another reader has it open${who}, and the kernel allows only one reader at a time`),
-        { code: "EBUSY", cause: err },
+        new TracefsError(`${p} is busy: another reader has it open${who}, and the kernel allows only one reader at a time`, { cause: err }),
+        { errnoCode: "EBUSY" },
       );
     }
     return new TracePipe(fh, p);
@@ -141,7 +142,7 @@ export class TracePipe {
   readLineBuffer(opts: ReadOptions = {}): Promise<Uint8Array | null> {
     return this.exclusive(async () => {
       for (;;) {
-        if (this.closed) throw new Error("trace_pipe is closed");
+        if (this.closed) throw new ClosedError("trace_pipe");
         opts.signal?.throwIfAborted();
         const line = this.takeLine();
         if (line) return rstripLine(line);

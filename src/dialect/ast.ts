@@ -278,3 +278,35 @@ export function parseMainFileDecls(dump: Buffer, mainFile: string): AstNode {
   }
   return { id: "tu", kind: "TranslationUnitDecl", inner };
 }
+
+/** Start of the postfix expression (`f(x)->a.b[i]`) that ends at `end` in blanked text. */
+export function postfixChainStart(blanked: string, end: number): number {
+  let i = end;
+  const skipSpace = (): void => {
+    while (i > 0 && /\s/.test(blanked[i - 1]!)) i--;
+  };
+  for (;;) {
+    skipSpace();
+    const c = blanked[i - 1];
+    if (c === ")" || c === "]") {
+      const open = c === ")" ? "(" : "[";
+      let depth = 0;
+      for (i--; i >= 0; i--) {
+        if (blanked[i] === c) depth++;
+        else if (blanked[i] === open && --depth === 0) break;
+      }
+      if (i < 0) return end;
+      continue;
+    }
+    if (c && /\w/.test(c)) {
+      while (i > 0 && /\w/.test(blanked[i - 1]!)) i--;
+      const save = i;
+      skipSpace();
+      if (blanked.slice(i - 2, i) === "->") i -= 2;
+      else if (blanked[i - 1] === "." ) i -= 1;
+      else return save;
+      continue;
+    }
+    return i;
+  }
+}

@@ -1,24 +1,21 @@
-// Compile cache: object + metadata keyed by everything that changes them.
+// Compile cache: object + metadata keyed by everything that changes them, in `<root>/dialect/<key>.bin`.
 //
-// The directory must belong to the current user (root when tracing) and be closed to others (mode 0700):
-// a cached object is loaded into the kernel as is, so anyone able to write there could run code in it.
-// Entries are single files written atomically (temp file + rename) with mode 0600; an entry with another owner,
-// a group/other-writable mode or a bad format is ignored and replaced.
+// A cached object is loaded into the kernel as is, so the directory and entries follow src/store's rules (ours,
+// closed to others, read without following links; anything else is removed with a warning). An entry records
+// the length and SHA-256 of what follows its header: a truncated or damaged entry is removed with a warning that
+// names the file, and the program is compiled again.
 
 import { createHash } from "node:crypto";
-import {
-  chmodSync, closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import {
+  bytesOf, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, warnStore, writePrivateFileQuiet,
+} from "../store/index.js";
 
-const MAGIC = "TSBCC-DIALECT-CACHE-1\n";
+const MAGIC = "TSBCC-DIALECT-CACHE-2\n";
 
-/** A Uint8Array view of a Buffer (this @types/node's Buffer does not type-check as TS 5.9's Uint8Array). */
-export function bytesOf(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
+export { bytesOf };
 
 /** Same order as kernel-types: $TSBCC_CACHE_DIR, $XDG_CACHE_HOME/tsbcc, /var/cache/tsbcc (root), ~/.cache/tsbcc. */
 export function defaultCacheRoot(): string {
@@ -26,75 +23,6 @@ export function defaultCacheRoot(): string {
   if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, "tsbcc");
   if ((process.geteuid?.() ?? 0) === 0) return "/var/cache/tsbcc";
   return join(homedir(), ".cache", "tsbcc");
-}
-
-function euid(): number {
-  return process.geteuid?.() ?? 0;
-}
-
-/**
- * Makes sure `dir` exists, is a directory (not a symlink), is owned by us and has no group/other permissions.
- * Returns false when it cannot be made so (then caching is skipped).
- */
-export function ensurePrivateDir(dir: string): boolean {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    if (!st.isDirectory() || st.uid !== euid()) return false;
-    if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Reads a file only if it is a regular file owned by us and not writable by group/other. */
-export function readPrivateFile(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== euid() || (st.mode & 0o022) !== 0) {
-      closeSync(fd);
-      fd = -1;
-      try {
-        unlinkSync(path);
-      } catch {
-        // not ours to remove; it is ignored all the same
-      }
-      return undefined;
-    }
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, bytesOf(buf), off, st.size - off, off);
-      if (n <= 0) break;
-      off += n;
-    }
-    return off === st.size ? buf : undefined;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-  }
-}
-
-/** Writes a file atomically with mode 0600. */
-export function writePrivateFile(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600, flag: "wx" });
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // ignore
-    }
-    throw err;
-  }
 }
 
 export function cacheKey(parts: Record<string, unknown>): string {
@@ -107,70 +35,94 @@ export interface CacheEntry {
   info: unknown;
 }
 
+/** What the header of an entry says about the rest. */
+interface EntryHeader {
+  key: string;
+  infoLength: number;
+  objectLength: number;
+  /** SHA-256 (hex) of the info JSON followed by the object. */
+  sha256: string;
+}
+
+function digest(info: Uint8Array, object: Uint8Array): string {
+  return createHash("sha256").update(info).update(object).digest("hex");
+}
+
 export class CompileCache {
-  readonly dir: string;
-  readonly usable: boolean;
+  /** The private root in use: `root` itself, or a fallback when `root` cannot be made private. */
+  readonly root: string;
 
   constructor(root: string) {
-    this.dir = join(root, "dialect");
-    this.usable = ensurePrivateDir(root) && ensurePrivateDir(this.dir);
+    this.root = privateRoot(root);
   }
 
-  private path(key: string): string {
+  /** `<root>/dialect`, checked on every use (two lstat calls). */
+  get dir(): string {
+    return privateSubdir(this.root, "dialect");
+  }
+
+  path(key: string): string {
     return join(this.dir, `${key}.bin`);
   }
 
   get(key: string): CacheEntry | undefined {
-    if (!this.usable) return undefined;
-    const buf = readPrivateFile(this.path(key));
+    const file = this.path(key);
+    const buf = readPrivateFile(file);
     if (!buf) return undefined;
-    try {
-      if (buf.toString("latin1", 0, MAGIC.length) !== MAGIC) throw new Error("bad magic");
-      const jsonLen = buf.readUInt32LE(MAGIC.length);
-      const jsonStart = MAGIC.length + 4;
-      const info = JSON.parse(buf.toString("utf8", jsonStart, jsonStart + jsonLen)) as { key?: string };
-      if (info.key !== key) throw new Error("key mismatch");
-      const object = new Uint8Array(buf.buffer, buf.byteOffset + jsonStart + jsonLen, buf.length - jsonStart - jsonLen);
-      return { object, info };
-    } catch {
-      try {
-        unlinkSync(this.path(key));
-      } catch {
-        // ignore
-      }
+    const problem = entryProblem(buf, key);
+    if (typeof problem === "string") {
+      removeUntrusted(file, `is a damaged cache entry (${problem})`);
       return undefined;
     }
+    return problem;
   }
 
   put(key: string, object: Uint8Array, info: Record<string, unknown>): void {
-    if (!this.usable) return;
-    const json = Buffer.from(JSON.stringify({ ...info, key }), "utf8");
-    const head = Buffer.alloc(MAGIC.length + 4);
-    head.write(MAGIC, 0, "latin1");
-    head.writeUInt32LE(json.length, MAGIC.length);
+    let file: string;
     try {
-      const all = new Uint8Array(head.length + json.length + object.byteLength);
-      all.set(bytesOf(head), 0);
-      all.set(bytesOf(json), head.length);
-      all.set(object, head.length + json.length);
-      writePrivateFile(this.path(key), all);
-    } catch {
-      // a full or read-only disk only costs the next compile
+      file = this.path(key);
+      sweepDeadTemps(this.dir); // half-written entries of killed processes (cold path only)
+    } catch (err) {
+      warnStore(`compile cache not written: ${(err as Error).message}`);
+      return;
     }
+    const infoBytes = bytesOf(Buffer.from(JSON.stringify(info), "utf8"));
+    const header: EntryHeader = { key, infoLength: infoBytes.length, objectLength: object.byteLength, sha256: digest(infoBytes, object) };
+    const headBytes = bytesOf(Buffer.from(JSON.stringify(header), "utf8"));
+    const all = new Uint8Array(MAGIC.length + 4 + headBytes.length + infoBytes.length + object.byteLength);
+    let off = all.byteLength - object.byteLength;
+    all.set(object, off);
+    all.set(infoBytes, (off -= infoBytes.length));
+    all.set(headBytes, (off -= headBytes.length));
+    new DataView(all.buffer).setUint32((off -= 4), headBytes.length, true);
+    all.set(bytesOf(Buffer.from(MAGIC, "latin1")), 0);
+    writePrivateFileQuiet(file, all);
   }
+}
 
-  /** Small text state (clang version records); same ownership rules as entries. */
-  readState(path: string): string | undefined {
-    return readPrivateFile(path)?.toString("utf8");
+/** The entry in `buf`, or what is wrong with it. */
+function entryProblem(buf: Buffer, key: string): CacheEntry | string {
+  if (buf.length < MAGIC.length + 4 || buf.toString("latin1", 0, MAGIC.length) !== MAGIC) return "unknown format";
+  const headLen = buf.readUInt32LE(MAGIC.length);
+  const headStart = MAGIC.length + 4;
+  if (headStart + headLen > buf.length) return `truncated to ${buf.length} bytes`;
+  let header: EntryHeader;
+  try {
+    header = JSON.parse(buf.toString("utf8", headStart, headStart + headLen)) as EntryHeader;
+  } catch {
+    return "unreadable header";
   }
-
-  writeState(path: string, data: string): void {
-    if (!this.usable) return;
-    try {
-      writePrivateFile(path, data);
-    } catch {
-      // ignore
-    }
+  if (header.key !== key) return "written for another key";
+  const infoStart = headStart + headLen;
+  const want = infoStart + header.infoLength + header.objectLength;
+  if (buf.length !== want) return `${buf.length} bytes where ${want} were written`;
+  const infoBytes = bytesOf(buf.subarray(infoStart, infoStart + header.infoLength));
+  const object = bytesOf(buf.subarray(infoStart + header.infoLength));
+  if (digest(infoBytes, object) !== header.sha256) return "checksum mismatch";
+  try {
+    return { object, info: JSON.parse(buf.toString("utf8", infoStart, infoStart + header.infoLength)) };
+  } catch {
+    return "unreadable metadata";
   }
 }
 

@@ -10,23 +10,30 @@
 // Kernel types: BTF mode builds kernel-types' headers + include/tsbcc/base.h into one clang module (both runs
 // share it); with real kernel headers (useKernelHeaders) both runs use the host target, the AST dump is filtered
 // to the user's declarations, and the IR is retargeted to BPF with opt + llc.
+// Files: the cache root and everything clang reads from it follow src/store's rules (cache.ts, clang-env.ts);
+// each cold compile works in its own `$TMPDIR/tsbcc-w<pid>-*`, and those of killed compiles are swept.
+// clang crashes and failures without diagnostics are ClangError (signal + stderr), not DialectError.
 
-import {
-  existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve as resolvePath } from "node:path";
 import { onlineCpus } from "../kernel/cpus.js";
+import { makeWorkDir, removeWorkDir, sweepWorkDirs } from "../store/index.js";
 import { type AstNode, normalizeLocations, parseMainFileDecls } from "./ast.js";
-import { CompileCache, bytesOf, cacheKey, defaultCacheRoot, ensurePrivateDir, readIfExists } from "./cache.js";
-import { QUIET_WARNINGS, clangInfo, compilerCodeHash, dialectHeaderHash, libbpfIncludeDir, run, tsbccIncludeDir, type ClangInfo } from "./clang.js";
+import { CompileCache, bytesOf, cacheKey, defaultCacheRoot, readIfExists } from "./cache.js";
+import {
+  ClangError, type ClangInfo, type RunResult, clangInfo, compilerCodeHash, dialectHeaderHash, libbpfIncludeDir, retargetToBpf, run,
+  stripDebug, tsbccIncludeDir,
+} from "./clang.js";
+import { commonFlags } from "./clang-env.js";
 import {
   type Diagnostic, DialectError, type RawDiagnostic, dialectMessage, identityMapper, parseClangOutput, rewriteMapper,
   toUserDiagnostics,
 } from "./diagnostics.js";
 import { LineIndex, SourceMap, type Segment } from "./edits.js";
 import { kernelSetup, type KernelSetup } from "./kernel-adapter.js";
-import { blankCommentsAndStrings, findTracepointUses } from "./prescan.js";
+import {
+  blankCommentsAndStrings, findTracepointUses, kernelStructHasMembers, renameUserTag, structMemberNames,
+} from "./prescan.js";
 import { rewriteProgram, type ProgramFunction } from "./rewrite.js";
 import { tracepointStruct } from "./tracepoint-struct.js";
 
@@ -45,6 +52,8 @@ export interface CompileOptions {
   kernelTypes?: KernelSetup;
   /** Testing: tracepoint format file texts by "category:event", instead of tracefs. */
   tracepointFormats?: Record<string, string>;
+  /** Generated C placed ahead of the user's text in both clang runs, never rewritten (USDT argument readers). */
+  prelude?: string;
 }
 
 export interface DialectMetadata {
@@ -56,6 +65,8 @@ export interface DialectMetadata {
   sourceFile: string;
   /** Map name -> pin path, for BPF_TABLE_PINNED maps (the object marks them LIBBPF_PIN_BY_NAME). */
   pinned: Record<string, string>;
+  /** Map name -> "public" | "shared" (other programs may use it) or "extern" (use another program's table). */
+  shared?: Record<string, "public" | "shared" | "extern">;
 }
 
 export interface CompileResult {
@@ -83,7 +94,7 @@ function readPackageVersion(): string {
 const caches = new Map<string, CompileCache>();
 function cacheFor(root: string): CompileCache {
   let c = caches.get(root);
-  if (!c || !c.usable) {
+  if (!c) {
     c = new CompileCache(root);
     caches.set(root, c);
   }
@@ -96,181 +107,258 @@ function libbpfVersion(): string {
   return libbpfVersionMemo;
 }
 
-export async function compileDialect(opts: CompileOptions): Promise<CompileResult> {
-  const t0 = performance.now();
-  const timings: Record<string, number> = {};
-  const mark = (name: string, since: number): number => {
+/** Milliseconds per phase of a cold compile. */
+class PhaseClock {
+  readonly timings: Record<string, number> = {};
+  readonly start = performance.now();
+  private last = this.start;
+
+  mark(name: string): void {
     const now = performance.now();
-    timings[name] = Math.round((now - since) * 10) / 10;
-    return now;
-  };
+    this.timings[name] = Math.round((now - this.last) * 10) / 10;
+    this.last = now;
+  }
+
+  total(): Record<string, number> {
+    this.timings.total = Math.round((performance.now() - this.start) * 10) / 10;
+    return this.timings;
+  }
+}
+
+interface CachedInfo {
+  metadata: DialectMetadata;
+  rewritten: string;
+  warnings: Diagnostic[];
+}
+
+export async function compileDialect(opts: CompileOptions): Promise<CompileResult> {
+  const clock = new PhaseClock();
   const fileName = opts.fileName ?? "<text>";
   const cflags = opts.cflags ?? [];
   if (cflags.some((f) => /^-DBPF_LICENSE\b/.test(f))) {
     throw new DialectError([{ file: fileName, line: 1, column: 1, severity: "error", message: "BPF_LICENSE cannot be specified through cflags", sourceLine: "" }]);
   }
   const useKernelHeaders = opts.useKernelHeaders ?? process.env.TSBCC_KERNEL_HEADERS === "1";
-  const root = opts.cacheDir ?? defaultCacheRoot();
-  const state = cacheFor(root);
-  const cache = opts.noCache ? undefined : state;
+  const state = cacheFor(opts.cacheDir ?? defaultCacheRoot());
   const [kernel, clang] = await Promise.all([
-    opts.kernelTypes ?? kernelSetup(useKernelHeaders, opts.text, opts.cacheDir),
-    clangInfo(state.usable ? root : undefined, (p) => state.readState(p), (p, d) => state.writeState(p, d)),
+    opts.kernelTypes ?? kernelSetup(useKernelHeaders, opts.text, state.root),
+    clangInfo({ stateDir: state.root }),
   ]);
   const numCpus = opts.text.includes("bpf_num_cpus") ? onlineCpus().length : 0;
   const key = cacheKey({
     tsbcc: TSBCC_VERSION, code: compilerCodeHash(), text: opts.text, fileName, cflags, kernel: kernel.identity, useKernelHeaders,
     clang: `${clang.path}\n${clang.version}`, headers: dialectHeaderHash(), libbpf: libbpfVersion(), numCpus,
-    tracepointFormats: opts.tracepointFormats ?? null,
+    tracepointFormats: opts.tracepointFormats ?? null, ...(opts.prelude ? { prelude: opts.prelude } : {}),
   });
-  if (cache) {
-    const hit = cache.get(key);
-    if (hit) {
-      const info = hit.info as { metadata: DialectMetadata; rewritten: string; warnings: Diagnostic[] };
-      return { object: hit.object, metadata: info.metadata, rewritten: info.rewritten, fromCache: true, warnings: info.warnings };
-    }
+  const cache = opts.noCache ? undefined : state;
+  const hit = cache?.get(key);
+  if (hit) {
+    const info = hit.info as CachedInfo;
+    return { object: hit.object, metadata: info.metadata, rewritten: info.rewritten, fromCache: true, warnings: info.warnings };
   }
-  let t = mark("setup", t0);
-
-  const work = mkdtempSync(join(tmpdir(), "tsbcc-"));
+  clock.mark("setup");
+  sweepWorkDirs();
+  const work = makeWorkDir();
   try {
-    const result = await compileCold(opts.text, fileName, cflags, kernel, clang, numCpus, work, root, opts.tracepointFormats,
-      (n, s) => mark(n, s), t);
-    t = performance.now();
-    if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings });
-    mark("store", t);
-    timings.total = Math.round((performance.now() - t0) * 10) / 10;
-    return { ...result, fromCache: false, timings };
+    const job: ColdJob = {
+      text: opts.text, fileName, cflags, kernel, clang, numCpus, work, root: state.root, tpFormats: opts.tracepointFormats, clock, prelude: opts.prelude,
+    };
+    const result = await compileCold(job);
+    if (cache) cache.put(key, result.object, { metadata: result.metadata, rewritten: result.rewritten, warnings: result.warnings } satisfies CachedInfo);
+    clock.mark("store");
+    return { ...result, fromCache: false, timings: clock.total() };
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    removeWorkDir(work);
   }
 }
 
-async function compileCold(
-  text: string, fileName: string, cflags: string[], kernel: KernelSetup, clang: ClangInfo, numCpus: number, work: string,
-  cacheRoot: string, tpFormats: Record<string, string> | undefined, mark: (name: string, since: number) => number, start: number,
-): Promise<Omit<CompileResult, "fromCache">> {
-  let t = start;
-  // clang reports byte offsets: work on the text as bytes (one JS char per byte).
-  let bytes = Buffer.from(text, "utf8").toString("latin1");
-  let blanked = blankCommentsAndStrings(bytes);
-  const userLines = new LineIndex(bytes);
-  const userDiag = (offset: number, severity: "error" | "warning", message: string): Diagnostic => {
-    const p = userLines.position(offset);
-    return { file: fileName, line: p.line, column: p.col, severity, message, sourceLine: latin1ToUtf8(userLines.lineText(p.line)) };
-  };
+/** Everything a cold compile needs. */
+interface ColdJob {
+  text: string;
+  fileName: string;
+  cflags: string[];
+  kernel: KernelSetup;
+  clang: ClangInfo;
+  numCpus: number;
+  /** Private work directory of this compile. */
+  work: string;
+  /** Private cache root (module cache, libbpf link). */
+  root: string;
+  tpFormats: Record<string, string> | undefined;
+  /** Generated C ahead of the user's text (CompileOptions.prelude). */
+  prelude: string | undefined;
+  clock: PhaseClock;
+}
 
-  // Tracepoint structs.
+/**
+ * The user's text as clang sees it (bytes: clang reports byte offsets, so one JS char per byte), its
+ * comment/string-blanked twin, and diagnostics at byte offsets.
+ */
+class UserSource {
+  bytes: string;
+  blanked: string;
+  readonly lines: LineIndex;
+
+  constructor(readonly text: string, readonly fileName: string) {
+    this.bytes = Buffer.from(text, "utf8").toString("latin1");
+    this.blanked = blankCommentsAndStrings(this.bytes);
+    this.lines = new LineIndex(this.bytes);
+  }
+
+  diag(offset: number, severity: "error" | "warning", message: string): Diagnostic {
+    const p = this.lines.position(offset);
+    return { file: this.fileName, line: p.line, column: p.col, severity, message, sourceLine: latin1ToUtf8(this.lines.lineText(p.line)) };
+  }
+
+  /**
+   * Blanks the `{...}` body of the struct whose tag is at (line, column) so the kernel's definition is used;
+   * false when there is none, or when the user's struct has members the kernel's lacks: then it is the user's
+   * own struct that shares a kernel name, and it is renamed instead.
+   */
+  blankStructBody(name: string, line: number, column: number): boolean {
+    const span = structBodySpan(this.blanked, this.lines.offsetOf(line, column));
+    if (!span) return false;
+    if (!kernelStructHasMembers(name, structMemberNames(this.blanked.slice(span.begin + 1, span.end - 1)))) {
+      this.bytes = renameUserTag(this.bytes, this.blanked, name);
+      this.blanked = blankCommentsAndStrings(this.bytes);
+      return false;
+    }
+    this.bytes = this.bytes.slice(0, span.begin) + this.bytes.slice(span.begin, span.end).replace(/[^\n]/g, " ") + this.bytes.slice(span.end);
+    this.blanked = blankCommentsAndStrings(this.bytes);
+    return true;
+  }
+}
+
+async function compileCold(job: ColdJob): Promise<Omit<CompileResult, "fromCache">> {
+  const src = new UserSource(job.text, job.fileName);
+  const structs = tracepointStructs(src, job.tpFormats);
+  if (job.prelude) structs.push(job.prelude.endsWith("\n") ? job.prelude : `${job.prelude}\n`);
+  job.clock.mark("tracepoints");
+  const common = commonFlags(job.kernel, job.clang, job.root);
+  // `#include "x.h"` next to the user's file still works although clang compiles a copy elsewhere.
+  const userDir = job.fileName !== "<text>" && existsSync(job.fileName) ? ["-iquote", dirname(resolvePath(job.fileName))] : [];
+  const analysis = await analyze(job, src, structs, [...common, ...userDir]);
+  job.clock.mark("analyze");
+  const ast = parseAst(job, analysis);
+  job.clock.mark("parse-ast");
+  const rw = rewriteProgram({ ast, text: src.bytes, mainFile: analysis.mainFile, numCpus: job.numCpus, blanked: src.blanked });
+  const rwDiags = rw.diagnostics.map((d) => src.diag(d.offset, d.severity, d.message));
+  const carried = analysis.diagnostics.filter((d) => d.severity !== "error");
+  if (rwDiags.some((d) => d.severity === "error")) throw new DialectError([...rwDiags, ...carried]);
+  job.clock.mark("rewrite");
+  const out = await codegen(job, src, structs, rw, [...common, ...userDir]);
+  await stripDebug(job.clang, out.objFile);
+  job.clock.mark("strip");
+  const object = bytesOf(readFileSync(out.objFile));
+  job.clock.mark("read-object");
+  return {
+    object,
+    metadata: { functions: rw.functions, events: rw.events, sourceFile: job.fileName, pinned: rw.pinned, shared: rw.shared },
+    rewritten: out.rewritten,
+    warnings: [...analysis.diagnostics.filter((d) => d.severity === "warning"), ...rwDiags],
+  };
+}
+
+/** The struct of every tracepoint the program uses (TRACEPOINT_PROBE, args->...); errors at the use. */
+function tracepointStructs(src: UserSource, tpFormats: Record<string, string> | undefined): string[] {
   const structs: string[] = [];
-  const tpErrors: Diagnostic[] = [];
-  for (const use of findTracepointUses(blanked)) {
+  const errors: Diagnostic[] = [];
+  for (const use of findTracepointUses(src.blanked)) {
     try {
       const formatText = tpFormats?.[`${use.category}:${use.event}`];
       if (tpFormats && formatText === undefined) throw new Error(`no format given for ${use.category}:${use.event}`);
       structs.push(tracepointStruct(use.category, use.event, formatText === undefined ? {} : { formatText }));
     } catch (err) {
-      tpErrors.push(userDiag(use.offset, "error", `tracepoint ${use.category}:${use.event} not found: ${(err as Error).message}`));
+      errors.push(src.diag(use.offset, "error", `tracepoint ${use.category}:${use.event} not found: ${(err as Error).message}`));
     }
   }
-  if (tpErrors.length) throw new DialectError(tpErrors);
-  const tpHeader = join(work, "tsbcc-tracepoints.h");
-  writeFileSync(tpHeader, structs.join("\n"));
-  t = mark("tracepoints", t);
+  if (errors.length) throw new DialectError(errors);
+  return structs;
+}
 
-  // Analyze.
-  const userName = safeName(fileName);
-  const mainFile = join(work, userName);
-  const common = await commonFlags(kernel, clang, cacheRoot);
-  // `#include "x.h"` next to the user's file still works although clang compiles a copy elsewhere.
-  const userDir = fileName !== "<text>" && existsSync(fileName) ? ["-iquote", dirname(resolvePath(fileName))] : [];
-  const analyzeArgs = [
-    ...common, ...userDir, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader,
+interface Analysis {
+  mainFile: string;
+  run: RunResult;
+  /** Kernel-struct notes and clang's diagnostics, in terms of the user's file (no errors). */
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The analyze run: clang -fsyntax-only -ast-dump=json on the user's text verbatim. BCC programs define private
+ * kernel structs (struct nameidata, struct mnt_namespace) that kernel BTF already has, complete and right for
+ * this kernel: such a body is blanked (the kernel's definition is used) and the run repeated.
+ */
+async function analyze(job: ColdJob, src: UserSource, structs: string[], flags: string[]): Promise<Analysis> {
+  const tpHeader = join(job.work, "tsbcc-tracepoints.h");
+  writeFileSync(tpHeader, structs.join("\n"));
+  const mainFile = join(job.work, safeName(job.fileName));
+  const args = [
+    ...flags, "-D__TSBCC_ANALYZE__", "-include", "tsbcc/dialect.h", "-include", tpHeader,
     // An undeclared function would only fail at load time ("calls into section ''"); say so now.
-    "-Werror=implicit-function-declaration", ...cflags,
+    "-Werror=implicit-function-declaration", ...job.cflags,
     // -O2 as in codegen (it only defines __OPTIMIZE__ here) so that both runs share the clang module build.
     "-O2", "-g", "-fsyntax-only", "-Xclang", "-ast-dump=json", mainFile,
   ];
-  const kernelStructNotes: Diagnostic[] = [];
-  let an = await runAnalyze();
-  // BCC programs define private kernel structs (struct nameidata, struct mnt_namespace) that kernel BTF
-  // already has, complete and right for this kernel: drop the program's body and use the kernel's.
-  const dups = an.code === 0 ? [] : kernelRedefinitions(parseClangOutput(an.stderr), mainFile);
-  if (dups.length) {
-    for (const d of dups) {
-      const span = structBodySpan(blanked, userLines.offsetOf(d.line, d.column));
-      if (!span) continue;
-      bytes = bytes.slice(0, span.begin) + bytes.slice(span.begin, span.end).replace(/[^\n]/g, " ") + bytes.slice(span.end);
-      kernelStructNotes.push(userDiag(userLines.offsetOf(d.line, d.column), "warning",
-        `${d.name} is also defined by the kernel's BTF; the kernel's definition is used`));
-    }
-    blanked = blankCommentsAndStrings(bytes);
-    an = await runAnalyze();
-  }
-  t = mark("analyze", t);
-  const analyzeDiags = [...kernelStructNotes, ...toUserDiagnostics(parseClangOutput(an.stderr), identityMapper(mainFile), fileName, text)
-    .map((d) => ({ ...d, message: dialectMessage(d.message) }))];
-  if (an.code !== 0 || analyzeDiags.some((d) => d.severity === "error")) {
-    throw new DialectError(analyzeDiags.length ? analyzeDiags : [userDiag(0, "error", `clang failed: ${an.stderr.trim()}`)]);
-  }
-  async function runAnalyze(): Promise<Awaited<ReturnType<typeof run>>> {
-    writeFileSync(mainFile, bytes, "latin1");
-    return run(clang.path, analyzeArgs, undefined, kernel.realHeaders ? join(work, "ast.json") : undefined);
-  }
-  let ast: AstNode;
-  if (kernel.realHeaders) ast = parseMainFileDecls(an.stdout, mainFile); // ~240 MB: parse only the user's part
-  else {
-    ast = JSON.parse(an.stdout.toString("utf8")) as AstNode;
-    normalizeLocations(ast);
-  }
-  t = mark("parse-ast", t);
-
-  // Rewrite.
-  const rw = rewriteProgram({ ast, text: bytes, mainFile, numCpus, blanked });
-  const rwDiags = rw.diagnostics.map((d) => userDiag(d.offset, d.severity, d.message));
-  if (rwDiags.some((d) => d.severity === "error")) throw new DialectError([...rwDiags, ...analyzeDiags.filter((d) => d.severity !== "error")]);
-  const warnings = [...analyzeDiags.filter((d) => d.severity === "warning"), ...rwDiags];
-  t = mark("rewrite", t);
-
-  // Codegen text: tracepoint structs, then the user's text at its own line numbers, then the epilogue.
-  const prologue = `${structs.join("")}#line 1 "${cString(fileName)}"\n`;
-  const epilogue = buildEpilogue(rw.events);
-  const rewrittenBytes = prologue + rw.text + epilogue;
-  const codegenFile = join(work, `${userName}.tsbcc.c`);
-  writeFileSync(codegenFile, rewrittenBytes, "latin1");
-  const objFile = join(work, "out.o");
-  const codegenArgs = [
-    ...common, ...userDir, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...cflags,
-    "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location", 
-    // Debug info (hence BTF line info) names the #line file as the user gave it, not joined to a directory.
-    `-fdebug-prefix-map=${work}=`, codegenFile,
-    ...(kernel.realHeaders ? ["-emit-llvm", "-Xclang", "-disable-llvm-passes", "-c", "-o", join(work, "out.bc")] : ["-c", "-o", objFile]),
-  ];
-  let cg = await run(clang.path, codegenArgs, work);
-  if (cg.code === 0 && kernel.realHeaders) cg = await retargetToBpf(clang, join(work, "out.bc"), objFile);
-  t = mark("codegen", t);
-  const rewritten = latin1ToUtf8(rewrittenBytes);
-  if (cg.code !== 0) {
-    const map = new SourceMap(rw.segments).shifted(prologue.length);
-    const diags = toUserDiagnostics(parseClangOutput(cg.stderr), rewriteMapper(codegenFile, rewrittenBytes, bytes, map), fileName, text)
-      .map((d) => (d.file === codegenFile ? { ...d, file: `${fileName} (rewritten)` } : d));
-    throw new DialectError(diags.length ? diags : [userDiag(0, "error", `clang codegen failed: ${cg.stderr.trim()}`)]);
-  }
-  // DWARF is only the vehicle for BTF here and is 95% of the object (~600 KB for a program that touches
-  // task_struct): drop it, keeping .BTF/.BTF.ext. Skipped when llvm-strip is not installed.
-  const strip = llvmStrip(clang);
-  if (strip) {
-    const st = await run(strip, ["--strip-debug", objFile]);
-    if (st.code !== 0) throw new Error(`tsbcc: ${strip} --strip-debug failed: ${st.stderr.trim()}`);
-  }
-  t = mark("strip", t);
-  const object = bytesOf(readFileSync(objFile));
-  mark("read-object", t);
-  return {
-    object,
-    metadata: { functions: rw.functions, events: rw.events, sourceFile: fileName, pinned: rw.pinned },
-    rewritten,
-    warnings,
+  const once = (): Promise<RunResult> => {
+    writeFileSync(mainFile, src.bytes, "latin1");
+    return run(job.clang.path, args, job.kernel.realHeaders ? { stdoutFile: join(job.work, "ast.json") } : {});
   };
+  let r = await once();
+  const notes: Diagnostic[] = [];
+  const dups = r.code === 0 ? [] : kernelRedefinitions(parseClangOutput(r.stderr), mainFile);
+  for (const d of dups) {
+    if (src.blankStructBody(d.name, d.line, d.column)) {
+      notes.push(src.diag(src.lines.offsetOf(d.line, d.column), "warning", `${d.name} is also defined by the kernel's BTF; the kernel's definition is used`));
+    }
+  }
+  if (dups.length) r = await once();
+  if (r.signal) throw ClangError.fromRun(job.clang.path, "analyze", r);
+  const diagnostics = [...notes, ...toUserDiagnostics(parseClangOutput(r.stderr), identityMapper(mainFile), job.fileName, job.text)
+    .map((d) => ({ ...d, message: dialectMessage(d.message) }))];
+  if (diagnostics.some((d) => d.severity === "error")) throw new DialectError(diagnostics);
+  if (r.code !== 0) throw ClangError.fromRun(job.clang.path, "analyze", r);
+  return { mainFile, run: r, diagnostics };
+}
+
+function parseAst(job: ColdJob, analysis: Analysis): AstNode {
+  // With real kernel headers the dump is ~240 MB: parse only the user's part.
+  if (job.kernel.realHeaders) return parseMainFileDecls(analysis.run.stdout, analysis.mainFile);
+  const ast = JSON.parse(analysis.run.stdout.toString("utf8")) as AstNode;
+  normalizeLocations(ast);
+  return ast;
+}
+
+/**
+ * The codegen run on  <tracepoint structs> #line 1 "<file>" <rewritten text> <epilogue>; its diagnostics are
+ * mapped back through the rewrite segments. With real kernel headers the host-target IR is retargeted to BPF.
+ */
+async function codegen(
+  job: ColdJob, src: UserSource, structs: string[], rw: ReturnType<typeof rewriteProgram>, flags: string[],
+): Promise<{ objFile: string; rewritten: string }> {
+  const prologue = `${structs.join("")}#line 1 "${cString(job.fileName)}"\n`;
+  const rewrittenBytes = prologue + rw.text + buildEpilogue(rw.events);
+  const codegenFile = join(job.work, `${safeName(job.fileName)}.tsbcc.c`);
+  writeFileSync(codegenFile, rewrittenBytes, "latin1");
+  const objFile = join(job.work, "out.o");
+  const bcFile = join(job.work, "out.bc");
+  const args = [
+    ...flags, "-D__TSBCC_CODEGEN__", "-include", "tsbcc/dialect.h", ...job.cflags,
+    "-O2", "-g", "-w", "-Xclang", "-fno-diagnostics-use-presumed-location",
+    // Debug info (hence BTF line info) names the #line file as the user gave it, not joined to a directory.
+    `-fdebug-prefix-map=${job.work}=`, codegenFile,
+    ...(job.kernel.realHeaders ? ["-emit-llvm", "-Xclang", "-disable-llvm-passes", "-c", "-o", bcFile] : ["-c", "-o", objFile]),
+  ];
+  const r = await run(job.clang.path, args, { cwd: job.work });
+  if (r.code !== 0) {
+    const map = new SourceMap(rw.segments).shifted(prologue.length);
+    const diags = toUserDiagnostics(parseClangOutput(r.stderr), rewriteMapper(codegenFile, rewrittenBytes, src.bytes, map), job.fileName, job.text)
+      .map((d) => (d.file === codegenFile ? { ...d, file: `${job.fileName} (rewritten)` } : d));
+    if (r.signal || !diags.some((d) => d.severity === "error")) throw ClangError.fromRun(job.clang.path, "codegen", r);
+    throw new DialectError(diags);
+  }
+  if (job.kernel.realHeaders) await retargetToBpf(job.clang, bcFile, objFile);
+  job.clock.mark("codegen");
+  return { objFile, rewritten: latin1ToUtf8(rewrittenBytes) };
 }
 
 /** `redefinition of 'X'` errors in the user's file whose previous definition is in a header (kernel types). */
@@ -295,141 +383,6 @@ function structBodySpan(blanked: string, at: number): { begin: number; end: numb
     else if (blanked[i] === "}" && --depth === 0) return { begin: open, end: i + 1 };
   }
   return undefined;
-}
-
-/** clang's target triple for this machine (the frontend target with real kernel headers). */
-function hostTriple(): string {
-  const arch: Record<string, string> = { x64: "x86_64", arm64: "aarch64", s390x: "s390x", ppc64: "powerpc64le", riscv64: "riscv64" };
-  return `${arch[process.arch] ?? process.arch}-unknown-linux-gnu`;
-}
-
-/** Host-target IR -> BPF object: opt -O2 for the BPF triple, then llc (tools of clang's own LLVM). */
-async function retargetToBpf(clang: ClangInfo, bc: string, obj: string): Promise<Awaited<ReturnType<typeof run>>> {
-  const bin = dirname(realpathSync(clang.path));
-  const tool = (name: string): string => (existsSync(join(bin, name)) ? join(bin, name) : name);
-  const opted = `${bc}.opt.bc`;
-  const o = await run(tool("opt"), ["-O2", "-mtriple=bpf-pc-linux", bc, "-o", opted]);
-  if (o.code !== 0) return o;
-  return run(tool("llc"), ["-march=bpf", "-filetype=obj", opted, "-o", obj]);
-}
-
-let stripMemo: { clang: string; strip: string | undefined } | undefined;
-/** llvm-strip of clang's own LLVM (same bin directory), else one on PATH; undefined if none. */
-function llvmStrip(clang: ClangInfo): string | undefined {
-  if (stripMemo?.clang === clang.path) return stripMemo.strip;
-  const candidates = [process.env.TSBCC_LLVM_STRIP, join(dirname(realpathSync(clang.path)), "llvm-strip"),
-    ...(process.env.PATH ?? "/usr/bin").split(":").map((d) => join(d || ".", "llvm-strip"))];
-  const strip = candidates.find((c): c is string => !!c && existsSync(c));
-  stripMemo = { clang: clang.path, strip };
-  return strip;
-}
-
-/** Flags shared by both runs: target, include paths, the kernel types module, quiet warnings. */
-async function commonFlags(kernel: KernelSetup, clang: ClangInfo, cacheRoot: string): Promise<string[]> {
-  const inc = tsbccIncludeDir();
-  const flags = [
-    "-target", "bpf", "-nostdinc", "-isystem", join(clang.resourceDir, "include"),
-    "-D__TARGET_ARCH_x86", "-D__BPF_TRACING__", "-fno-stack-protector", "-fno-color-diagnostics",
-    "-fno-caret-diagnostics", "-fms-extensions", ...QUIET_WARNINGS,
-  ];
-  for (const d of kernel.includeDirs) flags.push("-I", d);
-  flags.push("-I", inc, "-isystem", libbpfOnlyDir(cacheRoot));
-  if (kernel.realHeaders) {
-    // Kernel headers hold x86 inline asm that only the host target parses: both runs use the host target and
-    // the IR is retargeted to BPF afterwards (the classic clang -emit-llvm | opt | llc pipeline, as BCC does).
-    const cf = [...kernel.cflags];
-    for (let i = cf.indexOf("-target"); i >= 0; i = cf.indexOf("-target")) cf.splice(i, 2);
-    flags.splice(flags.indexOf("-target"), 2, "-target", hostTriple());
-    flags.push(...cf);
-  } else flags.push(...kernel.cflags);
-  if (!kernel.realHeaders) {
-    const modDir = moduleDir(cacheRoot, kernel, clang);
-    flags.push("-fmodules", `-fmodules-cache-path=${join(modDir, "cache")}`, `-fmodule-map-file=${join(modDir, "module.modulemap")}`,
-      "-fno-implicit-module-maps", "-D__TSBCC_MODULES__",
-      // The module (kernel types, libbpf, base.h) does not depend on the mode: one build serves both runs.
-      "-fmodules-ignore-macro=__TSBCC_ANALYZE__", "-fmodules-ignore-macro=__TSBCC_CODEGEN__");
-  } else {
-    for (const h of kernel.typeHeaders) flags.push("-include", h);
-  }
-  return flags;
-}
-
-/** A directory holding only a `bpf` link to libbpf's headers, so -nostdinc builds see <bpf/...> and nothing else. */
-function libbpfOnlyDir(cacheRoot: string): string {
-  const dir = join(privateDir(cacheRoot), "libbpf-include");
-  const link = join(dir, "bpf");
-  const target = join(libbpfIncludeDir(), "bpf");
-  ensureSymlink(dir, link, target);
-  return dir;
-}
-
-/** The clang module map for this kernel's vmlinux.h and these headers, and its module cache. */
-function moduleDir(cacheRoot: string, kernel: KernelSetup, clang: ClangInfo): string {
-  const id = cacheKey({ k: kernel.identity, v: kernel.typeHeaders, i: kernel.includeDirs, h: dialectHeaderHash(), c: clang.version, p: clang.path }).slice(0, 24);
-  const dir = join(privateDir(cacheRoot), "modules", id);
-  const map = join(dir, "module.modulemap");
-  if (readIfExists(map) === undefined) {
-    pruneModuleDirs(join(privateDir(cacheRoot), "modules"));
-    ensurePrivateDir(dir);
-    const base = join(tsbccIncludeDir(), "tsbcc", "base.h");
-    const headers = [...kernel.typeHeaders, base].map((h) => `  header "${h}"\n`).join("");
-    const text = `module tsbcc_base {\n${headers}  export *\n}\n`;
-    const tmp = `${map}.${process.pid}.tmp`;
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameQuiet(tmp, map);
-  }
-  return dir;
-}
-
-/** Keeps the few most recently created module caches (each holds a ~30 MB build of vmlinux.h). */
-function pruneModuleDirs(parent: string, keep = 3): void {
-  let dirs: { path: string; mtime: number }[];
-  try {
-    dirs = readdirSync(parent).map((n) => join(parent, n)).map((path) => ({ path, mtime: statSync(path).mtimeMs }));
-  } catch {
-    return;
-  }
-  dirs.sort((a, b) => b.mtime - a.mtime);
-  for (const d of dirs.slice(keep)) rmSync(d.path, { recursive: true, force: true });
-}
-
-let privateRootMemo: { root: string; dir: string } | undefined;
-/** A private directory for module caches and links: the cache root when usable, else a per-user temp dir. */
-function privateDir(cacheRoot: string): string {
-  if (privateRootMemo?.root === cacheRoot) return privateRootMemo.dir;
-  let dir = cacheRoot;
-  if (!ensurePrivateDir(dir)) {
-    dir = join(tmpdir(), `tsbcc-${process.geteuid?.() ?? 0}`);
-    if (!ensurePrivateDir(dir)) throw new Error(`tsbcc: no private directory for clang modules (${cacheRoot}, ${dir})`);
-  }
-  privateRootMemo = { root: cacheRoot, dir };
-  return dir;
-}
-
-function ensureSymlink(dir: string, link: string, target: string): void {
-  ensurePrivateDir(dir);
-  try {
-    if (readlinkSync(link) === target) return;
-    unlinkSync(link);
-  } catch {
-    // missing: create below
-  }
-  try {
-    symlinkSync(target, link);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-}
-function renameQuiet(from: string, to: string): void {
-  try {
-    renameSync(from, to);
-  } catch {
-    try {
-      unlinkSync(from);
-    } catch {
-      // ignore
-    }
-  }
 }
 
 /** License section and BTF anchors for event types, appended after the user's text. */

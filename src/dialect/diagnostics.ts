@@ -4,7 +4,7 @@
 // (a map macro's expansion, say) is moved to the first "expanded from"/"in instantiation" note that points into
 // the user's file, which is where the user wrote the macro. Positions in the rewritten text are mapped back
 // through the rewriter's segments.
-
+import { ErrorCode, TsbccError } from "../errors.js";
 import { LineIndex, SourceMap } from "./edits.js";
 
 export type Severity = "error" | "warning" | "note";
@@ -19,10 +19,10 @@ export interface Diagnostic {
   sourceLine: string;
 }
 
-export class DialectError extends Error {
+/** The program did not compile: clang's or the rewriter's diagnostics, in terms of the user's file. */
+export class DialectError extends TsbccError {
   constructor(readonly diagnostics: Diagnostic[], summary?: string) {
-    super(summary ?? formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) ?? "BPF program compilation failed");
-    this.name = "DialectError";
+    super(ErrorCode.COMPILE, summary || formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) || "BPF program compilation failed");
   }
 }
 
@@ -124,7 +124,7 @@ export function dialectMessage(message: string): string {
   let m = /^no member named '(\w+)' in 'struct __tsbcc_map_(\w+)'(; did you mean '(\w+)'\?)?$/.exec(message);
   if (m) return `unknown map method ${m[1]} on map ${m[2]}${m[4] ? ` (did you mean ${m[4]}?)` : ""}`;
   if (/^implicit declaration of function 'bpf_usdt_readarg(_p)?'/.test(message)) {
-    return "USDT probes are not supported by tsbcc (bpf_usdt_readarg); use a uprobe on the probed function instead";
+    return "bpf_usdt_readarg reads USDT probe arguments: give BPF.load the USDT contexts whose enableProbe binds this function (usdtContexts: [new USDT({ pid }).enableProbe({ probe, fnName })])";
   }
   m = /^field has incomplete type '(.*)'$/.exec(message);
   if (m) return `unknown type ${m[1]} (is it defined before the map that uses it?)`;

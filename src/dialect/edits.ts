@@ -7,6 +7,7 @@
 // diagnostics on the rewritten text back to the user's line and column.
 // A replacement never removes line breaks: when its output has fewer of them than the text it replaces, the
 // missing ones are appended, so every user line keeps its line number in the rewritten text.
+import { ErrorCode, TsbccError } from "../errors.js";
 
 export interface SubText {
   readonly sub: true;
@@ -43,7 +44,11 @@ export interface Segment {
   generated: boolean;
 }
 
-export class EditConflictError extends Error {}
+export class EditConflictError extends TsbccError {
+  constructor(message: string) {
+    super(ErrorCode.COMPILE, message);
+  }
+}
 
 export class EditSet {
   private readonly edits: Edit[] = [];

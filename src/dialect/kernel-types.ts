@@ -9,25 +9,30 @@
 // synthesised in the cache (ensureIncludeShims). `useKernelHeaders` / TSBCC_KERNEL_HEADERS=1 selects the
 // real kernel header tree instead, with BCC's flags.
 
-import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join, sep } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { join, sep } from "node:path";
 import { Btf } from "../btf/btf.js";
 import { btfIdentity } from "../btf/identity.js";
 import { printCHeader } from "../btf/c-printer.js";
-import { tsbccIncludeDir } from "./clang.js";
+import { ErrorCode, TsbccError } from "../errors.js";
+import { kernelRelease } from "../kernel/release.js";
+import {
+  StoreError, isPrivateDir, isPrivateFile, privateRoot, privateSubdir, readPrivateFile, removeUntrusted, sweepDeadTemps, tempNameFor, verifyTree, writePrivateFile,
+  writePrivateFileQuiet, writePrivateTree,
+} from "../store/index.js";
+import { type ClangInfo, clangInfo, runChecked, tsbccIncludeDir } from "./clang.js";
 import { defaultCacheRoot } from "./cache.js";
-import { kernelRelease, linuxVersionCode, pageSize } from "../kernel/release.js";
+import { btfFallbacksHeader, kernelConfigHeader } from "./kernel-type-headers.js";
+
+export { btfFallbacksHeader, kconfigDefines } from "./kernel-type-headers.js";
 
 export interface KernelTypesOptions {
   /** Use the real kernel headers (also `TSBCC_KERNEL_HEADERS=1`). */
   useKernelHeaders?: boolean;
   /** Cache root (default `$TSBCC_CACHE_DIR`, `$XDG_CACHE_HOME/tsbcc`, `/var/cache/tsbcc` as root, `~/.cache/tsbcc`). */
   cacheDir?: string;
-  /** clang binary the compile will use (default `$TSBCC_CLANG`, /usr/bin/clang, `clang`); the PCH is built with it. */
+  /** clang binary the compile will use (default: clang.ts findClang: `$TSBCC_CLANG`, `clang` on PATH, /usr/bin/clang); the PCH is built with it. */
   clang?: string;
   /** Build and return the precompiled header (default true; btf mode only). */
   pch?: boolean;
@@ -65,7 +70,7 @@ const DEFAULT_BTF = "/sys/kernel/btf/vmlinux";
 const SHIM_ROOT = join(tsbccIncludeDir(), "kernel");
 /** Shim-tree files with real content: their bytes are part of the identity and of the PCH check. */
 const CONTENT_FILES = [
-  "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",
+  "tsbcc/kernel.h", "tsbcc/kernel-defs.h", "tsbcc/net-defs.h", "tsbcc/math64.h", "tsbcc/jiffies.h", "bcc/proto.h", "stdint.h", "stddef.h", "stdarg.h",
 ];
 /** First path components of kernel header names (anything else is not ours to synthesise). */
 const KERNEL_DIRS = new Set([
@@ -77,7 +82,7 @@ const NET_PREFIXES = ["net/", "linux/netfilter", "uapi/linux/netfilter", "linux/
 const memo = new Map<string, Promise<KernelTypes>>();
 
 /** Include directories, forced includes and flags that make kernel headers resolve for clang. */
-export function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<KernelTypes> {
+export async function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<KernelTypes> {
   const headers = opts.useKernelHeaders ?? process.env.TSBCC_KERNEL_HEADERS === "1";
   const key = JSON.stringify([headers, opts.cacheDir, opts.clang, opts.pch, opts.btfPath]);
   let p = memo.get(key);
@@ -86,8 +91,14 @@ export function kernelTypesInclude(opts: KernelTypesOptions = {}): Promise<Kerne
     memo.set(key, p);
     p.catch(() => memo.delete(key));
   }
-  if (!opts.sources?.length) return p;
-  return p.then((kt) => (ensureIncludeShims(kt, opts.sources!), kt));
+  let kt = await p;
+  if (kt.cacheEntry && !isPrivateDir(kt.cacheEntry)) {
+    // The entry was removed (or tampered with) since: build it again.
+    if (memo.get(key) === p) memo.delete(key);
+    kt = await kernelTypesInclude({ ...opts, sources: [] });
+  }
+  if (opts.sources?.length) ensureIncludeShims(kt, opts.sources);
+  return kt;
 }
 
 /** Forgets the per-process results (tests; or after the cache directory was changed behind our back). */
@@ -100,18 +111,19 @@ export function clearKernelTypesMemo(): void {
 async function btfMode(opts: KernelTypesOptions): Promise<KernelTypes> {
   const btfPath = opts.btfPath ?? DEFAULT_BTF;
   if (!fs.existsSync(btfPath)) {
-    throw new Error(
+    throw new TsbccError(ErrorCode.UNSUPPORTED,
       `kernel BTF not found at ${btfPath} (the kernel needs CONFIG_DEBUG_INFO_BTF=y); ` +
         "set TSBCC_KERNEL_HEADERS=1 to compile against /lib/modules/$(uname -r)/build instead",
     );
   }
-  const root = privateDir(opts.cacheDir ?? defaultCacheRoot());
-  const kernelRoot = privateDir(join(root, "kernel"), root);
+  const root = privateRoot(opts.cacheDir ?? defaultCacheRoot());
+  const kernelRoot = privateSubdir(root, "kernel");
   const btfId = btfIdentityFor(btfPath, kernelRoot);
-  const entry = join(kernelRoot, `${btfId}-g${GENERATOR_VERSION}`);
-  if (!validEntry(entry)) generateEntry(entry, btfPath);
+  const name = `${btfId}-g${GENERATOR_VERSION}`;
+  const entry = join(kernelRoot, name);
+  if (!validEntry(kernelRoot, name)) generateEntry(kernelRoot, name, btfPath);
 
-  const clang = await clangInfo(opts.clang, entry);
+  const clang = await clangInfo({ clang: opts.clang, stateDir: root });
   const includeDir = join(entry, "include");
   const cflags = ["-target", "bpf", "-O2", "-nostdinc", "-isystem", join(clang.resourceDir, "include"), `-D__TARGET_ARCH_${targetArch()}`];
   const includeDirs = [includeDir, SHIM_ROOT];
@@ -126,54 +138,6 @@ async function btfMode(opts: KernelTypesOptions): Promise<KernelTypes> {
   return { mode: "btf", includeDirs, forceIncludes, identity, pch, cflags, args, cacheEntry: entry };
 }
 
-
-// A directory only we can write: our own, not a symlink, no group/other access. Headers in it end up in
-// programs loaded into the kernel, so one that someone else could have written is never trusted.
-function isPrivateDir(path: string): boolean {
-  try {
-    const st = fs.lstatSync(path);
-    return st.isDirectory() && st.uid === (process.geteuid?.() ?? st.uid) && (st.mode & 0o077) === 0;
-  } catch {
-    return false;
-  }
-}
-
-// Creates `path` (0700) if needed. A bad directory inside a trusted parent is replaced; a bad root (someone
-// else's, or open to others) is never used: we fall back to our own directory in the temp dir.
-function privateDir(path: string, trustedParent?: string): string {
-  if (isPrivateDir(path)) return path;
-  if (fs.existsSync(path) || isSymlink(path)) {
-    if (!trustedParent) return fallbackRoot(path);
-    fs.rmSync(path, { recursive: true, force: true });
-  }
-  try {
-    fs.mkdirSync(path, { recursive: true, mode: 0o700 });
-    fs.chmodSync(path, 0o700);
-  } catch {
-    return trustedParent ? fs.mkdtempSync(join(trustedParent, "tmp-")) : fallbackRoot(path);
-  }
-  return isPrivateDir(path) ? path : fallbackRoot(path);
-}
-
-function fallbackRoot(rejected: string): string {
-  const dir = join(tmpdir(), `tsbcc-${process.geteuid?.() ?? "user"}`);
-  if (dir !== rejected) {
-    try {
-      fs.mkdirSync(dir, { mode: 0o700 });
-    } catch { /* exists: checked below */ }
-    if (isPrivateDir(dir)) return dir;
-  }
-  return fs.mkdtempSync(join(tmpdir(), "tsbcc-"));
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return fs.lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 // Hashing all of vmlinux BTF costs ~15 ms; it cannot change before a reboot, so the hash is remembered
 // per boot id (and size, belt and braces).
 function btfIdentityFor(btfPath: string, kernelRoot: string): string {
@@ -186,83 +150,69 @@ function btfIdentityFor(btfPath: string, kernelRoot: string): string {
   const stampKey = `${bootId}:${btfPath}:${size}`;
   if (bootId) {
     try {
-      const stamp = JSON.parse(fs.readFileSync(stampPath, "utf8")) as { key: string; id: string };
+      const stamp = JSON.parse(readPrivateFile(stampPath)?.toString("utf8") ?? "") as { key: string; id: string };
       if (stamp.key === stampKey && /^[\w-]+$/.test(stamp.id)) return stamp.id;
     } catch { /* absent or unreadable: recompute */ }
   }
   const id = btfIdentity(fs.readFileSync(btfPath), { full: true });
-  if (bootId) writeAtomic(stampPath, JSON.stringify({ key: stampKey, id }));
+  if (bootId) writePrivateFileQuiet(stampPath, JSON.stringify({ key: stampKey, id }));
   return id;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  fs.writeFileSync(tmp, data, { mode: 0o600 });
-  fs.renameSync(tmp, path);
-}
-
-function validEntry(entry: string): boolean {
-  if (!isPrivateDir(entry)) {
-    if (fs.existsSync(entry) || isSymlink(entry)) fs.rmSync(entry, { recursive: true, force: true });
+// An entry is used only if it and everything in it is ours and closed to others (headers in it end up in
+// programs loaded into the kernel); one with anything else in it is removed whole and generated again.
+function validEntry(kernelRoot: string, name: string): boolean {
+  const entry = join(kernelRoot, name);
+  if (!fs.existsSync(entry) && !isLink(entry)) return false;
+  if (!isPrivateDir(entry) || verifyTree(entry) > 0) {
+    removeUntrusted(entry, "is a kernel types entry with files tsbcc did not write");
     return false;
   }
   try {
-    const meta = JSON.parse(fs.readFileSync(join(entry, "meta.json"), "utf8")) as { generator?: number };
+    const meta = JSON.parse(readPrivateFile(join(entry, "meta.json"))?.toString("utf8") ?? "") as { generator?: number };
     return meta.generator === GENERATOR_VERSION && fs.existsSync(join(entry, "include", "vmlinux.h"));
   } catch {
     return false;
   }
 }
 
-// Everything is written to a temporary sibling and renamed into place, so a concurrent or interrupted
-// run never sees a half-written entry.
-function generateEntry(entry: string, btfPath: string): void {
-  const tmp = `${entry}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-  fs.mkdirSync(join(tmp, "include", "tsbcc"), { recursive: true, mode: 0o700 });
-  fs.chmodSync(tmp, 0o700);
+function isLink(path: string): boolean {
   try {
-    const btf = Btf.parse(fs.readFileSync(btfPath));
-    const started = process.hrtime.bigint();
-    fs.writeFileSync(join(tmp, "include", "vmlinux.h"), printCHeader(btf));
-    const printMs = Number(process.hrtime.bigint() - started) / 1e6;
-    fs.writeFileSync(join(tmp, "include", "tsbcc", "kernel-config.h"), kernelConfigHeader());
-    fs.writeFileSync(join(tmp, "include", "tsbcc", "btf-fallbacks.h"), btfFallbacksHeader(btf));
-    const meta = { generator: GENERATOR_VERSION, btf: btfPath, release: kernelRelease(), printMs, created: new Date().toISOString() };
-    fs.writeFileSync(join(tmp, "meta.json"), JSON.stringify(meta, null, 1));
-    try {
-      fs.renameSync(tmp, entry);
-    } catch (err) {
-      // Another process won the race: use its (complete) entry.
-      if (!validEntry(entry)) throw err;
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-    removeStaleEntries(entry);
-  } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw err;
+    return fs.lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
-// Entries of older generator versions for the same BTF, and temporaries of crashed runs, are dead weight
+// The entry is published whole (src/store writePrivateTree), so a concurrent or interrupted run never sees a
+// half-written one; when another process published first, its entry is used.
+function generateEntry(kernelRoot: string, name: string, btfPath: string): void {
+  const btf = Btf.parse(fs.readFileSync(btfPath));
+  const started = process.hrtime.bigint();
+  const vmlinux = printCHeader(btf);
+  const printMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const meta = { generator: GENERATOR_VERSION, btf: btfPath, release: kernelRelease(), printMs, created: new Date().toISOString() };
+  const published = writePrivateTree(join(kernelRoot, name), {
+    "include/vmlinux.h": vmlinux,
+    "include/tsbcc/kernel-config.h": kernelConfigHeader(),
+    "include/tsbcc/btf-fallbacks.h": btfFallbacksHeader(btf),
+    "meta.json": JSON.stringify(meta, null, 1),
+  });
+  if (!published && !validEntry(kernelRoot, name)) throw new StoreError(`cannot publish ${join(kernelRoot, name)}`);
+  removeStaleEntries(kernelRoot, name);
+}
+
+// Entries of older generator versions for the same BTF, and temporaries of killed runs, are dead weight
 // (a few MB of header and ~13 MB of PCH each).
-function removeStaleEntries(entry: string): void {
-  const dir = dirname(entry);
-  const base = entry.slice(dir.length + 1);
-  const btfPart = base.replace(/-g\d+$/, "");
-  const hourAgo = Date.now() - 3600_000;
-  for (const name of fs.readdirSync(dir)) {
-    const path = join(dir, name);
-    const staleGen = name !== base && name.startsWith(`${btfPart}-g`) && /^[\w-]+-g\d+$/.test(name);
-    let staleTmp = false;
-    if (name.includes(".tmp-")) {
-      try {
-        staleTmp = fs.lstatSync(path).mtimeMs < hourAgo;
-      } catch { /* gone */ }
+function removeStaleEntries(kernelRoot: string, name: string): void {
+  const btfPart = name.replace(/-g\d+$/, "");
+  for (const other of fs.readdirSync(kernelRoot)) {
+    if (other !== name && other.startsWith(`${btfPart}-g`) && /^[\w-]+-g\d+$/.test(other)) {
+      fs.rmSync(join(kernelRoot, other), { recursive: true, force: true });
     }
-    if (staleGen || staleTmp) fs.rmSync(path, { recursive: true, force: true });
   }
+  sweepDeadTemps(kernelRoot);
 }
-
 
 /** libbpf's `__TARGET_ARCH_*` spelling of the host architecture. */
 export function targetArch(): string {
@@ -273,133 +223,6 @@ export function targetArch(): string {
   return map[process.arch] ?? process.arch;
 }
 
-
-function readKernelConfig(release: string): string | undefined {
-  try {
-    return gunzipSync(new Uint8Array(fs.readFileSync("/proc/config.gz"))).toString("utf8");
-  } catch { /* not built with IKCONFIG_PROC */ }
-  try {
-    return fs.readFileSync(`/boot/config-${release}`, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/** `#define`s for a kernel .config text: =y -> 1, =m -> CONFIG_X_MODULE 1, strings and numbers verbatim. */
-export function kconfigDefines(config: string): string[] {
-  const out: string[] = [];
-  for (const line of config.split("\n")) {
-    const m = /^(CONFIG_\w+)=(.*)$/.exec(line.trim());
-    if (!m) continue;
-    const [, name, value] = m as unknown as [string, string, string];
-    if (value === "y") out.push(`#define ${name} 1`);
-    else if (value === "m") out.push(`#define ${name}_MODULE 1`);
-    else if (/^"(?:[^"\\]|\\.)*"$/.test(value) || /^-?(0x[0-9a-fA-F]+|\d+)$/.test(value)) out.push(`#define ${name} ${value}`);
-  }
-  return out;
-}
-
-function kernelConfigHeader(): string {
-  const release = kernelRelease();
-  const [major, minor, patch] = (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release) ?? []).slice(1).map((x) => Number(x ?? 0));
-  const lines = [
-    "/* Generated by tsbcc for the running kernel: version, page size and its build configuration. */",
-    "#ifndef __TSBCC_KERNEL_CONFIG_H", "#define __TSBCC_KERNEL_CONFIG_H",
-    `#define LINUX_VERSION_CODE ${linuxVersionCode()}`,
-    `#define LINUX_VERSION_MAJOR ${major ?? 0}`, `#define LINUX_VERSION_PATCHLEVEL ${minor ?? 0}`,
-    `#define LINUX_VERSION_SUBLEVEL ${patch ?? 0}`,
-    "#define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + ((c) > 255 ? 255 : (c)))",
-    `#define __TSBCC_KERNEL_RELEASE ${JSON.stringify(release)}`,
-    `#define PAGE_SHIFT ${Math.log2(pageSize())}`,
-  ];
-  const config = readKernelConfig(release);
-  if (config) {
-    lines.push(...kconfigDefines(config));
-    if (/^CONFIG_HZ=\d+$/m.test(config)) lines.push("#ifndef HZ", "#define HZ CONFIG_HZ", "#endif");
-  }
-  lines.push("#endif", "");
-  return lines.join("\n");
-}
-
-
-// Constants that are enum members in some kernels' BTF and plain macros (or absent) in others. A macro is
-// defined only when this BTF lacks the enumerator: re-defining a name vmlinux.h already declares would
-// shadow it with a possibly different value.
-const ENUM_FALLBACKS: [string, string][] = [
-  ["TASK_COMM_LEN", "16"],
-  ...([["IP", 0], ["ICMP", 1], ["IGMP", 2], ["IPIP", 4], ["TCP", 6], ["EGP", 8], ["PUP", 12], ["UDP", 17], ["IDP", 22],
-    ["TP", 29], ["DCCP", 33], ["IPV6", 41], ["RSVP", 46], ["GRE", 47], ["ESP", 50], ["AH", 51], ["MTP", 92], ["BEETPH", 94],
-    ["ENCAP", 98], ["PIM", 103], ["COMP", 108], ["L2TP", 115], ["SCTP", 132], ["UDPLITE", 136], ["MPLS", 137],
-    ["ETHERNET", 143], ["RAW", 255], ["MPTCP", 262]] as const).map(([n, v]): [string, string] => [`IPPROTO_${n}`, String(v)]),
-  ...["ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
-    "LISTEN", "CLOSING", "NEW_SYN_RECV"].map((s, i): [string, string] => [`TCP_${s}`, String(i + 1)]),
-  ["SOCK_STREAM", "1"], ["SOCK_DGRAM", "2"], ["SOCK_RAW", "3"], ["SOCK_RDM", "4"], ["SOCK_SEQPACKET", "5"],
-  ["SOCK_DCCP", "6"], ["SOCK_PACKET", "10"],
-  ["BPF_ANY", "0"], ["BPF_NOEXIST", "1"], ["BPF_EXIST", "2"], ["BPF_F_LOCK", "4"],
-  ["BPF_F_INDEX_MASK", "0xffffffffULL"], ["BPF_F_CURRENT_CPU", "BPF_F_INDEX_MASK"], ["BPF_F_CTXLEN_MASK", "(0xfffffULL << 32)"],
-  ["BPF_F_SKIP_FIELD_MASK", "0xffULL"], ["BPF_F_USER_STACK", "(1ULL << 8)"], ["BPF_F_FAST_STACK_CMP", "(1ULL << 9)"],
-  ["BPF_F_REUSE_STACKID", "(1ULL << 10)"], ["BPF_F_USER_BUILD_ID", "(1ULL << 11)"],
-  ["BPF_F_NO_PREALLOC", "(1U << 0)"], ["BPF_F_NO_COMMON_LRU", "(1U << 1)"], ["BPF_F_NUMA_NODE", "(1U << 2)"],
-  ["BPF_F_RDONLY", "(1U << 3)"], ["BPF_F_WRONLY", "(1U << 4)"], ["BPF_F_RDONLY_PROG", "(1U << 7)"],
-  ["BPF_F_WRONLY_PROG", "(1U << 8)"], ["BPF_F_MMAPABLE", "(1U << 10)"],
-  ["BPF_RB_NO_WAKEUP", "(1ULL << 0)"], ["BPF_RB_FORCE_WAKEUP", "(1ULL << 1)"],
-  ["XDP_ABORTED", "0"], ["XDP_DROP", "1"], ["XDP_PASS", "2"], ["XDP_TX", "3"], ["XDP_REDIRECT", "4"],
-];
-
-// Typedefs BPF programs rely on; BTF holds a typedef only if some kernel type used it.
-const TYPEDEF_FALLBACKS: [string, string][] = [
-  ["__s8", "signed char"], ["__u8", "unsigned char"], ["__s16", "short"], ["__u16", "unsigned short"],
-  ["__s32", "int"], ["__u32", "unsigned int"], ["__s64", "long long"], ["__u64", "unsigned long long"],
-  ["s8", "__s8"], ["u8", "__u8"], ["s16", "__s16"], ["u16", "__u16"], ["s32", "__s32"], ["u32", "__u32"],
-  ["s64", "__s64"], ["u64", "__u64"], ["int8_t", "__s8"], ["uint8_t", "__u8"], ["int16_t", "__s16"],
-  ["uint16_t", "__u16"], ["int32_t", "__s32"], ["uint32_t", "__u32"], ["int64_t", "__s64"], ["uint64_t", "__u64"],
-  ["__be16", "__u16"], ["__be32", "__u32"], ["__be64", "__u64"], ["__le16", "__u16"], ["__le32", "__u32"],
-  ["__le64", "__u64"], ["__sum16", "__u16"], ["__wsum", "__u32"], ["size_t", "unsigned long"], ["ssize_t", "long"],
-  ["uintptr_t", "unsigned long"], ["intptr_t", "long"], ["ptrdiff_t", "long"], ["bool", "_Bool"],
-  ["pid_t", "int"], ["uid_t", "unsigned int"], ["gid_t", "unsigned int"], ["dev_t", "__u32"],
-  ["umode_t", "unsigned short"], ["loff_t", "long long"], ["sector_t", "u64"], ["gfp_t", "unsigned int"],
-];
-
-/** Typedefs and constants the kernel's BTF does not carry, as a header (exported for tests). */
-export function btfFallbacksHeader(btf: Btf): string {
-  const lines = ["/* Generated by tsbcc: typedefs and constants this kernel's BTF does not carry. */"];
-  for (const [name, type] of TYPEDEF_FALLBACKS) {
-    if (!btf.findId("typedef", name)) lines.push(`typedef ${type} ${name};`);
-  }
-  for (const [name, value] of ENUM_FALLBACKS) {
-    if (!btf.enumValue(name)) lines.push(`#ifndef ${name}`, `#define ${name} ${value}`, "#endif");
-  }
-  // DNAME_INLINE_LEN: the inline name array of struct dentry (d_iname, or d_shortname.string since 6.14).
-  const inlineName = dentryInlineNameLen(btf);
-  lines.push("#ifndef DNAME_INLINE_LEN", `#define DNAME_INLINE_LEN ${inlineName ?? 32}`, "#endif");
-  // REQ_<FLAG> are macros over the enum req_flag_bits members __REQ_<FLAG>.
-  const reqBits = btf.findByName("enum", "req_flag_bits");
-  if (reqBits && reqBits.kind === "enum") {
-    for (const v of reqBits.values) {
-      const flag = v.name.replace(/^__REQ_/, "REQ_");
-      if (flag === v.name || v.name === "__REQ_NR_BITS" || btf.enumValue(flag)) continue;
-      lines.push(`#ifndef ${flag}`, `#define ${flag} (1ULL << ${v.name})`, "#endif");
-    }
-  }
-  lines.push("");
-  return lines.join("\n");
-}
-
-function dentryInlineNameLen(btf: Btf): number | undefined {
-  const arrayLen = (typeId: number | undefined): number | undefined => {
-    if (typeId === undefined) return undefined;
-    const t = btf.type(btf.resolveId(typeId));
-    return t.kind === "array" ? t.nelems : undefined;
-  };
-  const dentry = btf.findByName("struct", "dentry");
-  if (dentry?.kind === "struct") {
-    const iname = dentry.members.find((m) => m.name === "d_iname");
-    if (iname) return arrayLen(iname.type);
-  }
-  const store = btf.findByName("union", "shortname_store");
-  if (store?.kind === "union") return arrayLen(store.members.find((m) => m.name === "string")?.type);
-  return undefined;
-}
 
 function contentHash(): string {
   const h = createHash("sha256");
@@ -414,55 +237,7 @@ function contentHash(): string {
   return h.digest("hex").slice(0, 12);
 }
 
-// ---------------------------------------------------------------- clang and the PCH
-
-interface ClangInfo {
-  path: string;
-  /** Changes when the binary is replaced (a PCH only loads in the clang that wrote it). */
-  fingerprint: string;
-  resourceDir: string;
-}
-
-function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    execFile(cmd, args, { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err) rej(Object.assign(err, { stderr }));
-      else res({ stdout, stderr });
-    });
-  });
-}
-
-function defaultClang(): string {
-  if (process.env.TSBCC_CLANG) return process.env.TSBCC_CLANG;
-  return fs.existsSync("/usr/bin/clang") ? "/usr/bin/clang" : "clang";
-}
-
-function whichSync(cmd: string): string {
-  if (cmd.includes("/")) return cmd;
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    const p = join(dir || ".", cmd);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch { /* next */ }
-  }
-  throw new Error(`${cmd} not found in PATH (tsbcc needs clang to compile BPF programs; install clang)`);
-}
-
-async function clangInfo(clangOpt: string | undefined, entry: string): Promise<ClangInfo> {
-  const path = fs.realpathSync(whichSync(clangOpt ?? defaultClang()));
-  const st = fs.statSync(path);
-  const fingerprint = `${path}:${st.size}:${st.mtimeMs}`;
-  const cachePath = join(entry, "clang.json");
-  try {
-    const c = JSON.parse(fs.readFileSync(cachePath, "utf8")) as ClangInfo;
-    if (c.fingerprint === fingerprint && fs.existsSync(c.resourceDir)) return c;
-  } catch { /* first use of this clang */ }
-  const { stdout } = await run(path, ["-print-resource-dir"]);
-  const info = { path, fingerprint, resourceDir: stdout.trim() };
-  writeAtomic(cachePath, JSON.stringify(info));
-  return info;
-}
+// ---------------------------------------------------------------- the PCH
 
 function fileStamp(path: string): string {
   const st = fs.statSync(path);
@@ -476,20 +251,17 @@ async function ensurePch(entry: string, clang: ClangInfo, cflags: string[], incl
   // clang rejects a PCH whose inputs changed size or mtime since it was built; so do we, before it does.
   const stamp = JSON.stringify({ clang: clang.fingerprint, cflags, includeDirs, forceIncludes, inputs: inputs.map(fileStamp) });
   const stampPath = join(entry, "vmlinux.pch.json");
-  try {
-    if (fs.readFileSync(stampPath, "utf8") === stamp && fs.existsSync(pch)) return pch;
-  } catch { /* build it */ }
-  const tmp = `${pch}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  if (readPrivateFile(stampPath)?.toString("utf8") === stamp && isPrivateFile(pch)) return pch;
+  const tmp = tempNameFor(pch);
   const args = [...cflags, ...includeDirs.flatMap((d) => ["-I", d]), "-x", "c-header", ...forceIncludes, "-o", tmp];
   try {
-    await run(clang.path, args);
+    await runChecked(clang.path, args, "build the kernel-types precompiled header");
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    const stderr = String((err as { stderr?: string }).stderr ?? "").split("\n").slice(0, 20).join("\n");
-    throw new Error(`building the kernel-types precompiled header failed (${clang.path} ${args.join(" ")}):\n${stderr}`);
+    throw err;
   }
   fs.renameSync(tmp, pch);
-  writeAtomic(stampPath, stamp);
+  writePrivateFile(stampPath, stamp);
   return pch;
 }
 
@@ -517,9 +289,10 @@ export function ensureIncludeShims(kt: KernelTypes, sources: string | string[]):
       if (kt.includeDirs.some((d) => fs.existsSync(join(d, name)))) continue;
       const path = join(target, name);
       if (!path.startsWith(target + sep)) continue;
-      fs.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const parts = name.split("/");
+      const dir = privateSubdir(target, ...parts.slice(0, -1));
       const body = NET_PREFIXES.some((p) => name.startsWith(p)) ? "tsbcc/net-defs.h" : "tsbcc/kernel.h";
-      writeAtomic(path, `/* tsbcc: generic shim for <${name}> (not in the static shim tree). */\n#include <${body}>\n`);
+      writePrivateFile(join(dir, parts[parts.length - 1]!), `/* tsbcc: generic shim for <${name}> (not in the static shim tree). */\n#include <${body}>\n`);
       created.push(name);
     }
   }
@@ -539,7 +312,7 @@ async function headersMode(opts: KernelTypesOptions): Promise<KernelTypes> {
   const explicit = process.env.TSBCC_KERNEL_SOURCE ?? process.env.BCC_KERNEL_SOURCE;
   const build = explicit ?? join(modules, "build");
   if (!fs.existsSync(join(build, "include"))) {
-    throw new Error(
+    throw new TsbccError(ErrorCode.UNSUPPORTED,
       `kernel headers for ${release} not found: ${build}${explicit ? "" : " (from /lib/modules/$(uname -r)/build)"} ` +
         "does not exist or has no include/. Install the kernel development package for the running kernel " +
         `(Debian/Ubuntu: linux-headers-${release}; Fedora/RHEL: kernel-devel-${release}), set TSBCC_KERNEL_SOURCE, ` +
@@ -556,8 +329,8 @@ async function headersMode(opts: KernelTypesOptions): Promise<KernelTypes> {
     for (const t of trees) includeDirs.push(join(t, rel));
   }
   const kconfig = trees.map((t) => join(t, "include", "linux", "kconfig.h")).find((p) => fs.existsSync(p));
-  if (!kconfig) throw new Error(`kernel headers at ${trees.join(" and ")} have no include/linux/kconfig.h: incomplete header package`);
-  const clang = await clangInfo(opts.clang, privateDir(join(privateDir(opts.cacheDir ?? defaultCacheRoot()), "kernel")));
+  if (!kconfig) throw new TsbccError(ErrorCode.UNSUPPORTED, `kernel headers at ${trees.join(" and ")} have no include/linux/kconfig.h: incomplete header package`);
+  const clang = await clangInfo({ clang: opts.clang, stateDir: privateRoot(opts.cacheDir ?? defaultCacheRoot()) });
   const cflags = [
     "-target", "bpf", "-O2", "-nostdinc", "-isystem", join(clang.resourceDir, "include"),
     "-D__KERNEL__", "-D__BPF_TRACING__", "-DKBUILD_MODNAME=\"tsbcc\"", `-D__TARGET_ARCH_${targetArch()}`,

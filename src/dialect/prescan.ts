@@ -3,6 +3,11 @@
 // Tracepoint structs must exist before the analyze run (a use of an undefined `struct tracepoint__a__b` is an
 // incomplete type there), so the tracepoints a program uses are found lexically, as BCC's pass 0 does with its
 // own AST walk: `TRACEPOINT_PROBE(cat, evt)` invocations and `struct tracepoint__<cat>__<evt>` spellings.
+import { splitTracepointName } from "../loader/sections.js";
+
+import type { Btf } from "../btf/btf.js";
+import { findMember } from "../btf/types.js";
+import { vmlinuxBtf } from "../kernel/btf.js";
 
 /** The text with comments, string and character literals blanked to spaces (same length, newlines kept). */
 export function blankCommentsAndStrings(text: string): string {
@@ -47,15 +52,7 @@ export interface TracepointUse {
   offset: number;
 }
 
-/** Splits `tracepoint__<cat>__<evt>`: the category is between the first and the last `__`. */
-export function splitTracepointName(rest: string): { category: string; event: string } | undefined {
-  const last = rest.lastIndexOf("__");
-  if (last <= 0) return undefined;
-  const category = rest.slice(0, last);
-  const event = rest.slice(last + 2);
-  if (!category || !event) return undefined;
-  return { category, event };
-}
+export { splitTracepointName };
 
 /** Tracepoints used by the program, in order of first use. `blanked` is blankCommentsAndStrings(text). */
 export function findTracepointUses(blanked: string): TracepointUse[] {
@@ -85,4 +82,85 @@ export function matchParen(blanked: string, open: number): number {
     }
   }
   return -1;
+}
+
+// ---- a user's own struct that has the name of a kernel struct
+// BCC programs define private copies of kernel structs (struct nameidata), usually a subset of the kernel's
+// members: then the kernel's definition (complete, right for this kernel) is used. A program may also
+// define a struct of its own that merely shares a kernel name (`struct sock { u32 *sk_daddr; }` in BCC's
+// tests, where kernel headers did not declare struct sock): then the user's struct is kept, renamed.
+
+/** Member names declared at the top level of a struct body (blanked text between its braces). */
+export function structMemberNames(body: string): string[] {
+  const names: string[] = [];
+  let depth = 0;
+  let decl = "";
+  const flush = (): void => {
+    for (const part of splitTopLevel(decl, ",")) {
+      const fn = /\(\s*\*\s*(\w+)\s*\)/.exec(part);
+      const plain = part.replace(/\[[^\]]*\]/g, "").replace(/:\s*\w+\s*$/, "").match(/(\w+)\s*$/);
+      const name = fn?.[1] ?? plain?.[1];
+      if (name && !/^(struct|union|enum)$/.test(name)) names.push(name);
+    }
+    decl = "";
+  };
+  for (const c of body) {
+    if (c === "{") depth++;
+    else if (c === "}") depth--;
+    else if (c === ";" && depth === 0) flush();
+    else if (depth === 0) decl += c;
+    // Nested anonymous or named struct bodies contribute only their declarator (after the closing brace).
+  }
+  return names;
+}
+
+function splitTopLevel(s: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const c of s) {
+    if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") depth--;
+    if (c === sep && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Whether the kernel's struct or union `name` (vmlinux BTF) has all of `members` (true when the kernel has no such type). */
+export function kernelStructHasMembers(name: string, members: string[], btf: Btf = vmlinuxBtf()): boolean {
+  const t = btf.findByName("struct", name) ?? btf.findByName("union", name);
+  if (!t) return true;
+  return members.every((m) => findMember(btf, t.id, m) !== undefined);
+}
+
+/**
+ * The tag a user's own struct is renamed to when it only shares its name with a kernel struct: the same
+ * length (every offset and column of the user's text stays valid), one letter's case changed, not a kernel tag.
+ */
+export function userTag(name: string, btf: Btf = vmlinuxBtf()): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name[i]!;
+    const flipped = c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase();
+    if (flipped === c) continue;
+    const tag = name.slice(0, i) + flipped + name.slice(i + 1);
+    if (!btf.findByName("struct", tag) && !btf.findByName("union", tag)) return tag;
+  }
+  return name;
+}
+
+/** `struct <name>` / `union <name>` spellings outside comments and strings renamed to `tag` (same length). */
+export function renameUserTag(text: string, blanked: string, name: string, tag: string = userTag(name)): string {
+  const re = new RegExp(`\\b(struct|union)(\\s+)${name}\\b`, "g");
+  let out = "";
+  let last = 0;
+  for (const m of blanked.matchAll(re)) {
+    const at = m.index! + m[1]!.length + m[2]!.length;
+    out += text.slice(last, at) + tag;
+    last = at + name.length;
+  }
+  return out + text.slice(last);
 }

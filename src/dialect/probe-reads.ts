@@ -213,6 +213,11 @@ export class ProbeReadAnalysis {
       }
       case "CStyleCastExpr":
         return e.inner?.length ? this.rv(e.inner[0]!) : undefined;
+      case "StmtExpr": {
+        // `({ ...; value; })` (kernel-header macros such as skb_network_header): the last statement's value.
+        const stmts = e.inner?.[0]?.inner;
+        return stmts?.length ? this.rv(stmts[stmts.length - 1]!) : undefined;
+      }
       case "UnaryOperator": {
         if (e.opcode !== "&" || !e.inner?.length) return undefined;
         const l = this.lv(e.inner[0]!);

@@ -5,10 +5,10 @@
 // map name are the first three initializers. A method call is a CallExpr whose callee is the member `<method>` of
 // a DeclRefExpr to such a variable; it becomes a libbpf helper call on `&<name>`, with the key and value types
 // spelled `__tsbcc_key_<name>` / `__tsbcc_leaf_<name>` (typedefs the codegen-mode macros emit).
+import { ErrorCode, TsbccError } from "../errors.js";
 
 import { type AstNode, ignoreParensCasts, stringLiteralValue, qualType } from "./ast.js";
 import type { Piece, SubText } from "./edits.js";
-import { NET_ARRAY_KINDS, NET_KINDS, NET_METHODS, netMethodCode } from "./rewrite-net-maps.js";
 
 export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
 
@@ -16,9 +16,10 @@ export const MAP_STRUCT_PREFIX = "struct __tsbcc_map_";
 export const SUPPORTED_KINDS = new Set([
   "hash", "array", "percpu_hash", "percpu_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "histogram",
   "prog", "perf_output", "ringbuf", "perf_array", "queue", "stack", "cgroup_array", "stacktrace", "devmap",
-  "cpumap", "xskmap", "array_of_maps", "hash_of_maps", ...NET_KINDS,
+  "cpumap", "xskmap", "array_of_maps", "hash_of_maps", "sk_storage", "inode_storage", "task_storage", "cgroup_storage",
+  "percpu_cgroup_storage", "cgrp_storage", "sockmap", "sockhash", "extern",
 ]);
-const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps", ...NET_ARRAY_KINDS]);
+const ARRAY_KINDS = new Set(["array", "percpu_array", "prog", "perf_array", "cgroup_array", "devmap", "cpumap", "xskmap", "array_of_maps", "sockmap"]);
 
 export interface MapInfo {
   name: string;
@@ -35,6 +36,8 @@ export interface MapInfo {
   decl: AstNode;
   /** For increment: a missing key is inserted (BCC does this for plain hash maps only). */
   insertsOnIncrement: boolean;
+  /** "public" (BPF_TABLE_PUBLIC), "shared" (BPF_TABLE_SHARED) or "extern" (BPF_TABLE("extern", ...)). */
+  share?: "public" | "shared" | "extern";
 }
 
 function literalOf(init: AstNode | undefined): { lit?: AstNode; value?: string } {
@@ -54,6 +57,7 @@ export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapIn
   const kind = literalOf(elems[0]);
   const pin = literalOf(elems[1]);
   const inner = literalOf(elems[2]);
+  const share = literalOf(elems[5]);
   const rec = records.get(t.slice("struct ".length));
   const field = (n: string): AstNode | undefined => rec?.inner?.find((f) => f.kind === "FieldDecl" && f.name === n);
   const keyF = field("key");
@@ -73,6 +77,8 @@ export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapIn
   if (kind.lit) info.kindLiteral = kind.lit;
   if (inner.lit) info.innerLiteral = inner.lit;
   info.insertsOnIncrement = info.kind === "hash" || (info.kind === "histogram" && info.keyType !== "int");
+  if (info.kind === "extern") info.share = "extern";
+  else if (share.value === "public" || share.value === "shared") info.share = share.value;
   return info;
 }
 
@@ -99,17 +105,45 @@ export function asMethodCall(call: AstNode, maps: Map<string, MapInfo>): MethodC
   return { map, method: callee.name, call, args: call.inner.slice(1) };
 }
 
+/**
+ * Local-storage and socket-map methods, one helper call each: storage helpers take the map first
+ * (`m.<method>(obj, ...)` -> `bpf_<method>(&m, obj, ...)`), socket-map helpers take the context first and the map
+ * second (`m.<method>(ctx, key, flags)`). `kinds` are the maps a method applies to; `value`: the result points at
+ * the map's value (cast to its type, so `->field` type-checks).
+ */
+const SOCKET_STORAGE_METHODS: Record<string, { helper: string; args: number; mapFirst: boolean; kinds: string[]; value?: boolean }> = {
+  sock_map_update: { helper: "bpf_sock_map_update", args: 3, mapFirst: false, kinds: ["sockmap"] },
+  sock_hash_update: { helper: "bpf_sock_hash_update", args: 3, mapFirst: false, kinds: ["sockhash"] },
+  msg_redirect_map: { helper: "bpf_msg_redirect_map", args: 3, mapFirst: false, kinds: ["sockmap"] },
+  msg_redirect_hash: { helper: "bpf_msg_redirect_hash", args: 3, mapFirst: false, kinds: ["sockhash"] },
+  sk_redirect_map: { helper: "bpf_sk_redirect_map", args: 3, mapFirst: false, kinds: ["sockmap"] },
+  sk_redirect_hash: { helper: "bpf_sk_redirect_hash", args: 3, mapFirst: false, kinds: ["sockhash"] },
+  sk_storage_get: { helper: "bpf_sk_storage_get", args: 3, mapFirst: true, kinds: ["sk_storage"], value: true },
+  sk_storage_delete: { helper: "bpf_sk_storage_delete", args: 1, mapFirst: true, kinds: ["sk_storage"] },
+  inode_storage_get: { helper: "bpf_inode_storage_get", args: 3, mapFirst: true, kinds: ["inode_storage"], value: true },
+  inode_storage_delete: { helper: "bpf_inode_storage_delete", args: 1, mapFirst: true, kinds: ["inode_storage"] },
+  task_storage_get: { helper: "bpf_task_storage_get", args: 3, mapFirst: true, kinds: ["task_storage"], value: true },
+  task_storage_delete: { helper: "bpf_task_storage_delete", args: 1, mapFirst: true, kinds: ["task_storage"] },
+  cgrp_storage_get: { helper: "bpf_cgrp_storage_get", args: 3, mapFirst: true, kinds: ["cgrp_storage"], value: true },
+  cgrp_storage_delete: { helper: "bpf_cgrp_storage_delete", args: 1, mapFirst: true, kinds: ["cgrp_storage"] },
+  get_local_storage: { helper: "bpf_get_local_storage", args: 1, mapFirst: true, kinds: ["cgroup_storage", "percpu_cgroup_storage"], value: true },
+};
+
 export const MAP_METHODS = new Set([
   "lookup", "lookup_or_init", "lookup_or_try_init", "update", "insert", "delete", "increment", "atomic_increment",
   "get_stackid", "call", "push", "pop", "peek", "redirect_map", "perf_read", "perf_counter_value",
   "check_current_task", "perf_submit", "perf_submit_skb", "ringbuf_output", "ringbuf_reserve", "ringbuf_submit",
-  "ringbuf_discard", "ringbuf_query", ...NET_METHODS,
+  "ringbuf_discard", "ringbuf_query", ...Object.keys(SOCKET_STORAGE_METHODS),
 ]);
 
 /** Methods whose result is a pointer to a map value. */
 export const LOOKUP_METHODS = new Set(["lookup", "lookup_or_init", "lookup_or_try_init"]);
 
-export class MethodError extends Error {}
+export class MethodError extends TsbccError {
+  constructor(message: string) {
+    super(ErrorCode.COMPILE, message);
+  }
+}
 
 /**
  * The generated C for a method call. `arg(i)` is the rewritten text of argument i. Throws MethodError for a
@@ -183,14 +217,18 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "check_current_task":
       need(1);
       return [`bpf_current_task_under_cgroup(${map}, `, ...a(0), ")"];
+    // A failed output (buffer full, no reader on this CPU) or reserve also bumps the output's hidden per-CPU drop
+    // counter, which BPF_PERF_OUTPUT / BPF_RINGBUF_OUTPUT declare beside it: the reader then knows every loss as
+    // soon as it happens (the kernel reports a perf loss only when that CPU's buffer is written again). The
+    // expression keeps the helper's value and type.
     case "perf_submit":
       need(3);
-      return ["bpf_perf_event_output(", ...a(0), `, ${map}, BPF_F_CURRENT_CPU, `, ...a(1), ", ", ...a(2), ")"];
+      return [`({ long __tsbcc_rb = bpf_perf_event_output(`, ...a(0), `, ${map}, BPF_F_CURRENT_CPU, `, ...a(1), ", ", ...a(2),
+        `); if (__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "perf_submit_skb":
       need(4);
-      return ["bpf_perf_event_output(", ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ", ...a(2), ", ", ...a(3), ")"];
-    // A failed output or reserve (ring full) also bumps the ring's hidden per-CPU drop counter, which
-    // BPF_RINGBUF_OUTPUT declares beside it; the expression keeps the helper's value and type.
+      return [`({ long __tsbcc_rb = bpf_perf_event_output(`, ...a(0), `, ${map}, ((__u64)`, ...a(1), " << 32) | BPF_F_CURRENT_CPU, ",
+        ...a(2), ", ", ...a(3), `); if (__tsbcc_rb) ${ringbufDrop(name)} __tsbcc_rb; })`];
     case "ringbuf_output":
       need(3);
       return [`({ long __tsbcc_rb = bpf_ringbuf_output(${map}, `, ...a(0), ", ", ...a(1), ", ", ...a(2),
@@ -207,16 +245,27 @@ export function methodCode(m: MethodCall, arg: (i: number) => SubText): Piece[] 
     case "ringbuf_query":
       need(1);
       return [`bpf_ringbuf_query(${map}, `, ...a(0), ")"];
-    default: {
-      const net = netMethodCode(m.map, m.method, m.args.length, arg, (msg) => { throw new MethodError(msg); });
-      if (net) return net;
-      throw new MethodError(`unknown map method ${m.method} on map ${name}`);
-    }
+    default:
+      return socketStorageCode(m, map, a);
   }
 }
 
-/** The name of the per-CPU drop counter map of ring buffer `map` (declared by BPF_RINGBUF_OUTPUT). */
-export const ringbufDropsMap = (map: string): string => `__tsbcc_drops_${map}`;
+/** Local-storage and socket-map methods (SOCKET_STORAGE_METHODS). */
+function socketStorageCode(m: MethodCall, map: string, a: (i: number) => Piece[]): Piece[] {
+  const name = m.map.name;
+  const d = SOCKET_STORAGE_METHODS[m.method];
+  if (!d) throw new MethodError(`unknown map method ${m.method} on map ${name}`);
+  if (!d.kinds.includes(m.map.kind)) throw new MethodError(`${m.method} only available on ${d.kinds.join("/")} maps (${name} is ${m.map.kind})`);
+  if (m.args.length < d.args) throw new MethodError(`${m.method}() on map ${name} needs ${d.args} argument${d.args === 1 ? "" : "s"}`);
+  const args: Piece[][] = Array.from({ length: d.args }, (_, i) => a(i));
+  args.splice(d.mapFirst ? 0 : 1, 0, [map]);
+  const call: Piece[] = [`${d.helper}(`, ...args.flatMap((p, i) => (i ? [", ", ...p] : p)), ")"];
+  return d.value ? [`((__tsbcc_leaf_${name} *)`, ...call, ")"] : call;
+}
+
+/** The name of the per-CPU drop counter map of output `map` (declared by BPF_PERF_OUTPUT / BPF_RINGBUF_OUTPUT). */
+export const outputDropsMap = (map: string): string => `__tsbcc_drops_${map}`;
+export const ringbufDropsMap = outputDropsMap;
 
 function ringbufDrop(map: string): string {
   return `{ __u32 __tsbcc_dk = 0; __u64 *__tsbcc_dv = bpf_map_lookup_elem((void *)&${ringbufDropsMap(map)}, &__tsbcc_dk); ` +

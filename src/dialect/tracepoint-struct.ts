@@ -10,6 +10,7 @@
 //   - a scalar whose declared size is wider than its C type is widened (syscall arguments are all
 //     8 bytes wide, e.g. `int flags; size:8` becomes `s64 flags;`), otherwise the type text is kept;
 //   - an array dimension that is not a number (`char comm[TASK_COMM_LEN]`) is resolved to a constant.
+import { ErrorCode, TsbccError } from "../errors.js";
 
 import { readFileSync } from "node:fs";
 import { Btf } from "../btf/btf.js";
@@ -45,8 +46,10 @@ export interface TracepointStructOptions {
 }
 
 /** The tracepoint has no format file (it does not exist on this kernel). */
-export class TracepointFormatError extends Error {
-  override readonly name = "TracepointFormatError";
+export class TracepointFormatError extends TsbccError {
+  constructor(message: string) {
+    super(ErrorCode.NO_SUCH_TRACEPOINT, message);
+  }
 }
 
 // Macros that tracepoint formats have printed as array dimensions. Since 5.18 TASK_COMM_LEN is an enum

@@ -3,12 +3,12 @@
 // Numbers vs bigints: file offsets and sizes of bytes that live in the file are plain numbers (the reader
 // has checked them against the file length, so they are exact). Addresses, symbol values/sizes, relocation
 // offsets/addends and anything else that can legally exceed 2^53 are bigints.
+import { ErrorCode, TsbccError } from "../errors.js";
 
 /** Every malformed or unsupported input is reported with this error type and nothing else. */
-export class ElfError extends Error {
+export class ElfError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "ElfError";
+    super(ErrorCode.BAD_ELF, message);
   }
 }
 

@@ -2,36 +2,16 @@
 import { bpf } from "../sys/index.js";
 export { pageSize } from "../kernel/release.js";
 
-export const MapType = { PERF_EVENT_ARRAY: 4, RINGBUF: 27 } as const;
+export { MapType } from "../sys/abi.js";
+import { mapTypeName } from "../sys/abi.js";
 
-export interface MapBasics {
-  type: number;
-  id: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  name: string;
-}
+export type MapBasics = bpf.MapInfo;
 
-/** struct bpf_map_info's leading fields (type, id, key/value size, max_entries, flags, name[16]). */
-export function mapBasics(mapFd: number): MapBasics {
-  const info = new Uint8Array(40);
-  bpf.objInfo(mapFd, info);
-  const v = new DataView(info.buffer);
-  const nameBytes = info.subarray(24, 40);
-  const nul = nameBytes.indexOf(0);
-  return {
-    type: v.getUint32(0, true),
-    id: v.getUint32(4, true),
-    keySize: v.getUint32(8, true),
-    valueSize: v.getUint32(12, true),
-    maxEntries: v.getUint32(16, true),
-    name: new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
-  };
-}
+/** struct bpf_map_info's leading fields (see sys/bpf.ts). */
+export const mapBasics = (mapFd: number): MapBasics => bpf.mapInfo(mapFd);
 
 export function describeMap(m: MapBasics): string {
-  return `map ${m.name ? `"${m.name}" ` : ""}(id ${m.id}, type ${m.type})`;
+  return `map ${m.name ? `"${m.name}" ` : ""}(id ${m.id}, ${mapTypeName(m.type)})`;
 }
 
 /** Writes a "possibly lost" notice the way BCC does when no lost callback is set. */

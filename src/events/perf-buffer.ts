@@ -4,6 +4,7 @@
 // (perf_event_mmap_page) followed by 2^n data pages. The kernel advances data_head; we read records up to it and
 // hand the space back by storing data_tail. The event fd of CPU i is stored in the map at key i, which is where
 // bpf_perf_event_output(..., BPF_F_CURRENT_CPU, ...) looks it up.
+import { ErrorCode, TsbccError, ArgumentError } from "../errors.js";
 import { bpf, closeAtExit, type Fd, mmapFd, munmap, perf, PROT_READ, PROT_WRITE, SyscallError } from "../sys/index.js";
 import { possibleCpus } from "../kernel/cpus.js";
 import { describeMap, mapBasics, MapType, pageSize, reportLost } from "./map-info.js";
@@ -36,6 +37,15 @@ export interface PerfBufferOptions {
   copy?: boolean;
   /** Readiness strategy; "epoll" (default) unless you are measuring. */
   watch?: WatchStrategy;
+  /**
+   * Failed outputs the program counted itself, per CPU (index = CPU), cumulative. The kernel reports a loss with a
+   * LOST record only when that CPU's buffer is next written, so after a burst its count can stay short forever;
+   * with this source drains and checkLost() report max(kernel count, program count) per CPU: exact as soon as
+   * the rings are drained empty, within `lostCheckIntervalMs` during a burst, and at once through checkLost().
+   */
+  lostCount?: () => ArrayLike<number>;
+  /** How often drains during a burst sample `lostCount` at most, in ms (default 100; 0 = every drain). */
+  lostCheckIntervalMs?: number;
 }
 
 export type PerfEvent =
@@ -72,6 +82,13 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   readonly #lostCb: PerfLostCallback | undefined;
   readonly #copy: boolean;
   #lost = 0;
+  readonly #lostCount: (() => ArrayLike<number>) | undefined;
+  readonly #lostInterval: number;
+  #lastLostCheck = -Infinity;
+  #lostTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Per CPU: what the kernel's LOST records said, and what was reported to lostCb. */
+  readonly #kernelLost = new Map<number, number>();
+  readonly #reportedLost = new Map<number, number>();
   #scratch = new Uint8Array(0);
   #scratch32 = new Uint32Array(0);
   #queue: PerfEvent[] | null = null;
@@ -82,28 +99,30 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   constructor(mapFd: number, cb: PerfSampleCallback | null, opts: PerfBufferOptions = {}) {
     const pageCnt = opts.pageCnt ?? 8;
     if (!Number.isInteger(pageCnt) || pageCnt < 1 || (pageCnt & (pageCnt - 1)) !== 0) {
-      throw new RangeError(`perf buffer pageCnt must be a power of two (1, 2, 4, 8, ...), got ${pageCnt}`);
+      throw new ArgumentError("pageCnt", `perf buffer pageCnt must be a power of two (1, 2, 4, 8, ...), got ${pageCnt}`);
     }
     const wakeup = opts.watermark ?? opts.wakeupEvents ?? 1;
     if (!Number.isInteger(wakeup) || wakeup < 1 || wakeup > 0xffffffff) {
-      throw new RangeError(`perf buffer ${opts.watermark !== undefined ? "watermark" : "wakeupEvents"} must be a positive integer, got ${wakeup}`);
+      throw new ArgumentError(opts.watermark !== undefined ? "watermark" : "wakeupEvents", `perf buffer ${opts.watermark !== undefined ? "watermark" : "wakeupEvents"} must be a positive integer, got ${wakeup}`);
     }
     super(opts.watch, false); // perf fds reset their readiness when polled: no edge bookkeeping needed
     this.mapFd = mapFd;
     this.#cb = cb;
     this.#lostCb = opts.lostCb;
+    this.#lostCount = opts.lostCount;
+    this.#lostInterval = opts.lostCheckIntervalMs ?? 100;
     this.#copy = opts.copy ?? false;
     this.pageCnt = pageCnt;
     try {
       const info = mapBasics(mapFd);
       if (info.type !== MapType.PERF_EVENT_ARRAY) {
-        throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY (type 4)`);
+        throw new ArgumentError("mapFd", `${describeMap(info)} is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY`);
       }
       for (const cpu of possibleCpus()) {
         if (cpu >= info.maxEntries) break; // the program cannot address CPUs beyond the array anyway
         this.#openCpu(cpu, opts);
       }
-      if (this.#rings.length === 0) throw new Error(`perf buffer: no online CPU could open a BPF output event`);
+      if (this.#rings.length === 0) throw new TsbccError(ErrorCode.UNSUPPORTED, `perf buffer: no online CPU could open a BPF output event`);
     } catch (e) {
       this.close();
       throw e;
@@ -125,7 +144,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
       }, -1, cpu, `perf buffer cpu ${cpu}`);
     } catch (e) {
       // An offline (but possible) CPU: nothing can run there, so there is nothing to read.
-      if (e instanceof SyscallError && (e.code === "ENODEV" || e.code === "ENOENT")) return;
+      if (e instanceof SyscallError && (e.errnoCode === "ENODEV" || e.errnoCode === "ENOENT")) return;
       throw e;
     }
     const page = pageSize();
@@ -155,7 +174,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
     return this.#rings.map((r) => r.cpu);
   }
 
-  /** Total samples the kernel reported lost since open. */
+  /** Total samples reported lost since open (kernel LOST records, or the program's count when larger). */
   get lost(): number {
     return this.#lost;
   }
@@ -172,7 +191,50 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
       n += this.#drainRing(ring);
       if (this.closed) break;
     }
+    if (!this.closed && this.#lostCount) this.#sampleLost(n);
     return n;
+  }
+
+  /**
+   * Reading the program's counter is one syscall: done when a drain finds the rings empty (the producer paused,
+   * so the count is final), else at most every `lostCheckIntervalMs`, with a trailing check so that the last
+   * losses of a burst are reported even if no drain follows.
+   */
+  #sampleLost(delivered: number): void {
+    const since = performance.now() - this.#lastLostCheck;
+    if (delivered === 0 || since >= this.#lostInterval) {
+      this.checkLost();
+      return;
+    }
+    this.#lostTimer ??= setTimeout(() => {
+      this.#lostTimer = undefined;
+      if (!this.closed) this.checkLost();
+    }, this.#lostInterval - since).unref();
+  }
+
+  /**
+   * Reports losses not reported yet: per CPU, max(the kernel's LOST records, the program's own count). Runs after
+   * every drain; call it to be exact at a moment of your choosing (e.g. after the producer stopped). Returns the
+   * increase.
+   */
+  checkLost(): number {
+    this.#lastLostCheck = performance.now();
+    const program = this.#lostCount?.();
+    let added = 0;
+    for (const r of this.#rings) added += this.#reportLost(r.cpu, program?.[r.cpu] ?? 0);
+    return added;
+  }
+
+  #reportLost(cpu: number, programCount: number): number {
+    const target = Math.max(this.#kernelLost.get(cpu) ?? 0, programCount);
+    const count = target - (this.#reportedLost.get(cpu) ?? 0);
+    if (count <= 0) return 0;
+    this.#reportedLost.set(cpu, target);
+    this.#lost += count;
+    if (this.#queue) this.#queue.push({ kind: "lost", cpu, count });
+    if (this.#lostCb) this.#lostCb(cpu, count);
+    else if (!this.#queue) reportLost(count, `cpu ${cpu}`);
+    return count;
   }
 
   #drainRing(r: CpuRing): number {
@@ -197,7 +259,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
         const size = word1 >>> 16;
         if (size < HEADER_SIZE || size > head - tail) {
           tail = head; // cannot find the next record: drop what is there rather than fail on every drain
-          throw new Error(`perf buffer cpu ${r.cpu}: corrupt record header (size ${size}); dropped the rest of the ring`);
+          throw new TsbccError(ErrorCode.KERNEL_DATA, `perf buffer cpu ${r.cpu}: corrupt record header (size ${size}); dropped the rest of the ring`);
         }
         let u8 = r.u8, u32 = r.u32, base = at;
         if (off + size > r.dataSize) {
@@ -219,10 +281,8 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
         } else if (type === PERF_RECORD_LOST) {
           // struct { header; u64 id; u64 lost; }
           const count = u32[(base >> 2) + 4]! + u32[(base >> 2) + 5]! * 2 ** 32;
-          this.#lost += count;
-          if (this.#queue) this.#queue.push({ kind: "lost", cpu: r.cpu, count });
-          if (this.#lostCb) this.#lostCb(r.cpu, count);
-          else if (!this.#queue) reportLost(count, `cpu ${r.cpu}`);
+          this.#kernelLost.set(r.cpu, (this.#kernelLost.get(r.cpu) ?? 0) + count);
+          this.#reportLost(r.cpu, 0);
         }
       }
     } finally {
@@ -254,7 +314,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
    * still go to the callback too. The stream ends when the reader is closed.
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<PerfEvent> {
-    if (this.#queue) throw new Error("perf buffer: only one async iterator at a time");
+    if (this.#queue) throw new TsbccError(ErrorCode.STATE, "perf buffer: only one async iterator at a time");
     this.#queue = [];
     this.#qHead = 0;
     try {
@@ -278,6 +338,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   }
 
   protected release(): void {
+    if (this.#lostTimer) clearTimeout(this.#lostTimer);
     this.#unregister();
     const errors: unknown[] = [];
     for (const r of this.#rings.splice(0)) {

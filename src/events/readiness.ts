@@ -11,6 +11,7 @@
 //   finds nothing. That saves a syscall per wakeup, and perf buffers wake per event by default (on the 2-vCPU
 //   dev VM, consumer CPU per wakeup went from about 12 to 10 µs).
 // The alternative ("per-fd", one libuv handle per fd) exists to measure against (bench/events.ts).
+import { ClosedError } from "../errors.js";
 import {
   EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_EVENT_SIZE, EPOLLET, EPOLLIN, epollCreate, epollCtl, epollWait, Fd,
   pollReadable, type PollWatch,
@@ -176,7 +177,7 @@ export abstract class PollingReader {
    * resolves on a later event-loop turn, so `while (...) await r.poll()` never starves timers or signals.
    */
   poll(timeoutMs = -1): Promise<number> {
-    if (this.#closed) return Promise.reject(new Error("event reader is closed"));
+    if (this.#closed) return Promise.reject(new ClosedError("event reader"));
     let first: number;
     try {
       first = this.consume();
@@ -223,7 +224,7 @@ export abstract class PollingReader {
    * the watch keeps the process alive until then (or until close()).
    */
   watch(onDrain?: (n: number) => void, onError?: (e: unknown) => void): () => void {
-    if (this.#closed) throw new Error("event reader is closed");
+    if (this.#closed) throw new ClosedError("event reader");
     const w = { onDrain, onError };
     this.#watchers.add(w);
     this.#updateWaiting();

@@ -8,6 +8,7 @@
 //                     ring continues contiguously past it and never needs copying.
 // Each record starts on an 8-byte boundary with an 8-byte header: u32 length whose bit 31 means BUSY (reserved,
 // not yet submitted) and bit 30 DISCARD (skip it), then a u32 page offset the kernel uses internally.
+import { ErrorCode, TsbccError, ArgumentError, ClosedError } from "../errors.js";
 import { closeAtExit, mmapFd, munmap, PROT_READ, PROT_WRITE } from "../sys/index.js";
 import { describeMap, mapBasics, MapType, pageSize, reportLost } from "./map-info.js";
 import { PollingReader, type WatchStrategy } from "./readiness.js";
@@ -80,10 +81,10 @@ export class RingBufferManager extends PollingReader {
 
   /** Starts reading one RINGBUF map. The map fd stays owned by the caller and must outlive the manager. */
   add(mapFd: number, cb: RingBufferCallback, opts: RingBufferOptions = {}): this {
-    if (this.closed) throw new Error("ring buffer manager is closed");
-    if (this.#rings.some((r) => r.mapFd === mapFd)) throw new Error(`ring buffer map fd ${mapFd} was already added`);
+    if (this.closed) throw new ClosedError("ring buffer manager");
+    if (this.#rings.some((r) => r.mapFd === mapFd)) throw new TsbccError(ErrorCode.STATE, `ring buffer map fd ${mapFd} was already added`);
     const info = mapBasics(mapFd);
-    if (info.type !== MapType.RINGBUF) throw new TypeError(`${describeMap(info)} is not a BPF_MAP_TYPE_RINGBUF (type 27)`);
+    if (info.type !== MapType.RINGBUF) throw new ArgumentError("mapFd", `${describeMap(info)} is not a BPF_MAP_TYPE_RINGBUF`);
     const size = info.maxEntries;
     const page = pageSize();
     const cons = mmapFd(mapFd, page, PROT_READ | PROT_WRITE, 0);
@@ -128,7 +129,7 @@ export class RingBufferManager extends PollingReader {
   }
 
   override poll(timeoutMs = -1): Promise<number> {
-    if (!this.closed && this.#rings.length === 0) return Promise.reject(new Error("no ring buffers to poll"));
+    if (!this.closed && this.#rings.length === 0) return Promise.reject(new TsbccError(ErrorCode.STATE, "no ring buffers to poll"));
     return super.poll(timeoutMs);
   }
 

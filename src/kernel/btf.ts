@@ -1,5 +1,6 @@
 // The running kernel's BTF: vmlinux and the split BTF of each loaded module (/sys/kernel/btf/<module>), parsed
 // once per process, plus the kernel BTF *objects* (fds) that attach_btf_obj_fd needs for module targets.
+import { ArgumentError } from "../errors.js";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { Btf } from "../btf/btf.js";
 import { addressOf, bpf, SyscallError, type Fd } from "../sys/index.js";
@@ -29,7 +30,7 @@ export function modulesWithBtf(): string[] {
 
 /** A module's BTF, split on vmlinux (its ids continue vmlinux's). */
 export function moduleBtf(name: string): Btf {
-  if (name.includes("/") || name === "." || name === "..") throw new TypeError(`bad module name ${JSON.stringify(name)}`);
+  if (name.includes("/") || name === "." || name === "..") throw new ArgumentError("module", `bad module name ${JSON.stringify(name)}`);
   let btf = modules.get(name);
   if (!btf) {
     btf = Btf.parse(new Uint8Array(readFileSync(`${SYSFS_BTF}/${name}`)), { base: vmlinuxBtf() });
@@ -51,7 +52,7 @@ export function openKernelBtfObject(name: string): Fd | undefined {
     try {
       fd = bpf.fdById(bpf.BpfCmd.BTF_GET_FD_BY_ID, id, "btf");
     } catch (e) {
-      if (e instanceof SyscallError && e.code === "ENOENT") continue; // Unloaded while we walked.
+      if (e instanceof SyscallError && e.errnoCode === "ENOENT") continue; // Unloaded while we walked.
       throw e;
     }
     const info = new Uint8Array(BTF_INFO_SIZE);
@@ -73,4 +74,26 @@ export function openKernelBtfObject(name: string): Fd | undefined {
     fd.close();
   }
   return undefined;
+}
+
+/** Whether the running kernel's `struct <structName>` has a member `field` (BCC's kernel_struct_has_field; from BTF). */
+export function kernelStructHasField(structName: string, field: string): boolean {
+  const btf = vmlinuxBtf();
+  for (const id of btf.findIds("struct", structName)) {
+    const t = btf.type(id);
+    if (t.kind === "struct" && t.members.some((m) => m.name === field)) return true;
+  }
+  return false;
+}
+
+/** Whether an enum of the running kernel named `enumName` has enumerator `value` (BCC's kernel_enum_has_val). */
+export function kernelEnumHasVal(enumName: string, value: string): boolean {
+  const btf = vmlinuxBtf();
+  for (const kind of ["enum", "enum64"] as const) {
+    for (const id of btf.findIds(kind, enumName)) {
+      const t = btf.type(id);
+      if ((t.kind === "enum" || t.kind === "enum64") && t.values.some((v) => v.name === value)) return true;
+    }
+  }
+  return false;
 }

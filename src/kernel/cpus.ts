@@ -5,6 +5,7 @@
 // the process in practice (CPU hotplug changes `online`, but BCC reads it once too), so we
 // read each file once and cache the answer.
 
+import { ErrorCode, TsbccError } from "../errors.js";
 import { readFileSync } from "node:fs";
 
 const ONLINE_PATH = "/sys/devices/system/cpu/online";
@@ -23,10 +24,10 @@ export function parseCpuList(text: string): number[] {
   for (const rawPart of trimmed.split(",")) {
     const part = rawPart.trim();
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new Error(`invalid CPU list ${JSON.stringify(text)}: bad element ${JSON.stringify(part)}`);
+    if (!m) throw new TsbccError(ErrorCode.KERNEL_DATA, `invalid CPU list ${JSON.stringify(text)}: bad element ${JSON.stringify(part)}`);
     const first = Number(m[1]);
     const last = m[2] === undefined ? first : Number(m[2]);
-    if (last < first) throw new Error(`invalid CPU list ${JSON.stringify(text)}: descending range ${JSON.stringify(part)}`);
+    if (last < first) throw new TsbccError(ErrorCode.KERNEL_DATA, `invalid CPU list ${JSON.stringify(text)}: descending range ${JSON.stringify(part)}`);
     for (let cpu = first; cpu <= last; cpu++) cpus.add(cpu);
   }
   return [...cpus].sort((a, b) => a - b);
@@ -37,7 +38,7 @@ function readCpuFile(path: string): number[] {
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new Error(`cannot read CPU list from ${path}: ${(err as Error).message}`);
+    throw new TsbccError(ErrorCode.KERNEL_DATA, `cannot read CPU list from ${path}: ${(err as Error).message}`);
   }
   return parseCpuList(text);
 }

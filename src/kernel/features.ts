@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { addressOf, bpf, errnoName, perf } from "../sys/index.js";
 import { vmlinuxBtf } from "./btf.js";
+import { AttachType, BpfHelper, MapType, ProgType, progTypeName } from "../sys/abi.js";
 
 export interface FeatureResult {
   supported: boolean;
@@ -37,7 +38,7 @@ function tryLoad(progType: number, extra: Partial<bpf.ProgLoadAttr> = {}): Featu
     res.fd.close();
     return yes;
   }
-  return { supported: false, reason: `loading a ${progType} program fails with ${errnoName(res.errno)}` };
+  return { supported: false, reason: `loading a ${progTypeName(progType)} program fails with ${errnoName(res.errno)}` };
 }
 
 export function haveProgramType(progType: number): FeatureResult {
@@ -46,8 +47,8 @@ export function haveProgramType(progType: number): FeatureResult {
 
 export function haveMapType(mapType: number): FeatureResult {
   return probeFeature(`map:${mapType}`, () => {
-    const ringish = mapType === 27 || mapType === 31;
-    const noKey = ringish || mapType === 22 || mapType === 23;
+    const ringish = mapType === MapType.RINGBUF || mapType === MapType.USER_RINGBUF;
+    const noKey = ringish || mapType === MapType.QUEUE || mapType === MapType.STACK;
     bpf.mapCreate({ mapType, keySize: noKey ? 0 : 4, valueSize: ringish ? 0 : 4, maxEntries: ringish ? 4096 : 1 }).close();
     return yes;
   });
@@ -80,24 +81,48 @@ function addressOfName(buf: Uint8Array): bigint {
 
 export { vmlinuxBtf };
 
-/** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
-export function haveFentry(): FeatureResult {
-  return probeFeature("fentry", () => {
+/** Loads a BTF-attached program of `progType`/`attachType` on the first of `targets` the kernel's BTF has. */
+function tryBtfProgram(feature: string, targets: string[], progType: number, attachType: number, missing: string): FeatureResult {
+  return probeFeature(feature, () => {
     if (!haveBtf().supported) return haveBtf();
     const btf = vmlinuxBtf();
-    const target = btf.findIds("func", "bpf_fentry_test1")[0] ?? btf.findIds("func", "do_nanosleep")[0];
-    if (!target) return { supported: false, reason: "no fentry test target in the kernel's BTF" };
-    return tryLoad(26, { expectedAttachType: 24, attachBtfId: target });
+    const target = targets.map((t) => btf.findIds("func", t)[0]).find((id) => id !== undefined);
+    if (!target) return { supported: false, reason: missing };
+    return tryLoad(progType, { expectedAttachType: attachType, attachBtfId: target });
   });
+}
+
+/** fentry/fexit: load a TRACING program on a kernel function found in BTF. */
+export function haveFentry(): FeatureResult {
+  return tryBtfProgram("fentry", ["bpf_fentry_test1", "do_nanosleep"], ProgType.TRACING, AttachType.TRACE_FENTRY,
+    "no fentry test target in the kernel's BTF");
+}
+
+/** fmod_ret: load a TRACING program that modifies the return of the kernel's own test target. */
+export function haveFmodRet(): FeatureResult {
+  return tryBtfProgram("fmod_ret", ["bpf_modify_return_test"], ProgType.TRACING, AttachType.MODIFY_RETURN,
+    "no fmod_ret test target (bpf_modify_return_test) in the kernel's BTF");
 }
 
 /** LSM programs: load one on the bpf_lsm_file_open hook. */
 export function haveLsm(): FeatureResult {
-  return probeFeature("lsm", () => {
-    if (!haveBtf().supported) return haveBtf();
-    const target = vmlinuxBtf().findIds("func", "bpf_lsm_file_open")[0];
-    if (!target) return { supported: false, reason: "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)" };
-    return tryLoad(29, { expectedAttachType: 27, attachBtfId: target });
+  return tryBtfProgram("lsm", ["bpf_lsm_file_open"], ProgType.LSM, AttachType.LSM_MAC, "the kernel has no BPF LSM hooks (CONFIG_BPF_LSM unset)");
+}
+
+/**
+ * Raw tracepoints defined by modules (kernel >= 5.7): the kernel keeps a list of module tracepoints for BPF,
+ * visible as the `bpf_trace_modules` symbol (the fact BCC checks too).
+ */
+export function haveRawTracepointsInModules(): FeatureResult {
+  return probeFeature("raw_tp_modules", () => {
+    if (!existsSync("/proc/modules")) return { supported: false, reason: "the kernel has no loadable modules (CONFIG_MODULES unset)" };
+    let syms = "";
+    try {
+      syms = readFileSync("/proc/kallsyms", "utf8");
+    } catch (e) {
+      return { supported: false, reason: `cannot read /proc/kallsyms: ${(e as Error).message}` };
+    }
+    return /\sbpf_trace_modules$/m.test(syms) ? yes : { supported: false, reason: "the kernel has no bpf_trace_modules (before 5.7)" };
   });
 }
 
@@ -110,11 +135,11 @@ export function haveOverrideReturn(): FeatureResult {
     if (!haveKprobes().supported) return { supported: false, reason: `no kprobes: ${haveKprobes().reason}` };
     const insns = new Uint8Array([
       0xb7, 0x02, 0, 0, 0, 0, 0, 0, // r2 = 0 (r1 is the context)
-      0x85, 0, 0, 0, 58, 0, 0, 0, // call bpf_override_return
+      0x85, 0, 0, 0, BpfHelper.override_return, 0, 0, 0, // call bpf_override_return
       0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0, // r0 = 0; exit
     ]);
     const logBuf = new Uint8Array(4096);
-    const res = bpf.progLoad({ progType: 2, insns, license: "GPL", logLevel: 1, logBuf });
+    const res = bpf.progLoad({ progType: ProgType.KPROBE, insns, license: "GPL", logLevel: 1, logBuf });
     if (res.fd) {
       res.fd.close();
       return yes;
@@ -131,7 +156,7 @@ export function haveOverrideReturn(): FeatureResult {
 }
 
 export function haveRawTracepoints(): FeatureResult {
-  return haveProgramType(17);
+  return haveProgramType(ProgType.RAW_TRACEPOINT);
 }
 
 /** Forget cached answers (tests). */

@@ -3,7 +3,8 @@
 // .cold parts, the perf subsystem that runs the probes, static-call trampolines). Used by eventRe attaches.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tracefsPath } from "./tracefs.js";
+import { TracefsError, tracefsPath } from "./tracefs.js";
+import { patternArgument } from "../errors.js";
 
 const BLACKLIST = "/sys/kernel/debug/kprobes/blacklist";
 
@@ -44,13 +45,12 @@ export function traceableFromText(available: string, blacklist: Set<string>): st
 
 /** Kernel functions matching `re` (the whole name must match, like BCC's get_kprobe_functions). */
 export function kprobeFunctions(re: RegExp | string): string[] {
-  const src = typeof re === "string" ? re : re.source;
-  const whole = new RegExp(`^(?:${src})$`, typeof re === "string" ? "" : re.flags.replace(/[gy]/g, ""));
+  const whole = patternArgument("eventRe", re, "whole");
   let available: string;
   try {
     available = readFileSync(join(tracefsPath(), "available_filter_functions"), "utf8");
   } catch (e) {
-    throw new Error(`cannot list traceable kernel functions (<tracefs>/available_filter_functions): ${(e as Error).message}`, { cause: e });
+    throw new TracefsError(`cannot list traceable kernel functions (<tracefs>/available_filter_functions): ${(e as Error).message}`, { cause: e });
   }
   return traceableFromText(available, kprobeBlacklist()).filter((f) => whole.test(f));
 }

@@ -17,7 +17,7 @@ export function listPrograms(): LoadedProgramInfo[] {
     try {
       fd = bpf.fdById(bpf.BpfCmd.PROG_GET_FD_BY_ID, id, "prog");
     } catch (e) {
-      if (e instanceof SyscallError && e.code === "ENOENT") continue; // Unloaded while we were iterating.
+      if (e instanceof SyscallError && e.errnoCode === "ENOENT") continue; // Unloaded while we were iterating.
       throw e;
     }
     try {

@@ -4,6 +4,7 @@
 // (before 5.0) compare for kprobe programs. It is derived the way the kernel's own
 // KERNEL_VERSION(a, b, c) macro builds it: (a << 16) + (b << 8) + min(c, 255).
 
+import { ErrorCode, TsbccError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import * as os from "node:os";
 
@@ -24,7 +25,7 @@ export function kernelRelease(): string {
  */
 export function parseKernelRelease(release: string): KernelVersion {
   const m = /^\s*(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
-  if (!m) throw new Error(`cannot parse kernel release ${JSON.stringify(release)}`);
+  if (!m) throw new TsbccError(ErrorCode.KERNEL_DATA, `cannot parse kernel release ${JSON.stringify(release)}`);
   return { major: Number(m[1]), minor: Number(m[2]), patch: m[3] === undefined ? 0 : Number(m[3]) };
 }
 

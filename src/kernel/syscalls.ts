@@ -28,3 +28,29 @@ export function fixSyscallFnName(name: string): string {
   const p = PREFIXES.find((q) => name.startsWith(q));
   return p ? syscallFnName(name.slice(p.length)) : name;
 }
+
+/** Where the C library's headers number the x86_64 syscalls (linux-libc-dev; libbpf-dev pulls it in). */
+const UNISTD = ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"];
+let table: Map<number, string> | undefined;
+
+/** Syscall number -> name for this architecture (BCC's bcc.syscall.syscalls), from the uapi header's __NR_ lines. */
+export function syscallTable(): Map<number, string> {
+  if (table) return table;
+  table = new Map();
+  for (const path of UNISTD) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/^#define __NR_(\w+)\s+(\d+)\s*$/gm)) table.set(Number(m[2]), m[1]!);
+    break;
+  }
+  return table;
+}
+
+/** BCC's syscall_name(nr): the syscall's name, or "[unknown: N]". */
+export function syscallName(nr: number): string {
+  return syscallTable().get(nr) ?? `[unknown: ${nr}]`;
+}

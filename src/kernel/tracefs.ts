@@ -4,6 +4,8 @@
 // debugfs at /sys/kernel/debug/tracing (an automount of the same filesystem). Minimal
 // systems and containers often have neither mounted, so we mount it ourselves. mount(2) is
 // deliberately not part of the native seam (src/sys/), hence the `mount` command.
+import { ArgumentError } from "../errors.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -13,13 +15,14 @@ const PRIMARY = "/sys/kernel/tracing";
 const DEBUGFS_PATH = "/sys/kernel/debug/tracing";
 
 /** tracefs is missing and could not be mounted. */
-export class TracefsError extends Error {
-  override readonly name = "TracefsError";
+export class TracefsError extends TsbccError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.TRACEFS, message, options);
+  }
 }
 
 /** A `category:event` tracepoint that the running kernel does not have. */
-export class UnknownTracepointError extends Error {
-  override readonly name = "UnknownTracepointError";
+export class UnknownTracepointError extends TsbccError {
   constructor(
     readonly category: string,
     readonly event: string,
@@ -27,7 +30,7 @@ export class UnknownTracepointError extends Error {
     readonly suggestions: string[],
     message: string,
   ) {
-    super(message);
+    super(ErrorCode.NO_SUCH_TRACEPOINT, message);
   }
 }
 
@@ -92,7 +95,7 @@ export function tracefsPath(): string {
 // Names become path components below events/: refuse anything that could walk elsewhere.
 function checkName(kind: string, name: string): void {
   if (name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
-    throw new TypeError(`invalid tracepoint ${kind} name ${JSON.stringify(name)}`);
+    throw new ArgumentError(kind, `invalid tracepoint ${kind} name ${JSON.stringify(name)}`);
   }
 }
 
@@ -143,10 +146,10 @@ export function tracepointId(category: string, event: string): number {
     text = readFileSync(idPath, "utf8");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT" && !isDir(dir)) throw unknownTracepoint(category, event);
-    throw new Error(`cannot read tracepoint id ${idPath}: ${(err as Error).message}`);
+    throw new TracefsError(`cannot read tracepoint id ${idPath}: ${(err as Error).message}`);
   }
   const id = Number(text.trim());
-  if (!Number.isSafeInteger(id) || id < 0) throw new Error(`unexpected content in ${idPath}: ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(id) || id < 0) throw new TracefsError(`unexpected content in ${idPath}: ${JSON.stringify(text)}`);
   return id;
 }
 
@@ -218,7 +221,7 @@ function unknownTracepoint(category: string, event: string): UnknownTracepointEr
     : `tracepoint ${category}:${event} does not exist (no category ${category} in ${events})`;
   const hint = suggestions.length ? `; did you mean ${suggestions.join(", ")}?` : "";
   const how = catExists
-    ? `list them with listTracepoints(/^${category}:/) or \`ls ${join(events, category)}\``
-    : `list them with listTracepoints() or \`ls ${events}\``;
+    ? `list them with BPF.getTracepoints("${category}:.*") or \`ls ${join(events, category)}\``
+    : `list them with BPF.getTracepoints() or \`ls ${events}\``;
   return new UnknownTracepointError(category, event, suggestions, `${what}${hint} (${how})`);
 }

@@ -25,7 +25,7 @@ export function readIter(link: Link): string {
       try {
         n = readFd(fd.value, buf);
       } catch (e) {
-        if (e instanceof SyscallError && (e.code === "EINTR" || e.code === "EAGAIN")) continue;
+        if (e instanceof SyscallError && (e.errnoCode === "EINTR" || e.errnoCode === "EAGAIN")) continue;
         throw e;
       }
       if (n === 0) break;

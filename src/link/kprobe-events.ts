@@ -2,6 +2,7 @@
 // maxactive). Unlike PMU probes these outlive the process, so each is named `tsbcc/<event>_<pid>`, removed when
 // its link closes (also on exit, SIGINT, SIGTERM through the cleanup registry), and entries left by tsbcc
 // processes that died without cleaning up (SIGKILL) are removed by the next tsbcc process that uses kprobes.
+import { ArgumentError } from "../errors.js";
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { perf, SyscallError } from "../sys/index.js";
@@ -69,9 +70,9 @@ const used = new Set<string>();
 export function attachKprobeTracefs(progFd: number, fn: string, opts: TracefsKprobeOptions = {}): Link {
   const maxactive = opts.maxactive ?? 0;
   const offset = opts.offset ?? 0;
-  if (!Number.isInteger(maxactive) || maxactive < 0) throw new TypeError(`maxactive must be a non-negative integer, got ${maxactive}`);
-  if (maxactive && !opts.retprobe) throw new TypeError("maxactive applies to kretprobes only");
-  if (!/^[\w.]+$/.test(fn)) throw new TypeError(`attachKprobe: bad function name ${JSON.stringify(fn)}`);
+  if (!Number.isInteger(maxactive) || maxactive < 0) throw new ArgumentError("maxactive", `must be a non-negative integer, got ${maxactive}`);
+  if (maxactive && !opts.retprobe) throw new ArgumentError("maxactive", "applies to kretprobes only");
+  if (!/^[\w.]+$/.test(fn)) throw new ArgumentError("event", `bad function name ${JSON.stringify(fn)}`);
   removeStaleKprobeEvents();
   const kind = opts.retprobe ? "r" : "p";
   const base = `${kind}_${fn.replace(/[^A-Za-z0-9_]/g, "_")}${offset ? `_${offset}` : ""}`;

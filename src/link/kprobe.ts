@@ -1,5 +1,6 @@
 // kprobes and kretprobes through the perf-event kprobe PMU (kernel >= 4.17): the probe lives as long as the
 // perf event fd, so the kernel removes it when the process dies. No tracefs kprobe_events fallback yet.
+import { ArgumentError } from "../errors.js";
 import { readFileSync } from "node:fs";
 import { addressOf, perf, SyscallError } from "../sys/index.js";
 import { attachToPerfEvent } from "./perf-event-link.js";
@@ -35,9 +36,9 @@ export function kprobePmu(): { type: number; retprobeBit: number } {
 /** Attaches a KPROBE program to the entry (or, with `retprobe`, the return) of kernel function `fn`. */
 export function attachKprobe(progFd: number, fn: string, opts: KprobeOptions = {}): Link {
   const offset = opts.offset ?? 0;
-  if (!Number.isInteger(offset) || offset < 0) throw new TypeError(`attachKprobe: offset must be a non-negative integer, got ${offset}`);
-  if (opts.retprobe && offset !== 0) throw new TypeError("attachKprobe: a kretprobe cannot have an offset");
-  if (!fn || fn.includes("\0")) throw new TypeError(`attachKprobe: bad function name ${JSON.stringify(fn)}`);
+  if (!Number.isInteger(offset) || offset < 0) throw new ArgumentError("offset", `must be a non-negative integer, got ${offset}`);
+  if (opts.retprobe && offset !== 0) throw new ArgumentError("offset", "a kretprobe cannot have an offset");
+  if (!fn || fn.includes("\0")) throw new ArgumentError("event", `bad function name ${JSON.stringify(fn)}`);
   const target = `${opts.retprobe ? "kretprobe" : "kprobe"} ${fn}${offset ? `+${offset}` : ""}`;
   const { type, retprobeBit } = kprobePmu();
   // config1 points at the NUL-terminated name; keepAlive holds the buffer until the syscall returns.
@@ -50,9 +51,9 @@ export function attachKprobe(progFd: number, fn: string, opts: KprobeOptions = {
     return attachToPerfEvent(progFd, fd, target);
   } catch (e) {
     if (e instanceof SyscallError) {
-      if (e.code === "ENOENT" || e.code === "EINVAL") {
+      if (e.errnoCode === "ENOENT" || e.errnoCode === "EINVAL") {
         throw new AttachError(target, `${fn} is not traceable: it does not exist, was inlined, or is marked notrace ` +
-          `(see /sys/kernel/tracing/available_filter_functions) [${e.code}]`, { cause: e });
+          `(see /sys/kernel/tracing/available_filter_functions) [${e.errnoCode}]`, { cause: e });
       }
       throw new AttachError(target, e.message, { cause: e });
     }

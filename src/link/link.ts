@@ -1,6 +1,7 @@
 // An attachment of a program to a hook. Closing it detaches. Every link is registered for process teardown,
 // although the kinds used here (perf events, BPF links, raw tracepoint fds) are also removed by the kernel when
 // the process dies.
+import { ClosedError, ErrorCode, TsbccError, type ErrorCodeName } from "../errors.js";
 import { closeAtExit, type Fd } from "../sys/index.js";
 
 export class Link {
@@ -26,7 +27,7 @@ export class Link {
   /** The fd of the attachment itself (the BPF link, or the perf event): for iterators' ITER_CREATE. */
   get fd(): number {
     const last = this.#fds[this.#fds.length - 1];
-    if (!last || this.#closed) throw new Error(`${this.description}: link is closed`);
+    if (!last || this.#closed) throw new ClosedError(`${this.description}: link`);
     return last.value;
   }
   close(): void {
@@ -43,11 +44,11 @@ export class Link {
 }
 
 /** The attach step failed; `hint` says what the user can do about it. */
-export class AttachError extends Error {
+export class AttachError extends TsbccError {
   readonly target: string;
-  constructor(target: string, problem: string, options?: { cause?: unknown }) {
-    super(`cannot attach to ${target}: ${problem}`, options);
-    this.name = "AttachError";
+  /** `code` defaults to ATTACH; NO_KPROBES / NO_BTF_PROGRAMS / NO_SUCH_TRACEPOINT say why more precisely. */
+  constructor(target: string, problem: string, options?: { cause?: unknown; code?: ErrorCodeName }) {
+    super(options?.code ?? ErrorCode.ATTACH, `cannot attach to ${target}: ${problem}`, options);
     this.target = target;
   }
 }

@@ -6,7 +6,7 @@ export function attachRawTracepoint(progFd: number, name: string): Link {
   try {
     return new Link(`raw_tracepoint ${name}`, [bpf.rawTracepointOpen(name, progFd)]);
   } catch (e) {
-    if (e instanceof SyscallError && e.code === "ENOENT") {
+    if (e instanceof SyscallError && e.errnoCode === "ENOENT") {
       throw new AttachError(`raw tracepoint ${name}`, "no such tracepoint in this kernel (list them under <tracefs>/events)", { cause: e });
     }
     if (e instanceof SyscallError) throw new AttachError(`raw tracepoint ${name}`, e.message, { cause: e });

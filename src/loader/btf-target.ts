@@ -2,15 +2,15 @@
 // conventions: the section's target names a kernel function (or hook/iterator/tracepoint) that must be found in
 // the kernel's BTF. vmlinux first, then every module's split BTF; a module target also needs an fd for the
 // module's BTF object (attach_btf_obj_fd).
+import { ErrorCode, TsbccError } from "../errors.js";
 import { AttachType } from "../sys/abi.js";
 import { haveVmlinuxBtf, moduleBtf, modulesWithBtf, openKernelBtfObject, vmlinuxBtf } from "../kernel/btf.js";
 import type { Fd } from "../sys/index.js";
 import type { BtfKind } from "../btf/types.js";
 
-export class BtfTargetError extends Error {
+export class BtfTargetError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "BtfTargetError";
+    super(ErrorCode.ATTACH, message);
   }
 }
 

@@ -1,9 +1,11 @@
 // ObjectSpec -> kernel objects. Creates BTF, maps (with their initial data) and loads programs on demand.
 // This is the only loader step that depends on the running kernel.
+import { ArgumentError, ClosedError, ErrorCode, NoSuchFunctionError, TsbccError } from "../errors.js";
 import { bpf, SyscallError, type Fd } from "../sys/index.js";
 import { numPossibleCpus } from "../kernel/cpus.js";
 import { linuxVersionCode } from "../kernel/release.js";
-import { MapType, ProgType, mapTypeName, progTypeName } from "../sys/abi.js";
+import { LibbpfPin, MapType, ProgType, mapTypeName, progTypeName } from "../sys/abi.js";
+import { openOrPin } from "./pin.js";
 import { linkProgram } from "./link-program.js";
 import { loadProgram, type SourceLine } from "./verifier.js";
 import { resolveBtfTarget, type BtfTarget } from "./btf-target.js";
@@ -11,13 +13,12 @@ import type { MapSpec } from "./map-spec.js";
 import type { LoadRecords } from "../btf/ext.js";
 import type { ObjectSpec, ProgramSpec } from "./spec.js";
 
-export class MapCreateError extends Error {
+export class MapCreateError extends TsbccError {
   readonly map: string;
   readonly errno: number;
   constructor(map: MapSpec, cause: SyscallError) {
-    super(`cannot create map "${map.name}" (${mapTypeName(map.type)}, key ${map.keySize} B, value ${map.valueSize} B, ` +
-      `${map.maxEntries} entries): ${cause.code}${mapHint(cause.code, map)}`, { cause });
-    this.name = "MapCreateError";
+    super(cause.code === ErrorCode.PERMISSION ? ErrorCode.PERMISSION : ErrorCode.MAP_CREATE, `cannot create map "${map.name}" (${mapTypeName(map.type)}, key ${map.keySize} B, value ${map.valueSize} B, ` +
+      `${map.maxEntries} entries): ${cause.errnoCode}${mapHint(cause.errnoCode, map)}`, { cause });
     this.map = map.name;
     this.errno = cause.errno;
   }
@@ -40,6 +41,10 @@ export interface LoadOptions {
   constants?: Record<string, number | bigint | boolean | Uint8Array>;
   /** Log level for every program load (1: verifier, 2: register states); the log is kept on the program. */
   logLevel?: number;
+  /** Map name -> pin path (BCC's BPF_TABLE_PINNED): the pinned map is opened, or created and pinned. */
+  pinned?: Record<string, string>;
+  /** Directory for maps with libbpf's `pinning = LIBBPF_PIN_BY_NAME` (default /sys/fs/bpf). */
+  pinRoot?: string;
 }
 
 export class LoadedObject {
@@ -59,7 +64,10 @@ export class LoadedObject {
       this.btfFd = res.fd;
     }
     try {
-      for (const m of spec.maps) this.maps.set(m.name, { spec: m, fd: this.#createMap(m) });
+      for (const m of spec.maps) {
+        const path = options.pinned?.[m.name] ?? (m.pinning === LibbpfPin.BY_NAME ? `${options.pinRoot ?? "/sys/fs/bpf"}/${m.name}` : undefined);
+        this.maps.set(m.name, { spec: m, fd: path ? openOrPin(m, path, () => this.#createMap(m)) : this.#createMap(m) });
+      }
     } catch (e) {
       this.close();
       throw e;
@@ -81,7 +89,7 @@ export class LoadedObject {
       try {
         fd = bpf.mapCreate(typed ? { ...attr, btfFd: this.btfFd!.value, btfKeyTypeId: m.btfKeyTypeId, btfValueTypeId: m.btfValueTypeId } : attr);
       } catch (e) {
-        if (!typed || !(e instanceof SyscallError) || e.code !== "EINVAL") throw e;
+        if (!typed || !(e instanceof SyscallError) || e.errnoCode !== "EINVAL") throw e;
         fd = bpf.mapCreate(attr); // Some map types refuse BTF key/value ids; they work untyped.
       }
     } catch (e) {
@@ -109,25 +117,24 @@ export class LoadedObject {
   programSpec(name: string): ProgramSpec {
     const p = this.spec.programs.find((x) => x.name === name);
     if (!p) {
-      const names = this.spec.programs.map((x) => x.name).join(", ") || "none";
-      throw new Error(`no program named "${name}" in this object (programs: ${names})`);
+      throw new NoSuchFunctionError(name, this.spec.programs.map((x) => x.name), `no program named "${name}" in this object`);
     }
     return p;
   }
 
   /** Loads (once) the named program; `progType` overrides the type implied by its section (BCC's load_func). */
   loadProgram(name: string, progType?: number, extra: Partial<bpf.ProgLoadAttr> = {}): { fd: Fd; type: number; log?: string } {
-    if (this.#closed) throw new Error("object is closed");
+    if (this.#closed) throw new ClosedError("BPF object");
     const prog = this.programSpec(name);
     const type = progType ?? prog.kind.progType;
     const cached = this.#programs.get(name);
     if (cached && cached.type === type) return cached;
     if (type === ProgType.UNSPEC) {
-      throw new Error(`program "${name}" (section "${prog.section}") has no known type: give one (e.g. loadFunc("${name}", BPF.KPROBE))`);
+      throw new ArgumentError("progType", `program "${name}" (section "${prog.section}") has no known type: give one (e.g. loadFunc("${name}", BPF.KPROBE))`);
     }
     const linked = linkProgram(this.spec, prog, (map) => {
       const m = this.maps.get(map);
-      if (!m) throw new Error(`program "${name}" uses map "${map}", which was not created`);
+      if (!m) throw new TsbccError(ErrorCode.BAD_ELF, `program "${name}" uses map "${map}", which was not created`);
       return m.fd.value;
     });
     const ext = this.spec.btf?.ext;
@@ -197,14 +204,14 @@ function hasBtfKeyValue(type: number): boolean {
 
 function encodeConstant(name: string, v: number | bigint | boolean | Uint8Array, size: number): Uint8Array {
   if (v instanceof Uint8Array) {
-    if (v.byteLength !== size) throw new Error(`constant "${name}" is ${size} bytes; got ${v.byteLength} bytes`);
+    if (v.byteLength !== size) throw new ArgumentError("constants", `constant "${name}" is ${size} bytes; got ${v.byteLength} bytes`);
     return v;
   }
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   const n = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
   const bits = BigInt(size * 8);
-  if (size > 8 || n >= 1n << bits || n < -(1n << (bits - 1n))) throw new Error(`constant "${name}" (${size} bytes) cannot hold ${String(v)}`);
+  if (size > 8 || n >= 1n << bits || n < -(1n << (bits - 1n))) throw new ArgumentError("constants", `constant "${name}" (${size} bytes) cannot hold ${String(v)}`);
   const u = BigInt.asUintN(Number(bits), n);
   for (let i = 0; i < size; i++) view.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
   return out;

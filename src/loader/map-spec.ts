@@ -1,5 +1,6 @@
 // Map definitions from an object: BTF-defined maps in ".maps" (libbpf's `__uint/__type` convention) and the
 // legacy `struct bpf_map_def` records in "maps".
+import { ErrorCode, TsbccError } from "../errors.js";
 import type { ElfFile, ElfSymbol } from "../elf/index.js";
 import type { Btf } from "../btf/btf.js";
 import type { BtfType } from "../btf/types.js";
@@ -25,10 +26,9 @@ export interface MapSpec {
   freeze?: boolean;
 }
 
-export class MapDefinitionError extends Error {
+export class MapDefinitionError extends TsbccError {
   constructor(map: string, problem: string) {
-    super(`map "${map}": ${problem}`);
-    this.name = "MapDefinitionError";
+    super(ErrorCode.BAD_ELF, `map "${map}": ${problem}`);
   }
 }
 

@@ -1,15 +1,16 @@
 // ELF object -> ObjectSpec. Pure: no syscalls, no dependence on the running kernel, so the same object always
 // gives the same spec (and this file is fully unit-testable).
-import { ElfFile, ElfError, SHF_EXECINSTR, SHT_PROGBITS, SHT_NOBITS, STT_FUNC, STB_LOCAL, STT_OBJECT } from "../elf/index.js";
+import { ErrorCode, TsbccError } from "../errors.js";
+import { ElfFile, ElfError, EM_BPF, SHF_EXECINSTR, SHT_PROGBITS, SHT_NOBITS, STT_FUNC, STB_LOCAL, STT_OBJECT } from "../elf/index.js";
 import type { ElfSection, ElfSymbol } from "../elf/index.js";
 import { classifySection, type SectionKind } from "./sections.js";
+import { MapFlags, MapType } from "../sys/abi.js";
 import { mapSpecsFromBtf, legacyMapSpecs, type MapSpec } from "./map-spec.js";
 import { parseObjectBtf, type ObjectBtf } from "./object-btf.js";
 
-export class ObjectError extends Error {
+export class ObjectError extends TsbccError {
   constructor(message: string) {
-    super(message);
-    this.name = "ObjectError";
+    super(ErrorCode.BAD_ELF, message);
   }
 }
 
@@ -54,6 +55,59 @@ export interface ObjectSpec {
 
 const DATA_SECTION = /^\.(data|rodata|bss)(\..*)?$/;
 
+/** Global-data sections (.data, .rodata, .bss) become one-entry ARRAY maps, keyed by section index. */
+function dataSectionMaps(elf: ElfFile, btf: ObjectBtf | undefined): Map<number, MapSpec> {
+  const dataMaps = new Map<number, MapSpec>();
+  for (const s of elf.sections) {
+    if ((s.type === SHT_PROGBITS || s.type === SHT_NOBITS) && DATA_SECTION.test(s.name) && s.size > 0) {
+      dataMaps.set(s.index, {
+        name: s.name, type: MapType.ARRAY, keySize: 4, valueSize: s.size, maxEntries: 1,
+        flags: s.name.startsWith(".rodata") ? MapFlags.RDONLY_PROG : 0,
+        initialData: s.type === SHT_NOBITS ? undefined : s.data.slice(), freeze: s.name.startsWith(".rodata"),
+        btfKeyTypeId: 0, btfValueTypeId: btf?.datasecId(s.name) ?? 0,
+      });
+    }
+  }
+  return dataMaps;
+}
+
+interface RelocationContext {
+  elf: ElfFile;
+  mapNames: Set<string>;
+  mapsSections: (number | undefined)[];
+  dataMaps: Map<number, MapSpec>;
+}
+
+const BPF_CALL = 0x85, BPF_LD_IMM64 = 0x18;
+
+/** What one relocation of a code section patches: a map fd, a global-data address, or a bpf-to-bpf call. */
+function resolveRelocation(ctx: RelocationContext, section: ElfSection, r: { offset: bigint; symbol: ElfSymbol }, insns: Uint8Array,
+  base: number): Relocation {
+  const at = Number(r.offset);
+  if (at % INSN_SIZE !== 0 || at >= section.size) throw new ObjectError(`relocation at ${section.name}+${at} is not on an instruction`);
+  const insn = (at - base) / INSN_SIZE;
+  const sym = r.symbol;
+  const opcode = insns[insn * INSN_SIZE];
+  const view = new DataView(insns.buffer, insns.byteOffset + insn * INSN_SIZE, INSN_SIZE);
+  if (opcode === BPF_CALL) {
+    // bpf-to-bpf call: imm is (target - pc - 1) in instructions relative to the symbol. Static callees are named
+    // by their section symbol (value 0) plus imm; global ones by their own symbol.
+    const target = ctx.elf.sections[sym.sectionIndex];
+    const offset = Number(sym.value) + (view.getInt32(4, true) + 1) * INSN_SIZE;
+    return { kind: "call", insn, section: target?.name ?? "?", offset };
+  }
+  if (opcode !== BPF_LD_IMM64) throw new ObjectError(`unsupported relocation on opcode 0x${opcode!.toString(16)} at ${section.name}+${at} (symbol ${sym.name || "?"})`);
+  if (ctx.mapsSections.includes(sym.sectionIndex)) {
+    if (!ctx.mapNames.has(sym.name)) throw new ObjectError(`program refers to map "${sym.name}" which has no definition`);
+    return { kind: "map", insn, map: sym.name };
+  }
+  const data = ctx.dataMaps.get(sym.sectionIndex);
+  if (data) return { kind: "data", insn, map: data.name, offset: Number(sym.value) + view.getInt32(4, true) };
+  const where = ctx.elf.sections[sym.sectionIndex]?.name ?? "an undefined section";
+  throw new ObjectError(`program refers to symbol "${sym.name}" in ${where}, which is neither a map nor global data` +
+    (sym.sectionIndex === 0 ? " (an extern or undefined symbol: kfuncs and __ksym are not supported yet)" : ""));
+}
+
 export function parseObject(input: Uint8Array): ObjectSpec {
   // A Node Buffer's slice() shares memory; normalize to a plain Uint8Array so every slice below is a copy.
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
@@ -64,7 +118,7 @@ export function parseObject(input: Uint8Array): ObjectSpec {
     if (e instanceof ElfError) throw new ObjectError(`not a valid BPF object: ${e.message}`);
     throw e;
   }
-  if (elf.header.machine !== 247) throw new ObjectError(`not a BPF object (ELF machine ${elf.header.machine}, expected 247 = EM_BPF)`);
+  if (elf.header.machine !== EM_BPF) throw new ObjectError(`not a BPF object (ELF machine ${elf.header.machine}, expected ${EM_BPF} = EM_BPF)`);
   const symbols = elf.symbols();
   const license = readString(elf.section("license")) ?? "";
   const versionSec = elf.section("version");
@@ -72,86 +126,40 @@ export function parseObject(input: Uint8Array): ObjectSpec {
     ? new DataView(versionSec.data.buffer, versionSec.data.byteOffset).getUint32(0, true) : 0;
 
   const btf = parseObjectBtf(elf, symbols);
-  const maps = [...(btf ? mapSpecsFromBtf(btf, elf, symbols) : []), ...legacyMapSpecs(elf, symbols)];
-  const dataMaps = new Map<number, MapSpec>();
-  for (const s of elf.sections) {
-    if ((s.type === SHT_PROGBITS || s.type === SHT_NOBITS) && DATA_SECTION.test(s.name) && s.size > 0) {
-      const spec: MapSpec = {
-        name: s.name, type: 2 /* ARRAY */, keySize: 4, valueSize: s.size, maxEntries: 1,
-        flags: s.name.startsWith(".rodata") ? 1 << 7 /* BPF_F_RDONLY_PROG */ : 0,
-        initialData: s.type === SHT_NOBITS ? undefined : s.data.slice(), freeze: s.name.startsWith(".rodata"),
-        btfKeyTypeId: 0, btfValueTypeId: btf?.datasecId(s.name) ?? 0,
-      };
-      dataMaps.set(s.index, spec);
-      maps.push(spec);
-    }
-  }
-  const mapBySymbol = new Map<string, MapSpec>(maps.map((m) => [m.name, m]));
-  const mapsSection = elf.section(".maps")?.index;
-  const legacyMapsSection = elf.section("maps")?.index;
-
+  const dataMaps = dataSectionMaps(elf, btf);
+  const maps = [...(btf ? mapSpecsFromBtf(btf, elf, symbols) : []), ...legacyMapSpecs(elf, symbols), ...dataMaps.values()];
+  const ctx: RelocationContext = {
+    elf, dataMaps, mapNames: new Set(maps.map((m) => m.name)), mapsSections: [elf.section(".maps")?.index, elf.section("maps")?.index],
+  };
   const globals = new Map<string, { map: string; offset: number; size: number }>();
   for (const sym of symbols) {
     const m = dataMaps.get(sym.sectionIndex);
     if (m && sym.type === STT_OBJECT && sym.name) globals.set(sym.name, { map: m.name, offset: Number(sym.value), size: Number(sym.size) });
   }
 
-  const resolveRelocation = (section: ElfSection, r: { offset: bigint; symbol: ElfSymbol }, insns: Uint8Array, base: number): Relocation => {
-    const at = Number(r.offset);
-    if (at % INSN_SIZE !== 0 || at >= section.size) throw new ObjectError(`relocation at ${section.name}+${at} is not on an instruction`);
-    const insn = (at - base) / INSN_SIZE;
-    const sym = r.symbol;
-    const opcode = insns[insn * INSN_SIZE];
-    const view = new DataView(insns.buffer, insns.byteOffset + insn * INSN_SIZE, INSN_SIZE);
-    if (opcode === 0x85) {
-      // bpf-to-bpf call: imm is (target - pc - 1) in instructions relative to the symbol (a section symbol plus imm for static functions).
-      const target = elf.sections[sym.sectionIndex];
-      const imm = view.getInt32(4, true);
-      // Static callees are named by their section symbol (value 0) plus imm; global ones by their own symbol.
-      const offset = Number(sym.value) + (imm + 1) * INSN_SIZE;
-      return { kind: "call", insn, section: target?.name ?? "?", offset };
-    }
-    if (opcode !== 0x18) throw new ObjectError(`unsupported relocation on opcode 0x${opcode.toString(16)} at ${section.name}+${at} (symbol ${sym.name || "?"})`);
-    if (sym.sectionIndex === mapsSection || sym.sectionIndex === legacyMapsSection) {
-      const name = sym.name;
-      if (!mapBySymbol.has(name)) throw new ObjectError(`program refers to map "${name}" which has no definition`);
-      return { kind: "map", insn, map: name };
-    }
-    const data = dataMaps.get(sym.sectionIndex);
-    if (data) {
-      const imm = view.getInt32(4, true);
-      return { kind: "data", insn, map: data.name, offset: Number(sym.value) + imm };
-    }
-    const where = elf.sections[sym.sectionIndex]?.name ?? "an undefined section";
-    throw new ObjectError(`program refers to symbol "${sym.name}" in ${where}, which is neither a map nor global data` +
-      (sym.sectionIndex === 0 ? " (an extern or undefined symbol: kfuncs and __ksym are not supported yet)" : ""));
-  };
-
   const programs: ProgramSpec[] = [];
   const code = new Map<string, CodeSection>();
   for (const section of elf.sections) {
     if (!(section.flags & SHF_EXECINSTR) || section.size === 0) continue;
     const relocs = elf.relocationsFor(section.index);
-    const funcs = symbols.filter((s) => s.sectionIndex === section.index && s.type === STT_FUNC)
-      .sort((a, b) => Number(a.value - b.value));
     if (section.name === ".text" || section.name.startsWith(".text.")) {
       const insns = section.data.slice();
       code.set(section.name, {
-        name: section.name, index: section.index, insns,
-        relocations: relocs.map((r) => resolveRelocation(section, r, insns, 0)),
+        name: section.name, index: section.index, insns, relocations: relocs.map((r) => resolveRelocation(ctx, section, r, insns, 0)),
       });
       continue;
     }
     const kind = classifySection(section.name);
-    const entries = funcs.filter((f) => f.bind !== STB_LOCAL);
+    const entries = symbols.filter((s) => s.sectionIndex === section.index && s.type === STT_FUNC && s.bind !== STB_LOCAL)
+      .sort((a, b) => Number(a.value - b.value));
     if (entries.length === 0) throw new ObjectError(`section "${section.name}" has code but no global function symbol`);
     for (let i = 0; i < entries.length; i++) {
-      const f = entries[i];
+      const f = entries[i]!;
       const start = Number(f.value);
-      const end = i + 1 < entries.length ? Number(entries[i + 1].value) : section.size;
+      const end = i + 1 < entries.length ? Number(entries[i + 1]!.value) : section.size;
       const insns = section.data.slice(start, end);
       const relocations = relocs.filter((r) => Number(r.offset) >= start && Number(r.offset) < end)
-        .map((r) => resolveRelocation(section, r, insns, start));
+        .map((r) => resolveRelocation(ctx, section, r, insns, start));
       programs.push({ name: f.name, section: section.name, sectionIndex: section.index, offset: start, kind, insns, relocations });
     }
   }

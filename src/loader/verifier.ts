@@ -1,6 +1,7 @@
 // Loading a program: first without a verifier log (fast, and the common case succeeds), then on failure
 // again with a log that grows on ENOSPC, so the error can show the verifier's reasoning and point at the
 // user's source line.
+import { ErrorCode, TsbccError } from "../errors.js";
 import { bpf, errnoName } from "../sys/index.js";
 import type { Fd } from "../sys/index.js";
 
@@ -12,7 +13,7 @@ export interface SourceLine {
 }
 
 /** The kernel rejected a program. `log` is the full verifier log; the message shows its last lines. */
-export class VerifierError extends Error {
+export class VerifierError extends TsbccError {
   readonly program: string;
   readonly errno: number;
   readonly log: string;
@@ -21,11 +22,10 @@ export class VerifierError extends Error {
     const lines = log.trimEnd().split("\n");
     const tail = lines.slice(-4).map((l) => `    ${l}`).join("\n");
     const where = source ? `\n  at ${source.file}:${source.line}:${source.column}\n    ${source.text.trim()}` : "";
-    super(
+    super(ErrorCode.VERIFIER,
       `the kernel verifier rejected program "${program}" (${errnoName(errno)})${where}\n  verifier log (last lines):\n${tail}` +
         (hint ? `\n  hint: ${hint}` : "") + `\n  (full log in error.log)`,
     );
-    this.name = "VerifierError";
     this.program = program;
     this.errno = errno;
     this.log = log;
@@ -34,12 +34,11 @@ export class VerifierError extends Error {
 }
 
 /** A load failed for a reason other than the verifier (EPERM, EINVAL on attributes, ...). */
-export class ProgramLoadError extends Error {
+export class ProgramLoadError extends TsbccError {
   readonly program: string;
   readonly errno: number;
   constructor(program: string, errno: number, hint: string) {
-    super(`loading program "${program}" failed: ${errnoName(errno)}: ${hint}`);
-    this.name = "ProgramLoadError";
+    super(ErrorCode.PROGRAM_LOAD, `loading program "${program}" failed: ${errnoName(errno)}: ${hint}`);
     this.program = program;
     this.errno = errno;
   }

@@ -5,36 +5,36 @@
 import { closeSync, openSync, statfsSync } from "node:fs";
 import { ArgumentError } from "../errors.js";
 import { bpf, Fd, SyscallError } from "../sys/index.js";
-import { CGROUP2_SUPER_MAGIC, CgroupAttachFlags, NetAttachType, ProgType } from "../sys/abi.js";
+import { CGROUP2_SUPER_MAGIC, CgroupAttachFlags, AttachType, ProgType } from "../sys/abi.js";
 import { Link } from "../link/link.js";
 import { attachFailure } from "./errors.js";
 import { requireProgType } from "./prog-info.js";
 
 /** The cgroup hooks by name: the program type each needs and the attach type (also the expected one at load). */
 export const CGROUP_HOOKS = {
-  ingress: [ProgType.CGROUP_SKB, NetAttachType.CGROUP_INET_INGRESS],
-  egress: [ProgType.CGROUP_SKB, NetAttachType.CGROUP_INET_EGRESS],
-  sock_create: [ProgType.CGROUP_SOCK, NetAttachType.CGROUP_INET_SOCK_CREATE],
-  sock_release: [ProgType.CGROUP_SOCK, NetAttachType.CGROUP_INET_SOCK_RELEASE],
-  post_bind4: [ProgType.CGROUP_SOCK, NetAttachType.CGROUP_INET4_POST_BIND],
-  post_bind6: [ProgType.CGROUP_SOCK, NetAttachType.CGROUP_INET6_POST_BIND],
-  bind4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET4_BIND],
-  bind6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET6_BIND],
-  connect4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET4_CONNECT],
-  connect6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET6_CONNECT],
-  sendmsg4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_UDP4_SENDMSG],
-  sendmsg6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_UDP6_SENDMSG],
-  recvmsg4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_UDP4_RECVMSG],
-  recvmsg6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_UDP6_RECVMSG],
-  getpeername4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET4_GETPEERNAME],
-  getpeername6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET6_GETPEERNAME],
-  getsockname4: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET4_GETSOCKNAME],
-  getsockname6: [ProgType.CGROUP_SOCK_ADDR, NetAttachType.CGROUP_INET6_GETSOCKNAME],
-  sysctl: [ProgType.CGROUP_SYSCTL, NetAttachType.CGROUP_SYSCTL],
-  device: [ProgType.CGROUP_DEVICE, NetAttachType.CGROUP_DEVICE],
-  getsockopt: [ProgType.CGROUP_SOCKOPT, NetAttachType.CGROUP_GETSOCKOPT],
-  setsockopt: [ProgType.CGROUP_SOCKOPT, NetAttachType.CGROUP_SETSOCKOPT],
-  sock_ops: [ProgType.SOCK_OPS, NetAttachType.CGROUP_SOCK_OPS],
+  ingress: [ProgType.CGROUP_SKB, AttachType.CGROUP_INET_INGRESS],
+  egress: [ProgType.CGROUP_SKB, AttachType.CGROUP_INET_EGRESS],
+  sock_create: [ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_CREATE],
+  sock_release: [ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_RELEASE],
+  post_bind4: [ProgType.CGROUP_SOCK, AttachType.CGROUP_INET4_POST_BIND],
+  post_bind6: [ProgType.CGROUP_SOCK, AttachType.CGROUP_INET6_POST_BIND],
+  bind4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_BIND],
+  bind6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_BIND],
+  connect4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_CONNECT],
+  connect6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_CONNECT],
+  sendmsg4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP4_SENDMSG],
+  sendmsg6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP6_SENDMSG],
+  recvmsg4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP4_RECVMSG],
+  recvmsg6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_UDP6_RECVMSG],
+  getpeername4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_GETPEERNAME],
+  getpeername6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_GETPEERNAME],
+  getsockname4: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET4_GETSOCKNAME],
+  getsockname6: [ProgType.CGROUP_SOCK_ADDR, AttachType.CGROUP_INET6_GETSOCKNAME],
+  sysctl: [ProgType.CGROUP_SYSCTL, AttachType.CGROUP_SYSCTL],
+  device: [ProgType.CGROUP_DEVICE, AttachType.CGROUP_DEVICE],
+  getsockopt: [ProgType.CGROUP_SOCKOPT, AttachType.CGROUP_GETSOCKOPT],
+  setsockopt: [ProgType.CGROUP_SOCKOPT, AttachType.CGROUP_SETSOCKOPT],
+  sock_ops: [ProgType.SOCK_OPS, AttachType.CGROUP_SOCK_OPS],
 } as const satisfies Record<string, readonly [number, number]>;
 export type CgroupHook = keyof typeof CGROUP_HOOKS;
 
@@ -67,7 +67,7 @@ export function attachCgroup(progFd: number, path: string, hook: string): Link {
     try {
       return new Link(`${target} (BPF link)`, [bpf.linkCreate({ progFd, targetFd: cg.value, attachType })]);
     } catch (e) {
-      if (!(e instanceof SyscallError && e.code === "EINVAL")) throw e;
+      if (!(e instanceof SyscallError && e.errnoCode === "EINVAL")) throw e;
     }
     // No cgroup links: the legacy multi-program attach, detached by close (and the exit/signal handlers).
     bpf.progAttach({ targetFd: cg.value, progFd, attachType, flags: CgroupAttachFlags.ALLOW_MULTI });

@@ -31,7 +31,7 @@ export function getLink(nl: RtNetlink, ifindex: number): Map<number, Uint8Array>
     const [reply] = nl.request(new NlMessage(Rtnl.RTM_GETLINK, Rtnl.NLM_F_REQUEST).bytes(ifinfomsg(ifindex)));
     return reply ? parseAttrs(reply.payload, IFINFOMSG_SIZE, reply.payload.byteLength) : undefined;
   } catch (e) {
-    if (e instanceof SyscallError && (e.code === "ENODEV" || e.code === "EINVAL")) return undefined;
+    if (e instanceof SyscallError && (e.errnoCode === "ENODEV" || e.errnoCode === "EINVAL")) return undefined;
     throw e;
   }
 }

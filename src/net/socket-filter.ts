@@ -101,7 +101,7 @@ export class RawSocket {
         try {
           p = this.receive(maxSize);
         } catch (e) {
-          if (this.#fd.closed || (e instanceof SyscallError && e.code === "EBADF")) return;
+          if (this.#fd.closed || (e instanceof SyscallError && e.errnoCode === "EBADF")) return;
           throw e;
         }
         if (p) {

@@ -3,16 +3,16 @@
 // the map itself dies with the process unless pinned, taking the attachment with it).
 import { ArgumentError } from "../errors.js";
 import { bpf, SyscallError } from "../sys/index.js";
-import { MapType, mapTypeName, NetAttachType, ProgType } from "../sys/abi.js";
+import { MapType, mapTypeName, AttachType, ProgType } from "../sys/abi.js";
 import { Link } from "../link/link.js";
 import { attachFailure } from "./errors.js";
 import { requireProgType } from "./prog-info.js";
 
 export const SOCKMAP_HOOKS = {
-  msg_verdict: [ProgType.SK_MSG, NetAttachType.SK_MSG_VERDICT],
-  stream_verdict: [ProgType.SK_SKB, NetAttachType.SK_SKB_STREAM_VERDICT],
-  stream_parser: [ProgType.SK_SKB, NetAttachType.SK_SKB_STREAM_PARSER],
-  skb_verdict: [ProgType.SK_SKB, NetAttachType.SK_SKB_VERDICT],
+  msg_verdict: [ProgType.SK_MSG, AttachType.SK_MSG_VERDICT],
+  stream_verdict: [ProgType.SK_SKB, AttachType.SK_SKB_STREAM_VERDICT],
+  stream_parser: [ProgType.SK_SKB, AttachType.SK_SKB_STREAM_PARSER],
+  skb_verdict: [ProgType.SK_SKB, AttachType.SK_SKB_VERDICT],
 } as const;
 export type SockmapHook = keyof typeof SOCKMAP_HOOKS;
 
@@ -34,7 +34,7 @@ export function attachSockmap(progFd: number, map: { fd: number; name: string; t
     try {
       return new Link(`${target} (BPF link)`, [bpf.linkCreate({ progFd, targetFd: mapFd, attachType })]);
     } catch (e) {
-      if (!(e instanceof SyscallError && e.code === "EINVAL")) throw e;
+      if (!(e instanceof SyscallError && e.errnoCode === "EINVAL")) throw e;
     }
     bpf.progAttach({ targetFd: mapFd, progFd, attachType });
     return new Link(`${target} (PROG_ATTACH)`, [], () => {

@@ -5,7 +5,7 @@
 // qdisc is removed only when tsbcc created it and no filter is left on it.
 import { ArgumentError } from "../errors.js";
 import { bpf, SyscallError, type Fd } from "../sys/index.js";
-import { NetAttachType, ProgType, Rtnl, Sock } from "../sys/abi.js";
+import { AttachType, ProgType, Rtnl, Sock } from "../sys/abi.js";
 import { attrStr, currentNetns, NlMessage, parseAttrs, withRtNetlink, type RtNetlink } from "../sys/netlink.js";
 import { Link } from "../link/link.js";
 import { processAlive } from "../kernel/process.js";
@@ -60,11 +60,11 @@ export function attachTc(progFd: number, opts: TcOptions): Link {
   requireProgType(progFd, [ProgType.SCHED_CLS, ProgType.SCHED_ACT], `tc ${o.direction} on ${device.name}`);
   const target = `tc ${o.direction} on ${device.name} (ifindex ${device.ifindex})`;
   if (o.via !== "netlink") {
-    const attachType = o.direction === "ingress" ? NetAttachType.TCX_INGRESS : NetAttachType.TCX_EGRESS;
+    const attachType = o.direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS;
     try {
       return new Link(`${target} (TCX link)`, [bpf.linkCreate({ progFd, targetFd: device.ifindex, attachType })]);
     } catch (e) {
-      const noTcx = e instanceof SyscallError && e.code === "EINVAL";
+      const noTcx = e instanceof SyscallError && e.errnoCode === "EINVAL";
       if (o.via === "tcx" || !noTcx) throw attachFailure(target, e);
     }
   }
@@ -135,7 +135,7 @@ function ensureClsact(nl: RtNetlink, device: NetDevice, target: string): boolean
       .bytes(tcmsg(device.ifindex, Rtnl.CLSACT_HANDLE, Rtnl.TC_H_CLSACT, 0)).str(Rtnl.TCA_KIND, "clsact"));
     return true;
   } catch (e) {
-    if (e instanceof SyscallError && e.code === "EEXIST") return false;
+    if (e instanceof SyscallError && e.errnoCode === "EEXIST") return false;
     throw attachFailure(target, e, {
       EOPNOTSUPP: "this kernel has no clsact qdisc (CONFIG_NET_SCH_INGRESS)",
       ENOENT: "this kernel has no clsact qdisc loaded (module sch_ingress; CONFIG_NET_SCH_INGRESS)",
@@ -159,7 +159,7 @@ export function listTcFilters(nl: RtNetlink, ifindex: number, direction: TcDirec
   try {
     replies = nl.request(new NlMessage(Rtnl.RTM_GETTFILTER, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_DUMP).bytes(tcmsg(ifindex, 0, parent, 0)));
   } catch (e) {
-    if (e instanceof SyscallError && (e.code === "EINVAL" || e.code === "ENOENT")) return []; // No clsact qdisc.
+    if (e instanceof SyscallError && (e.errnoCode === "EINVAL" || e.errnoCode === "ENOENT")) return []; // No clsact qdisc.
     throw e;
   }
   const out: TcFilter[] = [];
@@ -217,9 +217,9 @@ export function tcFilters(dev: DeviceRef): TcFilter[] {
 export function tcxPrograms(dev: DeviceRef, direction: TcDirection = "ingress"): number[] {
   const device = resolveDevice(dev);
   try {
-    return bpf.progQuery(device.ifindex, direction === "ingress" ? NetAttachType.TCX_INGRESS : NetAttachType.TCX_EGRESS);
+    return bpf.progQuery(device.ifindex, direction === "ingress" ? AttachType.TCX_INGRESS : AttachType.TCX_EGRESS);
   } catch (e) {
-    if (e instanceof SyscallError && (e.code === "EINVAL" || e.code === "ENOENT")) return [];
+    if (e instanceof SyscallError && (e.errnoCode === "EINVAL" || e.errnoCode === "ENOENT")) return [];
     throw e;
   }
 }

@@ -3,7 +3,7 @@
 // A netlink attachment outlives the process: it is removed on close, exit, SIGINT and SIGTERM, not on SIGKILL.
 import { ArgumentError, ErrorCode } from "../errors.js";
 import { bpf, SyscallError } from "../sys/index.js";
-import { NetAttachType, ProgType, Rtnl, XdpFlags } from "../sys/abi.js";
+import { AttachType, ProgType, Rtnl, XdpFlags } from "../sys/abi.js";
 import { attrU32, currentNetns, NlMessage, parseAttrs, withRtNetlink } from "../sys/netlink.js";
 import type { Fd } from "../sys/index.js";
 import { Link } from "../link/link.js";
@@ -49,12 +49,12 @@ export function attachXdp(progFd: number, dev: DeviceRef, opts: XdpOptions = {})
   const key = `${device.ifindex}/${flags & MODES}`;
   if (via !== "netlink" && !(flags & XdpFlags.REPLACE)) {
     try {
-      const fd = bpf.linkCreate({ progFd, targetFd: device.ifindex, attachType: NetAttachType.XDP, flags: flags & MODES });
+      const fd = bpf.linkCreate({ progFd, targetFd: device.ifindex, attachType: AttachType.XDP, flags: flags & MODES });
       const link = new Link(`${target} (BPF link)`, [fd], () => ownLinks.delete(key));
       ownLinks.set(key, link);
       return link;
     } catch (e) {
-      const linkless = e instanceof SyscallError && (e.code === "EINVAL" || e.code === "EOPNOTSUPP") && !xdpLinksWork();
+      const linkless = e instanceof SyscallError && (e.errnoCode === "EINVAL" || e.errnoCode === "EOPNOTSUPP") && !xdpLinksWork();
       if (via === "link" || !linkless) throw attachFailure(target, e, xdpHints);
     }
   }
@@ -100,10 +100,10 @@ let linksProbe: boolean | undefined;
 function xdpLinksWork(): boolean {
   if (linksProbe !== undefined) return linksProbe;
   try {
-    bpf.linkCreate({ progFd: 0x7fffffff, targetFd: 1, attachType: NetAttachType.XDP }).close();
+    bpf.linkCreate({ progFd: 0x7fffffff, targetFd: 1, attachType: AttachType.XDP }).close();
     linksProbe = true;
   } catch (e) {
-    linksProbe = e instanceof SyscallError && e.code === "EBADF";
+    linksProbe = e instanceof SyscallError && e.errnoCode === "EBADF";
   }
   return linksProbe;
 }

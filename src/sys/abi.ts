@@ -18,10 +18,20 @@ export const MapType = {
   CGRP_STORAGE: 32, ARENA: 33,
 } as const;
 
+/** enum bpf_attach_type values by name (tracing, cgroup, socket-map, XDP and tc hooks). */
 export const AttachType = {
-  NONE: 0, TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, MODIFY_RETURN: 26, LSM_MAC: 27,
-  TRACE_ITER: 28, XDP: 37, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42,
+  NONE: 0, CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, CGROUP_INET_SOCK_CREATE: 2, CGROUP_SOCK_OPS: 3,
+  SK_SKB_STREAM_PARSER: 4, SK_SKB_STREAM_VERDICT: 5, CGROUP_DEVICE: 6, SK_MSG_VERDICT: 7,
+  CGROUP_INET4_BIND: 8, CGROUP_INET6_BIND: 9, CGROUP_INET4_CONNECT: 10, CGROUP_INET6_CONNECT: 11,
+  CGROUP_INET4_POST_BIND: 12, CGROUP_INET6_POST_BIND: 13, CGROUP_UDP4_SENDMSG: 14, CGROUP_UDP6_SENDMSG: 15,
+  CGROUP_SYSCTL: 18, CGROUP_UDP4_RECVMSG: 19, CGROUP_UDP6_RECVMSG: 20, CGROUP_GETSOCKOPT: 21,
+  CGROUP_SETSOCKOPT: 22, TRACE_RAW_TP: 23, TRACE_FENTRY: 24, TRACE_FEXIT: 25, MODIFY_RETURN: 26, LSM_MAC: 27,
+  TRACE_ITER: 28, CGROUP_INET4_GETPEERNAME: 29, CGROUP_INET6_GETPEERNAME: 30,
+  CGROUP_INET4_GETSOCKNAME: 31, CGROUP_INET6_GETSOCKNAME: 32, XDP_DEVMAP: 33, CGROUP_INET_SOCK_RELEASE: 34,
+  XDP_CPUMAP: 35, SK_LOOKUP: 36, XDP: 37, SK_SKB_VERDICT: 38, PERF_EVENT: 41, TRACE_KPROBE_MULTI: 42,
+  NETFILTER: 45, TCX_INGRESS: 46, TCX_EGRESS: 47,
 } as const;
+export type AttachTypeName = keyof typeof AttachType;
 
 export const MapFlags = { NO_PREALLOC: 1, NO_COMMON_LRU: 2, RDONLY_PROG: 1 << 7, MMAPABLE: 1 << 10 } as const;
 
@@ -33,18 +43,6 @@ export function progTypeName(t: number): string {
 }
 
 // ---- networking (issue 12): attach types beyond the tracing ones, link types, XDP/tc/netlink/socket numbers.
-/** Every enum bpf_attach_type value the networking attachments use, by name. */
-export const NetAttachType = {
-  CGROUP_INET_INGRESS: 0, CGROUP_INET_EGRESS: 1, CGROUP_INET_SOCK_CREATE: 2, CGROUP_SOCK_OPS: 3,
-  SK_SKB_STREAM_PARSER: 4, SK_SKB_STREAM_VERDICT: 5, CGROUP_DEVICE: 6, SK_MSG_VERDICT: 7,
-  CGROUP_INET4_BIND: 8, CGROUP_INET6_BIND: 9, CGROUP_INET4_CONNECT: 10, CGROUP_INET6_CONNECT: 11,
-  CGROUP_INET4_POST_BIND: 12, CGROUP_INET6_POST_BIND: 13, CGROUP_UDP4_SENDMSG: 14, CGROUP_UDP6_SENDMSG: 15,
-  CGROUP_SYSCTL: 18, CGROUP_UDP4_RECVMSG: 19, CGROUP_UDP6_RECVMSG: 20, CGROUP_GETSOCKOPT: 21,
-  CGROUP_SETSOCKOPT: 22, CGROUP_INET4_GETPEERNAME: 29, CGROUP_INET6_GETPEERNAME: 30,
-  CGROUP_INET4_GETSOCKNAME: 31, CGROUP_INET6_GETSOCKNAME: 32, XDP_DEVMAP: 33, CGROUP_INET_SOCK_RELEASE: 34,
-  XDP_CPUMAP: 35, SK_LOOKUP: 36, XDP: 37, SK_SKB_VERDICT: 38, TCX_INGRESS: 46, TCX_EGRESS: 47,
-} as const;
-export type NetAttachTypeName = keyof typeof NetAttachType;
 
 /** XDP_FLAGS_* (if_link.h): how an XDP program is attached. */
 export const XdpFlags = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8, REPLACE: 16 } as const;
@@ -88,3 +86,48 @@ export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const CgroupAttachFlags = { ALLOW_OVERRIDE: 1, ALLOW_MULTI: 2, REPLACE: 4 } as const;
 /** setns(2) namespace type of a network namespace. */
 export const CLONE_NEWNET = 0x40000000;
+
+/** BPF helper function ids (uapi `enum bpf_func_id`) that tsbcc emits or probes with. */
+export const BpfHelper = { override_return: 58 } as const;
+
+/** statfs f_type of the BPF filesystem (uapi/linux/magic.h); pinned objects live only there. */
+export const BPF_FS_MAGIC = 0xcafe4a11;
+/** libbpf's map `pinning` attribute: pin by the map's name under the pin root. */
+export const LibbpfPin = { NONE: 0, BY_NAME: 1 } as const;
+
+/** open(2) flags (uapi asm-generic/fcntl.h, x86-64 values), for tools that filter or print them. */
+export const OpenFlags = {
+  O_RDONLY: 0, O_WRONLY: 0o1, O_RDWR: 0o2, O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000,
+  O_APPEND: 0o2000, O_NONBLOCK: 0o4000, O_DSYNC: 0o10000, FASYNC: 0o20000, O_DIRECT: 0o40000, O_LARGEFILE: 0o100000,
+  O_DIRECTORY: 0o200000, O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000, O_CLOEXEC: 0o2000000, O_SYNC: 0o4010000,
+  O_PATH: 0o10000000, O_TMPFILE: 0o20200000,
+} as const;
+
+/** mount(2) flags (uapi linux/mount.h), for mountsnoop. */
+export const MountFlags = {
+  MS_RDONLY: 1, MS_NOSUID: 2, MS_NODEV: 4, MS_NOEXEC: 8, MS_SYNCHRONOUS: 16, MS_REMOUNT: 32, MS_MANDLOCK: 64,
+  MS_DIRSYNC: 128, MS_NOSYMFOLLOW: 256, MS_NOATIME: 1024, MS_NODIRATIME: 2048, MS_BIND: 4096, MS_MOVE: 8192,
+  MS_REC: 16384, MS_SILENT: 32768, MS_POSIXACL: 1 << 16, MS_UNBINDABLE: 1 << 17, MS_PRIVATE: 1 << 18,
+  MS_SLAVE: 1 << 19, MS_SHARED: 1 << 20, MS_RELATIME: 1 << 21, MS_KERNMOUNT: 1 << 22, MS_I_VERSION: 1 << 23,
+  MS_STRICTATIME: 1 << 24, MS_LAZYTIME: 1 << 25, MS_ACTIVE: 1 << 30, MS_NOUSER: 2 ** 31,
+} as const;
+
+/** umount2(2) flags. */
+export const UmountFlags = { MNT_FORCE: 1, MNT_DETACH: 2, MNT_EXPIRE: 4, UMOUNT_NOFOLLOW: 8 } as const;
+
+/** Address families used by the TCP tools. */
+export const AddressFamily = { AF_INET: 2, AF_INET6: 10 } as const;
+/** IP protocol numbers used by the TCP tools. */
+export const IpProto = { IPPROTO_TCP: 6 } as const;
+
+/** Capability names by number (uapi linux/capability.h), for capable. */
+export const CapabilityNames = [
+  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID",
+  "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+  "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
+  "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
+  "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+  "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+] as const;
+/** cap_capable()'s `opts` bit that marks a check as not audited (security.h CAP_OPT_NOAUDIT). */
+export const CAP_OPT_NOAUDIT = 0b10;

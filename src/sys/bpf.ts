@@ -267,6 +267,34 @@ export function objInfo(fd: number, info: Uint8Array): number {
   return attr.readU32(4);
 }
 
+export interface MapInfo {
+  type: number;
+  id: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  name: string;
+}
+
+/** struct bpf_map_info's leading fields (type, id, key/value size, max_entries, flags, name[16]). */
+export function mapInfo(mapFd: number): MapInfo {
+  const info = new Uint8Array(40);
+  objInfo(mapFd, info);
+  const v = new DataView(info.buffer);
+  const nameBytes = info.subarray(24, 40);
+  const nul = nameBytes.indexOf(0);
+  return {
+    type: v.getUint32(0, true),
+    id: v.getUint32(4, true),
+    keySize: v.getUint32(8, true),
+    valueSize: v.getUint32(12, true),
+    maxEntries: v.getUint32(16, true),
+    flags: v.getUint32(20, true),
+    name: new TextDecoder().decode(nul < 0 ? nameBytes : nameBytes.subarray(0, nul)),
+  };
+}
+
 /** Iterates kernel object ids (progs, maps, BTF objects); `cmd` is one of the *_GET_NEXT_ID commands. */
 export function* objectIds(cmd: number): Generator<number> {
   let id = 0;

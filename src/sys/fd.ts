@@ -1,5 +1,6 @@
 // File descriptors owned by objects. close() is explicit; a FinalizationRegistry is only a safety net for
 // objects the user forgot. The live set lets tests assert that nothing leaked.
+import { ClosedError } from "../errors.js";
 import { closeFd, dupAboveStdio } from "./native.js";
 
 const live = new Map<number, string>();
@@ -18,7 +19,7 @@ export class Fd {
   }
   /** The raw number; throws once closed so a stale fd is never reused by mistake. */
   get value(): number {
-    if (this.#fd < 0) throw new Error(`${this.label}: file descriptor already closed`);
+    if (this.#fd < 0) throw new ClosedError(`${this.label}: file descriptor`);
     return this.#fd;
   }
   get closed(): boolean {

@@ -1,5 +1,6 @@
 // The one place where tsbcc touches native code. Every syscall the project makes goes through the
 // functions exported here, so tests can count fds, and so the rest of the code stays plain TypeScript.
+import { ErrorCode, TsbccError, UnsupportedError } from "../errors.js";
 import { createRequire } from "node:module";
 import { constants as osConstants } from "node:os";
 
@@ -41,7 +42,7 @@ let libc: Libc | undefined;
 function lib(): Libc {
   if (libc) return libc;
   if (process.platform !== "linux" || process.arch !== "x64") {
-    throw new Error(`tsbcc supports Linux on x86-64 only (this is ${process.platform}/${process.arch})`);
+    throw new UnsupportedError(`tsbcc supports Linux on x86-64 only (this is ${process.platform}/${process.arch})`);
   }
   const k = koffi();
   const c = k.load("libc.so.6");
@@ -78,15 +79,17 @@ export function errnoName(errno: number): string {
 }
 
 /** A failed syscall: carries errno, its symbolic code, and which call failed (e.g. "bpf(BPF_PROG_LOAD)"). */
-export class SyscallError extends Error {
+export class SyscallError extends TsbccError {
   readonly errno: number;
-  readonly code: string;
+  /** The errno's name ("EINVAL", "ENOENT", ...); `code` is PERMISSION for EPERM/EACCES, else SYSCALL. */
+  readonly errnoCode: string;
   readonly syscall: string;
   constructor(syscall: string, errno: number, detail?: string) {
-    super(`${syscall} failed: ${errnoName(errno)}${detail ? ` (${detail})` : ""}`);
-    this.name = "SyscallError";
+    const name = errnoName(errno);
+    super(name === "EPERM" || name === "EACCES" ? ErrorCode.PERMISSION : ErrorCode.SYSCALL,
+      `${syscall} failed: ${name}${detail ? ` (${detail})` : ""}`);
     this.errno = errno;
-    this.code = errnoName(errno);
+    this.errnoCode = name;
     this.syscall = syscall;
   }
 }

@@ -1,9 +1,14 @@
 // execsnoop: one line per exec(), like BCC's tool, on syscall tracepoints (works without kprobes).
 // Each argument travels as its own event (the BPF stack is too small for a whole argv), then a final event
 // carries the return value; user space stitches them together per pid.
-import { BPF } from "../api/bpf.js";
-import { parseArgs, type ToolContext } from "./common.js";
+import { chooseSource, type ChosenSource } from "./lib/source.js";
+import { loadToolProgram, stopSignal, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { clock, left, right } from "./lib/format.js";
+import { UsageError } from "./lib/errors.js";
+import { userId } from "./lib/users.js";
 
+const NAME = "execsnoop";
 const MAX_ARGS_DEFAULT = 20;
 const ARG_SIZE = 128;
 
@@ -72,67 +77,44 @@ TRACEPOINT_PROBE(syscalls, sys_exit_execve) {
 `;
 }
 
-interface ExecEvent {
+interface RawExec { pid: number; ppid: number; uid: number; comm: string; type: number; argv: string; retval: number }
+
+/** One exec(): the new program's arguments (argv[0] is the path given to exec) and exec's return value. */
+export interface ExecEvent {
   pid: number;
   ppid: number;
   uid: number;
   comm: string;
-  type: number;
-  argv: string;
+  args: string[];
+  /** 0 on success, else -errno. */
   retval: number;
 }
 
-export const usage = `usage: tsbcc execsnoop [-h] [-T] [-t] [-x] [-u UID] [-q] [-n NAME] [-l LINE] [--max-args N]
+export interface ExecsnoopOptions extends StreamOptions {
+  /** Include failed exec()s (default false, as BCC). */
+  fails?: boolean;
+  uid?: number;
+  ppid?: number;
+  maxArgs?: number;
+}
 
-Trace exec() syscalls (one line per new program).
+const SOURCES = [{ kind: "tracepoint", targets: ["syscalls:sys_enter_execve", "syscalls:sys_exit_execve"] }] as const;
 
-  -T, --time          include a time column (HH:MM:SS)
-  -t, --timestamp     include a timestamp column (seconds since start)
-  -x, --fails         include failed exec()s
-  -u, --uid UID       trace this UID only
-  -q, --quote         add quotes around arguments
-  -n, --name NAME     only print commands matching this name (regex), any argument
-  -l, --line LINE     only print commands where arg contains this line (regex)
-  -U, --print-uid     print UID column
-  --max-args N        maximum number of arguments parsed and displayed (default ${MAX_ARGS_DEFAULT})
-  --duration SECONDS  stop after this many seconds`;
-
-export async function run(argv: string[], ctx: ToolContext): Promise<number> {
-  const a = parseArgs(argv, {
-    flags: { T: "time", t: "timestamp", x: "fails", q: "quote", U: "print-uid" },
-    options: { u: "uid", n: "name", l: "line", "max-args": "max-args", duration: "duration" },
-  });
-  if (a.help) { ctx.out.write(usage + "\n"); return 0; }
-  const maxArgs = Number(a.options["max-args"] ?? MAX_ARGS_DEFAULT);
-  if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 128) throw new Error("--max-args must be an integer between 1 and 128");
-  const uidFilter = a.options.uid !== undefined ? Number(a.options.uid) : undefined;
-  const nameRe = a.options.name ? new RegExp(a.options.name) : undefined;
-  const lineRe = a.options.line ? new RegExp(a.options.line) : undefined;
-
-  const b = await BPF.load({ text: program(maxArgs) });
+/** execsnoop as a library: one ExecEvent per exec(). */
+export async function execsnoop(opts: ExecsnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<ExecEvent>> {
+  const maxArgs = opts.maxArgs ?? MAX_ARGS_DEFAULT;
+  if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 128) throw new UsageError(NAME, `maxArgs must be an integer between 1 and 128, got ${maxArgs}`);
+  const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
+  const b = await loadToolProgram(NAME, program(maxArgs));
+  const pending = new Map<number, string[]>();
+  // exec() often moves the task to another CPU (the kernel balances at exec), so an exec's argument events and
+  // its return event can sit in different per-CPU rings: returns are handled after a whole drain, when the
+  // arguments of the same exec have all been collected.
+  const returns: RawExec[] = [];
   try {
-    const start = process.hrtime.bigint();
-    const pending = new Map<number, string[]>();
-    // exec() often moves the task to another CPU (the kernel balances at exec), so an exec's argument events
-    // and its return event can sit in different per-CPU rings. A drain reads every ring, so returns are
-    // printed after the drain, when the arguments of the same exec have all been collected.
-    const returns: ExecEvent[] = [];
-    const print = (ev: ExecEvent): void => {
-      const args = pending.get(ev.pid) ?? [];
-      pending.delete(ev.pid);
-      if (ev.retval !== 0 && !a.flags.fails) return;
-      const shown = args.map((s) => (a.flags.quote ? `"${s.replaceAll('"', '\\"')}"` : s)).join(" ");
-      if (nameRe && !nameRe.test(ev.comm) && !args.some((s) => nameRe.test(s))) return;
-      if (lineRe && !lineRe.test(shown)) return;
-      let line = "";
-      if (a.flags.time) line += new Date().toTimeString().slice(0, 8) + " ";
-      if (a.flags.timestamp) line += (Number(process.hrtime.bigint() - start) / 1e9).toFixed(3).padEnd(8);
-      if (a.flags["print-uid"]) line += String(ev.uid).padEnd(6);
-      line += `${ev.comm.padEnd(16)} ${String(ev.pid).padEnd(7)} ${String(ev.ppid).padEnd(7)} ${String(ev.retval).padStart(3)} ${shown}\n`;
-      ctx.out.write(line);
-    };
-    b.openPerfBuffer("events", (_cpu, ev: ExecEvent) => {
-      if (uidFilter !== undefined && ev.uid !== uidFilter) return;
+    b.openPerfBuffer("events", (_cpu, ev: RawExec) => {
+      if (opts.uid !== undefined && ev.uid !== opts.uid) return;
+      if (opts.ppid !== undefined && ev.ppid !== opts.ppid) return;
       if (ev.type === 0) {
         const list = pending.get(ev.pid) ?? [];
         list.push(ev.argv);
@@ -140,19 +122,97 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
       } else {
         returns.push(ev);
       }
-    }, { decode: true, lostCb: (n) => ctx.err.write(`Possibly lost ${n} samples\n`) });
-    // The header goes out once the perf buffer is open, so nothing run after it appears can be missed.
-    const cols = [
-      a.flags.time ? "TIME    " : "", a.flags.timestamp ? "TIME(s) " : "", a.flags["print-uid"] ? "UID   " : "",
-    ].join("");
-    ctx.out.write(`${cols}${"PCOMM".padEnd(16)} ${"PID".padEnd(7)} ${"PPID".padEnd(7)} RET ARGS\n`);
-    const deadline = a.options.duration ? Date.now() + Number(a.options.duration) * 1000 : Infinity;
-    while (!ctx.signal.aborted && Date.now() < deadline) {
-      await b.perfBufferPoll(Math.min(200, Math.max(0, deadline - Date.now())));
-      for (const ev of returns.splice(0)) print(ev);
-    }
-    return 0;
-  } finally {
+    }, { decode: true, lostCb: (n) => process.stderr.write(`Possibly lost ${n} samples\n`) });
+  } catch (e) {
     b.close();
+    throw e;
   }
+  const own = new AbortController();
+  const signal = stopSignal(opts, own);
+  let started = false;
+  return {
+    source,
+    close: () => {
+      own.abort();
+      if (!started) b.close();
+    },
+    async *[Symbol.asyncIterator]() {
+      started = true;
+      try {
+        while (!signal.aborted) {
+          await b.perfBufferPoll(200);
+          for (const ev of returns.splice(0)) {
+            const args = pending.get(ev.pid) ?? [];
+            pending.delete(ev.pid);
+            if (ev.retval !== 0 && !opts.fails) continue;
+            yield { pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, args, retval: ev.retval };
+          }
+        }
+      } finally {
+        b.close();
+      }
+    },
+  };
 }
+
+export const spec: ToolSpec = {
+  name: NAME,
+  description: "Trace exec() syscalls",
+  json: "event",
+  sources: SOURCES,
+  options: [
+    { name: "time", short: "T", long: "time", kind: "flag", help: "include time column on output (HH:MM:SS)" },
+    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+    { name: "fails", short: "x", long: "fails", kind: "flag", help: "include failed exec()s" },
+    { name: "uid", short: "u", long: "uid", kind: "value", metavar: "USER", parse: userId, help: "trace this UID only" },
+    { name: "quote", short: "q", long: "quote", kind: "flag", help: 'Add quotemarks (") around arguments.' },
+    { name: "name", short: "n", long: "name", kind: "value", parse: (s) => new RegExp(s), help: "only print commands matching this name (regex), any arg" },
+    { name: "line", short: "l", long: "line", kind: "value", parse: (s) => new RegExp(s), help: "only print commands where arg contains this line (regex)" },
+    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "print UID column" },
+    { name: "maxArgs", long: "max-args", kind: "value", metavar: "MAX_ARGS", parse: "uint", default: MAX_ARGS_DEFAULT, help: "maximum number of arguments parsed and displayed, defaults to 20" },
+    { name: "ppid", short: "P", long: "ppid", kind: "value", parse: "uint", help: "trace this parent PID only" },
+    { name: "duration", long: "duration", kind: "value", metavar: "SECONDS", parse: "number", help: "stop after this many seconds (tsbcc)" },
+  ],
+  examples: [
+    ["tsbcc execsnoop", "trace all exec() syscalls"],
+    ["tsbcc execsnoop -x", "include failed exec()s"],
+    ["tsbcc execsnoop -T", "include time (HH:MM:SS)"],
+    ["tsbcc execsnoop -P 181", "only trace new processes whose parent PID is 181"],
+    ["tsbcc execsnoop -U", "include UID"],
+    ["tsbcc execsnoop -u 1000", "only trace UID 1000"],
+    ["tsbcc execsnoop -t", "include timestamps"],
+    ["tsbcc execsnoop -q", 'add "quotemarks" around arguments'],
+    ["tsbcc execsnoop -n main", 'only print command lines containing "main"'],
+    ["tsbcc execsnoop -l tpkg", 'only print command where arguments contains "tpkg"'],
+    ["tsbcc execsnoop --json", "one JSON object per exec"],
+  ],
+};
+
+async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
+  if (o.maxArgs < 1 || o.maxArgs > 128) throw new UsageError(NAME, "argument --max-args: must be between 1 and 128");
+  const stream = await execsnoop({ fails: o.fails, uid: o.uid, ppid: o.ppid, maxArgs: o.maxArgs, signal: run.signal, duration: o.duration }, run.source);
+  const start = process.hrtime.bigint();
+  // The header goes out once the perf buffer is open, so nothing run after it appears can be missed.
+  if (!run.json) {
+    const cols = (o.time ? left("TIME", 9) : "") + (o.timestamp ? left("TIME(s)", 8) : "") + (o.printUid ? left("UID", 6) : "");
+    run.out.write(`${cols}${left("PCOMM", 16)} ${left("PID", 7)} ${left("PPID", 7)} RET ARGS\n`);
+  }
+  for await (const ev of stream) {
+    const shown = ev.args.map((s) => (o.quote ? `"${s.replaceAll('"', '\\"')}"` : s)).join(" ");
+    if (o.name && !o.name.test(ev.comm) && !ev.args.some((s) => o.name.test(s))) continue;
+    if (o.line && !o.line.test(shown)) continue;
+    if (run.json) {
+      run.emit({ time: new Date().toISOString(), ...ev });
+      continue;
+    }
+    let line = "";
+    if (o.time) line += left(clock(), 9);
+    if (o.timestamp) line += left((Number(process.hrtime.bigint() - start) / 1e9).toFixed(3), 8);
+    if (o.printUid) line += left(ev.uid, 6);
+    line += `${left(ev.comm, 16)} ${left(ev.pid, 7)} ${left(ev.ppid, 7)} ${right(ev.retval, 3)} ${shown}\n`;
+    run.out.write(line);
+  }
+  return 0;
+}
+
+export const tool: CliTool = { spec, main };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 const dir = join(tmpdir(), "tsbcc-test-build");
 
-function hasTool(tool: string): boolean {
+export function hasTool(tool: string): boolean {
   try {
     execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
     return true;

@@ -3,11 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BPF } from "../../src/api/bpf.js";
-import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { liveFds } from "../../src/sys/index.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 
 test("TRACEPOINT_PROBE + BPF_HASH.increment counts exactly the child's getppid calls", { skip }, async () => {
   const before = liveFds().size;

@@ -6,10 +6,11 @@ import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bpfObject, haveClang } from "../helpers/build.js";
+import { bpfObject } from "../helpers/build.js";
 import { listPrograms } from "../../src/kernel/programs.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang ? "clang is needed to build the fixture" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "root");
 const here = dirname(fileURLToPath(import.meta.url));
 
 function source(progName: string): string {

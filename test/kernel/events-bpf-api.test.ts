@@ -4,10 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BPF } from "../../src/api/bpf.js";
-import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 
 /** The traced child: pinned to CPU 0 so that every perf record (and a pending lost count) is on one ring. */
 function child(n: number) {
@@ -64,7 +65,7 @@ ${START}
   try {
     const seqs: bigint[] = [];
     let reported = 0, bad = 0;
-    b.openRingBuffer("events", (ev: { seq: bigint; pid: number; tag: number }) => {
+    b.openRingBuffer("events", (_ctx, ev: { seq: bigint; pid: number; tag: number }) => {
       seqs.push(ev.seq);
       if (ev.tag !== (ev.seq & 1n ? 1 : 2)) bad++;
     }, { decode: true, lostCb: (n) => (reported += n) });
@@ -112,7 +113,7 @@ ${START}
   });
   try {
     const got: { seq: bigint; avail: bigint; size: bigint; prod: bigint }[] = [];
-    b.openRingBuffer("events", (ev) => void got.push(ev), { decode: true, lostCb: () => assert.fail("nothing is dropped") });
+    b.openRingBuffer("events", (_ctx, ev: { seq: bigint; avail: bigint; size: bigint; prod: bigint }) => void got.push(ev), { decode: true, lostCb: () => assert.fail("nothing is dropped") });
     const c = child(N);
     b.table("target").set(0, c.pid);
     // Nothing is consumed during the burst, so every query sees all earlier records (discarded ones included).
@@ -263,7 +264,7 @@ ${START}
   try {
     const perf: bigint[] = [], ring: bigint[] = [];
     b.openPerfBuffer("pevents", (_cpu, ev: { seq: bigint }) => void perf.push(ev.seq), { decode: true });
-    b.openRingBuffer("revents", (ev: { seq: bigint }) => void ring.push(ev.seq), { decode: true });
+    b.openRingBuffer("revents", (_ctx, ev: { seq: bigint }) => void ring.push(ev.seq), { decode: true });
     let drains = 0;
     const stop = b.startPolling({ onDrain: () => drains++ });
     const c = child(N);

@@ -9,7 +9,7 @@ import { possibleCpus } from "../../src/kernel/cpus.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import {
   decodeRecord, eventProgram, loadProgram, processResources, producer, ProgType, readStats, run, runOnCpu, Stat, statsMap,
-} from "./helpers/asm.js";
+} from "../helpers/asm.js";
 
 const SAMPLE_SIZE = 28; // 24 bytes submitted; the kernel pads u32 size + data to 8 bytes
 

@@ -9,7 +9,7 @@ import { skipUnlessRoot } from "../helpers/root.js";
 import {
   decodeRecord, eventProgram, loadProgram, type Output, processResources, producer, ProgType, readStats, RECORD_SIZE,
   run, Stat, statsMap,
-} from "./helpers/asm.js";
+} from "../helpers/asm.js";
 
 const PAGE = 4096;
 const BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2;

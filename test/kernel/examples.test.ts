@@ -7,11 +7,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { haveClang } from "../helpers/build.js";
+import { missing } from "../helpers/root.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const examplesDir = join(here, "../../examples");
-const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "root");
 const DURATION = 5;
 
 interface Ran { out: string; err: string; code: number | null }

@@ -217,7 +217,7 @@ test("a cache entry with the wrong permissions is not used", async (t) => {
     const first = await kernelTypesInclude({ cacheDir, pch: false });
     const entry = first.cacheEntry!;
     const vmlinux = join(entry, "include", "vmlinux.h");
-    fs.chmodSync(entry, 0o755);
+    fs.chmodSync(entry, 0o777); // writable by others: nothing in it can be trusted any more
     fs.writeFileSync(vmlinux, "#error planted\n");
     clearKernelTypesMemo();
     const second = await kernelTypesInclude({ cacheDir, pch: false });

@@ -10,9 +10,10 @@ import { BPFObject } from "../../src/api/object.js";
 import { ObjectError, VerifierError } from "../../src/loader/index.js";
 import { UnknownTracepointError } from "../../src/kernel/tracefs.js";
 import { liveFds } from "../../src/sys/index.js";
-import { bpfObject, haveClang } from "../helpers/build.js";
+import { bpfObject } from "../helpers/build.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang ? "clang is needed to build the fixtures" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "root");
 const here = dirname(fileURLToPath(import.meta.url));
 
 const GOOD = `#include <linux/bpf.h>

@@ -5,10 +5,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { BPFObject } from "../../src/api/object.js";
 import { traceFields } from "../../src/api/tracepipe.js";
-import { bpfObject, haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { bpfObject, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed to build the fixtures" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 
 const PRINTK = `#include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

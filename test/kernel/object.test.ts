@@ -3,12 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BPFObject } from "../../src/api/object.js";
-import { bpfObject, haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
+import { bpfObject, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { listPrograms } from "../../src/kernel/programs.js";
 import { liveFds } from "../../src/sys/index.js";
+import { missing } from "../helpers/root.js";
 
-const skip = !haveClang || !haveGcc ? "clang and gcc are needed to build the fixtures" : process.getuid?.() !== 0 ? "needs root" : false;
+const skip = missing("clang", "gcc", "root");
 
 const COUNT_GETPPID = `
 #include <linux/bpf.h>

@@ -2,7 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { run } from "../../src/tools/execsnoop.js";
+import { tool } from "../../src/tools/execsnoop.js";
+import { runTool } from "../../src/tools/lib/tool.js";
 import { haveClang } from "../helpers/build.js";
 
 const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
@@ -10,7 +11,7 @@ const skip = !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs 
 test("execsnoop prints one line per exec with pid, ppid, return value and arguments", { skip }, async () => {
   let out = "";
   const ac = new AbortController();
-  const done = run(["-x"], { out: { write: (s: string) => (out += s) }, err: process.stderr, signal: ac.signal });
+  const done = runTool(tool, ["-x"], { out: { write: (s: string) => (out += s) }, err: process.stderr, signal: ac.signal });
   // Wait for the header: the program is compiled, loaded and attached.
   for (let i = 0; i < 300 && !out.includes("PCOMM"); i++) await new Promise((r) => setTimeout(r, 50));
   assert.match(out, /^PCOMM +PID +PPID +RET ARGS\n/);

@@ -90,14 +90,15 @@ test("cache directories are private; entries with a bad mode or owner are ignore
   // A group-accessible cache directory is tightened to 0700 before use.
   chmodSync(join(root, "dialect"), 0o770);
   const c = new CompileCache(root);
-  assert.ok(c.usable);
+  assert.equal(c.root, root);
+  assert.ok(c.dir);
   assert.equal(statSync(join(root, "dialect")).mode & 0o777, 0o700);
 });
 
 test("corrupt entries are dropped", (t) => {
   const root = join(mkdtempSync(join(tmpdir(), "tsbcc-cache-corrupt-")), "cache");
   const c = new CompileCache(root);
-  if (!c.usable) return t.skip("cache directory not usable here");
+  if (c.root !== root) return t.skip("cache directory not usable here");
   const key = cacheKey({ a: 1 });
   c.put(key, new Uint8Array([1, 2, 3]), { metadata: { x: 1 } });
   const hit = c.get(key);
@@ -108,3 +109,34 @@ test("corrupt entries are dropped", (t) => {
   assert.equal(c.get(key), undefined);
   assert.deepEqual(readdirSync(join(root, "dialect")), []);
 });
+
+for (const damage of ["truncated", "bit-flipped", "emptied"] as const) {
+  test(`a damaged entry (${damage}) is compiled again, with a warning naming the file`, async (t) => {
+    if (skipReason()) return t.skip(skipReason());
+    const root = join(mkdtempSync(join(tmpdir(), "tsbcc-cache-heal-")), "cache");
+    const opts = { text: PROGRAM, fileName: "prog.c", kernelTypes: MINI, tracepointFormats: FORMATS, cacheDir: root };
+    const cold = await compileDialect(opts);
+    const [name] = readdirSync(join(root, "dialect"));
+    const file = join(root, "dialect", name!);
+    const bytes = new Uint8Array(readFileSync(file));
+    if (damage === "truncated") writeFileSync(file, bytes.subarray(0, bytes.length - 7));
+    else if (damage === "emptied") writeFileSync(file, "");
+    else {
+      bytes[bytes.length - 100]! ^= 0x01;
+      writeFileSync(file, bytes);
+    }
+    const warnings: string[] = [];
+    const on = (w: Error): void => void warnings.push(w.message);
+    process.on("warning", on);
+    try {
+      const healed = await compileDialect(opts);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(healed.fromCache, false, "recompiled");
+      assert.deepEqual([...healed.object], [...cold.object]);
+      assert.ok(warnings.some((w) => w.includes(file) && /damaged cache entry/.test(w)), warnings.join("\n"));
+    } finally {
+      process.off("warning", on);
+    }
+    assert.equal((await compileDialect(opts)).fromCache, true, "the rewritten entry is used again");
+  });
+}

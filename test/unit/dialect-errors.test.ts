@@ -73,7 +73,7 @@ test("too many register parameters and unnamed parameters", async (t) => {
 test("undeclared functions are errors, not load-time surprises; USDT is named", async (t) => {
   if (skipReason()) return t.skip(skipReason());
   await expectError(`int f(struct pt_regs *ctx) {\n  return nosuch_helper(1);\n}\n`, 2, /implicit declaration of function 'nosuch_helper'/);
-  await expectError(`int f(struct pt_regs *ctx) {\n  u64 x;\n  bpf_usdt_readarg(1, ctx, &x);\n  return 0;\n}\n`, 3, /USDT probes are not supported/);
+  await expectError(`int f(struct pt_regs *ctx) {\n  u64 x;\n  bpf_usdt_readarg(1, ctx, &x);\n  return 0;\n}\n`, 3, /give BPF.load the USDT contexts/);
 });
 
 test("BPF_LICENSE through cflags is refused", async (t) => {

@@ -9,7 +9,7 @@ import {
   ElfFile, EM_BPF, ET_REL, R_BPF_64_64, SHF_ALLOC, SHF_EXECINSTR, SHF_INFO_LINK, SHF_WRITE, SHT_PROGBITS,
   SHT_REL, SHT_STRTAB, SHT_SYMTAB, STB_GLOBAL, STT_FUNC, STT_OBJECT,
 } from "../../src/elf/index.js";
-import { findTool, tempDir } from "./elf-helpers.js";
+import { findTool, tempDir } from "../helpers/elf.js";
 
 const PROG = "tracepoint/syscalls/sys_enter_getppid";
 

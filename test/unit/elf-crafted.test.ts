@@ -13,7 +13,7 @@ import {
 import {
   SAMPLE_BUILD_ID, buildElf, concat, noteBytes, relocationBytes, sampleExecutable, sampleObject, stapsdtDesc,
   stringTable, symbolBytes, tempDir, text,
-} from "./elf-helpers.js";
+} from "../helpers/elf.js";
 
 const PROG = "tracepoint/syscalls/sys_enter_getppid";
 

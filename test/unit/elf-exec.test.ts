@@ -9,7 +9,7 @@ import { join } from "node:path";
 import {
   ElfFile, EM_X86_64, ET_DYN, ET_EXEC, PF_R, PF_X, PT_INTERP, PT_LOAD, SHF_ALLOC, SHT_NOBITS, STT_FUNC, STT_OBJECT,
 } from "../../src/elf/index.js";
-import { exerciseAll, findTool, tempDir } from "./elf-helpers.js";
+import { exerciseAll, findTool, tempDir } from "../helpers/elf.js";
 
 const BUILD_ID = "0123456789abcdeffedcba9876543210";
 

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfError, ElfFile } from "../../src/elf/index.js";
-import { exerciseAll, findTool, sampleExecutable, sampleObject, seededRandom, tempDir } from "./elf-helpers.js";
+import { exerciseAll, findTool, sampleExecutable, sampleObject, seededRandom, tempDir } from "../helpers/elf.js";
 
 interface Outcome { ok: number; elfErrors: number }
 

@@ -194,7 +194,7 @@ test("an open, idle reader does not keep the process alive", () => {
 });
 
 test("openPerfBuffer rejects a pageCnt that is not a power of two before touching the kernel", () => {
-  assert.throws(() => openPerfBuffer(-1, null, { pageCnt: 6 }), RangeError);
+  assert.throws(() => openPerfBuffer(-1, null, { pageCnt: 6 }), { code: "BAD_ARGUMENT", argument: "pageCnt" });
   assert.throws(() => openPerfBuffer(-1, null, { pageCnt: 0 }), /power of two/);
   assert.throws(() => openPerfBuffer(-1, null, { wakeupEvents: 0 }), /wakeupEvents must be a positive integer/);
 });

@@ -9,7 +9,8 @@ import { verdictName } from "../../src/net/test-run.js";
 import { cgroupHook } from "../../src/net/cgroup.js";
 import { sockmapHook } from "../../src/net/sockmap.js";
 import { packetLayouts } from "../../src/dialect/rewrite-packet.js";
-import { netMethodCode } from "../../src/dialect/rewrite-net-maps.js";
+import { methodCode, type MapInfo, type MethodCall } from "../../src/dialect/rewrite-maps.js";
+import type { AstNode } from "../../src/dialect/ast.js";
 
 test("NlMessage: header, 4-byte aligned attributes, nested attributes with their flag", () => {
   const m = new NlMessage(Rtnl.RTM_SETLINK, Rtnl.NLM_F_REQUEST | Rtnl.NLM_F_ACK)
@@ -91,14 +92,17 @@ test("bcc/proto.h layouts: wire bit offsets and widths", () => {
 
 test("socket and storage map methods: helper, argument order, value cast", () => {
   const text = (kind: string, method: string, n: number): string => {
-    const pieces = netMethodCode({ name: "m", kind }, method, n, (i) => ({ sub: true, begin: i, end: i }), (msg) => { throw new Error(msg); });
-    return (pieces ?? []).map((p) => (typeof p === "string" ? p : `A${p.begin}`)).join("");
+    const node = { id: "x", kind: "IntegerLiteral" } as AstNode;
+    const m: MethodCall = { map: { name: "m", kind } as MapInfo, method, call: node, args: Array.from({ length: n }, () => node) };
+    const pieces = methodCode(m, (i) => ({ sub: true, begin: i, end: i }) as never);
+    return pieces.map((p) => (typeof p === "string" ? p : `A${(p as { begin: number }).begin}`)).join("");
   };
   assert.equal(text("sockhash", "msg_redirect_hash", 3), "bpf_msg_redirect_hash((A0), (void *)&m, (A1), (A2))");
   assert.equal(text("sockmap", "sock_map_update", 3), "bpf_sock_map_update((A0), (void *)&m, (A1), (A2))");
   assert.equal(text("sk_storage", "sk_storage_get", 3), "((__tsbcc_leaf_m *)bpf_sk_storage_get((void *)&m, (A0), (A1), (A2)))");
   assert.equal(text("task_storage", "task_storage_delete", 1), "bpf_task_storage_delete((void *)&m, (A0))");
-  assert.equal(text("hash", "lookup", 1), "", "not a networking method");
+  assert.equal(text("cgroup_storage", "get_local_storage", 1), "((__tsbcc_leaf_m *)bpf_get_local_storage((void *)&m, (A0)))");
+  assert.throws(() => text("hash", "no_such_method", 1), /unknown map method no_such_method on map m/);
   assert.throws(() => text("hash", "sk_redirect_map", 3), /only available on sockmap maps \(m is hash\)/);
   assert.throws(() => text("sockmap", "sk_redirect_map", 2), /needs 3 arguments/);
 });

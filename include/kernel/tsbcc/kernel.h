@@ -9,4 +9,6 @@
 #include <tsbcc/kernel-config.h>
 #include <tsbcc/btf-fallbacks.h>
 #include <tsbcc/kernel-defs.h>
+#include <tsbcc/math64.h>
+#include <tsbcc/jiffies.h>
 #endif

@@ -99,4 +99,59 @@
 #define inet_twsk(sk) ((struct inet_timewait_sock *)(sk))
 #endif
 
+/* struct sk_buff: the control buffer of the TCP layer (net/tcp.h) and the shared info after the data
+ * (linux/skbuff.h). Both are addresses computed from the skb, not reads, except skb_shinfo: its
+ * position is skb->head + skb->end when the kernel keeps header positions as offsets (64-bit kernels,
+ * sk_buff_data_t is a 32-bit integer) and skb->end itself when they are pointers. Which one applies is
+ * read from this kernel's BTF through the width of the end member, and the two fields are probe reads
+ * (a tracing program may not load kernel memory directly). The reads are libbpf's bpf_probe_read_kernel by
+ * name, so the dialect rewriter knows the results point into the kernel and probe-reads through them. */
+#ifndef TCP_SKB_CB
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&((skb)->cb[0]))
+#endif
+#ifndef skb_end_pointer
+#define skb_end_pointer(skb)                                                                      \
+	({                                                                                        \
+		const struct sk_buff *__tsbcc_skb = (const struct sk_buff *)(skb);                \
+		unsigned char *__tsbcc_head = 0;                                                  \
+		__typeof__(__tsbcc_skb->end) __tsbcc_end;                                         \
+		__builtin_memset(&__tsbcc_end, 0, sizeof(__tsbcc_end));                           \
+		bpf_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
+		bpf_probe_read_kernel(&__tsbcc_end, sizeof(__tsbcc_end), &__tsbcc_skb->end);  \
+		(unsigned char *)((unsigned long)__tsbcc_end +                                    \
+				  (sizeof(__tsbcc_end) < sizeof(void *) ? (unsigned long)__tsbcc_head : 0)); \
+	})
+#endif
+#ifndef skb_shinfo
+#define skb_shinfo(skb) ((struct skb_shared_info *)skb_end_pointer(skb))
+#endif
+/* Header positions: offsets from skb->head (the kernel's skb_*_header() and the ip_hdr() family). */
+#define __TSBCC_SKB_HEADER(skb, field)                                                            \
+	({                                                                                        \
+		const struct sk_buff *__tsbcc_skb = (const struct sk_buff *)(skb);                \
+		unsigned char *__tsbcc_head = 0;                                                  \
+		__u16 __tsbcc_off = 0;                                                            \
+		bpf_probe_read_kernel(&__tsbcc_head, sizeof(__tsbcc_head), &__tsbcc_skb->head); \
+		bpf_probe_read_kernel(&__tsbcc_off, sizeof(__tsbcc_off), &__tsbcc_skb->field); \
+		__tsbcc_head + __tsbcc_off;                                                       \
+	})
+#ifndef skb_network_header
+#define skb_network_header(skb) __TSBCC_SKB_HEADER(skb, network_header)
+#define skb_transport_header(skb) __TSBCC_SKB_HEADER(skb, transport_header)
+#define skb_mac_header(skb) __TSBCC_SKB_HEADER(skb, mac_header)
+#endif
+#ifndef ip_hdr
+#define ip_hdr(skb) ((struct iphdr *)skb_network_header(skb))
+#define ipv6_hdr(skb) ((struct ipv6hdr *)skb_network_header(skb))
+#define tcp_hdr(skb) ((struct tcphdr *)skb_transport_header(skb))
+#define udp_hdr(skb) ((struct udphdr *)skb_transport_header(skb))
+#define icmp_hdr(skb) ((struct icmphdr *)skb_transport_header(skb))
+#define eth_hdr(skb) ((struct ethhdr *)skb_mac_header(skb))
+#endif
+
+/* Socket states as bits (TCPF_*: enum constants in BTF), and the kernel's full-socket test. */
+#ifndef sk_fullsock
+#define sk_fullsock(sk) ((1 << (sk)->sk_state) & ~(TCPF_TIME_WAIT | TCPF_NEW_SYN_RECV))
+#endif
+
 #endif /* __TSBCC_NET_DEFS_H */

@@ -1,0 +1,42 @@
+// The tool registry: every tool the `tsbcc` command runs, with its one-line description (from its spec).
+// Adding a tool = one import and one entry here, plus its export in ../index.ts.
+import type { CliTool } from "./tool.js";
+import { tool as execsnoop } from "../execsnoop.js";
+import { tool as opensnoop } from "../opensnoop.js";
+import { tool as exitsnoop } from "../exitsnoop.js";
+import { tool as killsnoop } from "../killsnoop.js";
+import { tool as syscount } from "../syscount.js";
+import { tool as statsnoop } from "../statsnoop.js";
+import { tool as mountsnoop } from "../mountsnoop.js";
+import { tool as tplist } from "../tplist.js";
+import { tool as biolatency } from "../biolatency.js";
+import { tool as runqlat } from "../runqlat.js";
+import { tool as runqslower } from "../runqslower.js";
+import { tool as cpudist } from "../cpudist.js";
+import { tool as softirqs } from "../softirqs.js";
+import { tool as hardirqs } from "../hardirqs.js";
+import { tool as biosnoop } from "../biosnoop.js";
+import { tool as bitesize } from "../bitesize.js";
+import { tool as oomkill } from "../oomkill.js";
+import { tool as tcplife } from "../tcplife.js";
+import { tool as tcpstates } from "../tcpstates.js";
+import { tool as tcpconnect } from "../tcpconnect.js";
+import { tool as tcpaccept } from "../tcpaccept.js";
+import { tool as drsnoop } from "../drsnoop.js";
+import { tool as tcpretrans } from "../tcpretrans.js";
+import { tool as capable } from "../capable.js";
+import { tool as web } from "../../export/web/command.js";
+
+export const TOOLS: readonly CliTool[] = [
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
+].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+
+export function findTool(name: string): CliTool | undefined {
+  return TOOLS.find((t) => t.spec.name === name);
+}
+
+/** The tool list `tsbcc --help` prints. */
+export function toolList(): string {
+  const width = Math.max(...TOOLS.map((t) => t.spec.name.length)) + 2;
+  return TOOLS.map((t) => `  ${t.spec.name.padEnd(width)}${t.spec.description}`).join("\n");
+}

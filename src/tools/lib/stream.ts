@@ -1,0 +1,177 @@
+// How a tool's library function hands out its data: a `ToolStream`, an async iterable of typed events (snoopers)
+// or of IntervalReports (histogram/counter tools), already loaded and attached when the promise resolves (so a
+// caller that prints a header afterwards misses nothing), ending on `close()`, on its `signal`, after `count`
+// intervals or `duration` seconds. Closing detaches and frees everything the tool created.
+import { BPF, type BPFLoadOptions } from "../../index.js";
+import { ToolProgramError } from "./errors.js";
+import type { IntervalReport } from "./metrics.js";
+import type { ChosenSource } from "./source.js";
+
+export interface ToolStream<T> extends AsyncIterable<T> {
+  /** The event source the tool uses (kind and resolved targets). */
+  readonly source: ChosenSource;
+  /** Stops the tool: the iteration ends (interval tools first yield the pending interval), everything is detached. */
+  close(): void;
+}
+
+/** Options every library tool function takes. */
+export interface StreamOptions {
+  /** Ends the stream when aborted. */
+  signal?: AbortSignal;
+  /** Stop after this many seconds. */
+  duration?: number;
+  /** Force an event source instead of probing. */
+  source?: ChosenSource["kind"];
+}
+
+/** Loads a tool's embedded program; any failure names the tool (it is the tool's program, not the user's). */
+export async function loadToolProgram(tool: string, text: string, opts: Omit<BPFLoadOptions, "text" | "srcFile"> = {}): Promise<BPF> {
+  try {
+    return await BPF.load({ ...opts, text });
+  } catch (e) {
+    throw new ToolProgramError(tool, e);
+  }
+}
+
+/** Runs `attach` on the loaded program; a failure closes it and names the tool. */
+export function attachToolProgram(tool: string, b: BPF, attach: (b: BPF) => void): void {
+  try {
+    attach(b);
+  } catch (e) {
+    b.close();
+    throw new ToolProgramError(tool, e);
+  }
+}
+
+/** The abort signal combining the caller's signal and an optional duration. */
+export function stopSignal(opts: StreamOptions, own: AbortController): AbortSignal {
+  const signals = [own.signal];
+  if (opts.signal) signals.push(opts.signal);
+  if (opts.duration !== undefined && Number.isFinite(opts.duration)) signals.push(AbortSignal.timeout(Math.max(0, opts.duration * 1000)));
+  // AbortSignal.any is in Node 20.3+ (the pinned @types/node predates it).
+  return signals.length === 1 ? signals[0] : (AbortSignal as unknown as { any(s: AbortSignal[]): AbortSignal }).any(signals);
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Resolves after `ms` or as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    // An endless wait still holds a timer: it is what keeps the process alive until Ctrl-C (~24.8 days at most).
+    const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** How long one wait for events lasts before the stop signal is checked again (ms). */
+const POLL_SLICE_MS = 100;
+
+/**
+ * Events of the program's perf output table `table`, each turned into the tool's event by `map` (undefined drops
+ * it). The reader is open when this returns; the program is closed when the iteration ends. Waits are bounded
+ * (POLL_SLICE_MS) rather than indefinite, so a wakeup the reader misses delays an event by at most one slice.
+ */
+export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, opts: StreamOptions & { pageCnt?: number },
+  map: (raw: R) => T | undefined, lost?: (count: number) => void): ToolStream<T> {
+  const own = new AbortController();
+  const signal = stopSignal(opts, own);
+  const queue: T[] = [];
+  try {
+    b.openPerfBuffer(table, (_cpu: number, raw: R) => {
+      const ev = map(raw);
+      if (ev !== undefined) queue.push(ev);
+    }, { decode: true, pageCnt: opts.pageCnt, lostCb: lost ?? ((n) => process.stderr.write(`Possibly lost ${n} samples\n`)) });
+  } catch (e) {
+    b.close();
+    throw e;
+  }
+  let closed = false;
+  let started = false;
+  const finish = (): void => {
+    if (closed) return;
+    closed = true;
+    b.close();
+  };
+  return {
+    source,
+    close: () => {
+      own.abort();
+      if (!started) finish();
+    },
+    async *[Symbol.asyncIterator]() {
+      started = true;
+      try {
+        while (!signal.aborted) {
+          if (queue.length === 0) await b.perfBufferPoll(POLL_SLICE_MS);
+          for (const ev of queue.splice(0)) {
+            if (signal.aborted) break;
+            yield ev;
+          }
+        }
+      } finally {
+        finish();
+      }
+    },
+  };
+}
+
+/**
+ * Interval reports: `collect(seconds)` is called every `interval` seconds (or only once at the end when
+ * `interval` is undefined), the stream ends after `count` reports; on stop (close, signal, duration) the pending
+ * interval is reported once more, as BCC prints its summary on Ctrl-C. `dispose` frees the tool's objects.
+ */
+export function intervalStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
+  collect: (seconds: number) => IntervalReport, dispose: () => void): ToolStream<IntervalReport> {
+  const own = new AbortController();
+  const signal = stopSignal(opts, own);
+  let disposed = false;
+  let started = false;
+  let since = process.hrtime.bigint();
+  const elapsed = (): number => {
+    const now = process.hrtime.bigint();
+    const seconds = Number(now - since) / 1e9;
+    since = now;
+    return seconds;
+  };
+  // Closed before anyone iterated: the data so far becomes the one report, and everything is freed at once.
+  let closedReport: IntervalReport | undefined;
+  const finish = (): void => {
+    if (!disposed) dispose();
+    disposed = true;
+  };
+  return {
+    source,
+    close: () => {
+      own.abort();
+      if (!started && !disposed) {
+        closedReport = collect(elapsed());
+        finish();
+      }
+    },
+    async *[Symbol.asyncIterator]() {
+      started = true;
+      try {
+        if (closedReport) {
+          yield closedReport;
+          return;
+        }
+        if (disposed) return;
+        let n = 0;
+        const ms = opts.interval === undefined ? Infinity : opts.interval * 1000;
+        do {
+          await sleep(ms, signal);
+          n++;
+          yield collect(elapsed());
+        } while (!signal.aborted && (opts.count === undefined || n < opts.count));
+      } finally {
+        finish();
+      }
+    },
+  };
+}

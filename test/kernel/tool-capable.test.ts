@@ -1,0 +1,24 @@
+// Tier 2: capable needs kprobes (there is no tracepoint for capability checks). Without them it must say so, with
+// what it needs. With them it is tested in the VM guest (test/vm/guest/tool-capable.test.ts).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tool } from "../../src/tools/capable.js";
+import { capable, NoEventSourceError } from "../../src/tools/index.js";
+import { haveKprobes } from "../../src/index.js";
+import { startTool, toolSkip } from "../helpers/tool-run.js";
+
+const skip = await toolSkip();
+
+test("capable without kprobes: a clear 'no event source' error naming cap_capable and CONFIG_KPROBES", { skip: skip || (haveKprobes().supported && "this kernel has kprobes") }, async () => {
+  await assert.rejects(capable(), (e: unknown) => {
+    assert.ok(e instanceof NoEventSourceError);
+    assert.equal(e.code, "UNSUPPORTED");
+    assert.match(e.message, /^capable: no usable event source on this kernel:\n  - kprobe: /);
+    assert.match(e.message, /capable needs kprobes \(CONFIG_KPROBES\): cap_capable/);
+    return true;
+  });
+  const t = startTool(tool, []);
+  assert.equal(await t.done, 1);
+  assert.match(t.err(), /^tsbcc capable: no usable event source/);
+  assert.equal(t.out(), "");
+});

@@ -1,0 +1,45 @@
+// Tier 2: drsnoop sees a child reclaim memory itself: it writes 160 MiB of page cache inside a 32 MiB memory
+// cgroup, so its own allocations must reclaim (cgroup direct reclaim), with pages reclaimed.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { tool } from "../../src/tools/drsnoop.js";
+import { drsnoop } from "../../src/tools/index.js";
+import { memoryCgroup } from "../helpers/cgroup.js";
+import { pausedChild } from "../helpers/child.js";
+import { startTool, toolSkip } from "../helpers/tool-run.js";
+
+const skip = await toolSkip();
+
+test("drsnoop -p PID: the child's reclaims with latency and pages; library events say memcg", { skip }, async (t) => {
+  const cg = memoryCgroup(`tsbcc-drsnoop-${process.pid}`, 32 << 20);
+  if ("reason" in cg) return t.skip(cg.reason);
+  const dir = mkdtempSync("/var/tmp/tsbcc-drsnoop-");
+  try {
+    const child = pausedChild("/bin/sh", ["-c", `read x; echo $$ > ${cg.procs}; exec dd if=/dev/zero of=${join(dir, "data")} bs=1M count=160 status=none`]);
+    const run = startTool(tool, ["-p", String(child.pid)]);
+    assert.ok(await run.waitFor(/PAGES\n/), run.err());
+    assert.equal(run.out(), "COMM           PID     LAT(ms) PAGES\n");
+    const lib = await drsnoop({ pid: child.pid, duration: 20 });
+    assert.equal(await child.go(), 0);
+    const line = await run.waitFor(new RegExp(`^dd +${child.pid} +[\\d.]+ +\\d+$`, "m"));
+    assert.equal(await run.stop(), 0);
+    assert.ok(line, run.out());
+    let ev;
+    for await (const e of lib) {
+      ev = e;
+      break;
+    }
+    assert.ok(ev);
+    assert.equal(ev.pid, child.pid);
+    assert.equal(ev.comm, "dd");
+    assert.equal(ev.kind, "memcg");
+    assert.ok(ev.latencyMs >= 0);
+    const total = run.out().split("\n").slice(1).filter(Boolean).reduce((n, l) => n + Number(l.trim().split(/\s+/)[3]), 0);
+    assert.ok(total > 0, `pages reclaimed:\n${run.out()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await cg.remove();
+  }
+});
