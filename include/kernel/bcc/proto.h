@@ -3,8 +3,8 @@
  *     u8 *cursor = 0;
  *     struct ethernet_t *eth = cursor_advance(cursor, sizeof(*eth));
  * Fields are declared in wire order and widths; the dialect rewriter (src/dialect/rewrite-packet.ts) turns
- * reads and writes of these "packet" types into the packet load/store helpers below (bpf_dext_pkt /
- * bpf_dins_pkt), so they are never dereferenced as memory. Needs nothing from vmlinux.h: it also serves the
+ * reads and writes of these "packet" types into the packet load/store helpers of include/tsbcc/base.h
+ * (bpf_dext_pkt / bpf_dins_pkt), so they are never dereferenced as memory. Needs nothing from vmlinux.h: it also serves the
  * kernel-headers mode. */
 #ifndef __TSBCC_BCC_PROTO_H
 #define __TSBCC_BCC_PROTO_H
@@ -12,58 +12,6 @@
 #define BPF_PACKET_HEADER __attribute__((packed)) __attribute__((deprecated("packet")))
 /* The attribute only marks packet types for the rewriter; the uses it would warn about are all rewritten. */
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
-
-/* Field reads and writes of packet types: `off` is the field's first byte, `bofs`/`bsz` its bit offset from that
- * byte's most significant bit and its width in bits. Values are host order (load_* convert from network order). */
-#define __TSBCC_PKT_MASK(bsz) ((bsz) >= 64 ? ~0ULL : ((1ULL << (bsz)) - 1))
-static inline __attribute__((always_inline)) unsigned long long __tsbcc_load_dword(void *pkt, unsigned long long off)
-{
-	return (load_word(pkt, off) << 32) | load_word(pkt, off + 4);
-}
-static inline __attribute__((always_inline))
-unsigned long long bpf_dext_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz)
-{
-	if (bofs == 0 && bsz == 8)
-		return load_byte(pkt, off);
-	if (bofs + bsz <= 8)
-		return (load_byte(pkt, off) >> (8 - (bofs + bsz))) & __TSBCC_PKT_MASK(bsz);
-	if (bofs == 0 && bsz == 16)
-		return load_half(pkt, off);
-	if (bofs + bsz <= 16)
-		return (load_half(pkt, off) >> (16 - (bofs + bsz))) & __TSBCC_PKT_MASK(bsz);
-	if (bofs == 0 && bsz == 32)
-		return load_word(pkt, off);
-	if (bofs + bsz <= 32)
-		return (load_word(pkt, off) >> (32 - (bofs + bsz))) & __TSBCC_PKT_MASK(bsz);
-	if (bofs + bsz <= 64)
-		return (__tsbcc_load_dword(pkt, off) >> (64 - (bofs + bsz))) & __TSBCC_PKT_MASK(bsz);
-	return 0;
-}
-/* Writes go through bpf_skb_store_bytes (tc programs); partial fields read, merge and write back their bytes. */
-static inline __attribute__((always_inline))
-void bpf_dins_pkt(void *pkt, unsigned long long off, unsigned long long bofs, unsigned long long bsz, unsigned long long val)
-{
-	unsigned long long width = bofs + bsz <= 8 ? 8 : bofs + bsz <= 16 ? 16 : bofs + bsz <= 32 ? 32 : 64;
-	unsigned long long shift = width - (bofs + bsz);
-	unsigned long long mask = __TSBCC_PKT_MASK(bsz) << shift;
-	unsigned long long old = 0;
-	if (bsz != width)
-		old = width == 8 ? load_byte(pkt, off) : width == 16 ? load_half(pkt, off) : width == 32 ? load_word(pkt, off) : __tsbcc_load_dword(pkt, off);
-	unsigned long long v = (old & ~mask) | ((val << shift) & mask);
-	if (width == 8) {
-		unsigned char b = v;
-		bpf_skb_store_bytes(pkt, off, &b, 1, 0);
-	} else if (width == 16) {
-		unsigned short h = __builtin_bswap16(v);
-		bpf_skb_store_bytes(pkt, off, &h, 2, 0);
-	} else if (width == 32) {
-		unsigned int w = __builtin_bswap32(v);
-		bpf_skb_store_bytes(pkt, off, &w, 4, 0);
-	} else {
-		unsigned long long d = __builtin_bswap64(v);
-		bpf_skb_store_bytes(pkt, off, &d, 8, 0);
-	}
-}
 
 /* Hand out the current cursor position and move the cursor past `_len` bytes. */
 #define cursor_advance(_cursor, _len) \
