@@ -257,44 +257,21 @@ export class BPF {
   }
 
   /** The prefix this kernel's syscall entry functions carry ("__x64_sys_" on x86_64 since 4.17, else "sys_"). */
-  static getSyscallPrefix(): string {
-    return syscallPrefix();
-  }
-
+  static getSyscallPrefix(): string { return syscallPrefix(); }
   /** The kernel function behind syscall `name` ("getppid" -> "__x64_sys_getppid"): BCC's get_syscall_fnname. */
-  static getSyscallFnName(name: string): string {
-    return syscallFnName(name);
-  }
-
+  static getSyscallFnName(name: string): string { return syscallFnName(name); }
   /** BCC's fix_syscall_fnname: a name written for one syscall prefix, spelled for this kernel's. */
-  static fixSyscallFnName(name: string): string {
-    return fixSyscallFnName(name);
-  }
-
+  static fixSyscallFnName(name: string): string { return fixSyscallFnName(name); }
   /** BCC's tracepoint_exists(category, event). */
-  static tracepointExists(category: string, event: string): boolean {
-    return tracepointExists(category, event);
-  }
-
+  static tracepointExists(category: string, event: string): boolean { return tracepointExists(category, event); }
   /** BCC's get_tracepoints(tp_re): every "category:event" matching `re` (from the start), or all. */
-  static getTracepoints(re?: string | RegExp): string[] {
-    return listTracepoints(re === undefined ? undefined : patternArgument("re", re, "start"));
-  }
-
+  static getTracepoints(re?: string | RegExp): string[] { return listTracepoints(re === undefined ? undefined : patternArgument("re", re, "start")); }
   /** BCC's kernel_enum_has_val: whether an enum of the running kernel named `enumName` has enumerator `value`. */
-  static kernelEnumHasVal(enumName: string, value: string): boolean {
-    return kernelEnumHasVal(enumName, value);
-  }
-
+  static kernelEnumHasVal(enumName: string, value: string): boolean { return kernelEnumHasVal(enumName, value); }
   /** BCC's kernel_struct_has_field: whether the running kernel's `struct <name>` has member `field` (from BTF). */
-  static kernelStructHasField(structName: string, field: string): boolean {
-    return kernelStructHasField(structName, field);
-  }
-
+  static kernelStructHasField(structName: string, field: string): boolean { return kernelStructHasField(structName, field); }
   /** BCC's monotonic_time: CLOCK_MONOTONIC in nanoseconds, the clock of bpf_ktime_get_ns(). */
-  static monotonicTime(): bigint {
-    return process.hrtime.bigint();
-  }
+  static monotonicTime(): bigint { return process.hrtime.bigint(); }
 
   /** The typed table for a map (`b.table("counts")`, BCC's `b["counts"]` / `b.get_table("counts")`). */
   table<T extends AnyTable = any>(name: string, opts: { reducer?: Reducer<any> } = {}): T {
@@ -482,7 +459,10 @@ export class BPF {
   // ---- networking: thin delegation to src/net/bpf-methods.ts. Devices by name or index; `fn` is a function
   // name (loaded with the hook's program type) or a BPFFunction from loadFunc.
   /** BCC's attach_xdp: `flags` is XDP_FLAGS_* or { mode, flags, via }; a BPF link where the kernel has one. */
-  attachXdp(dev: net.DeviceRef, fn: string | BPFFunction, flags: number | net.XdpOptions = 0): this { net.bpfAttachXdp(this.#net, dev, fn, flags); return this; }
+  attachXdp(dev: net.DeviceRef, fn: string | BPFFunction, flags: number | net.XdpOptions = 0): this {
+    net.bpfAttachXdp(this.#net, dev, fn, flags);
+    return this;
+  }
   detachXdp(dev: net.DeviceRef): void { net.bpfDetachXdp(this.#net, dev); }
   /** BCC's remove_xdp: detaches the device's XDP program in the mode `flags` selects, whoever attached it. */
   static removeXdp(dev: net.DeviceRef, flags = 0): void { net.removeXdp(dev, flags); }
@@ -500,7 +480,9 @@ export class BPF {
   attachSockmap(opts: net.BpfSockmapOptions): this { net.bpfAttachSockmap(this.#net, opts); return this; }
   detachSockmap(opts: { map: string; hook: net.SockmapHook }): void { net.bpfDetachSockmap(this.#net, opts); }
   /** BPF_PROG_TEST_RUN: runs `fn` (loaded already, or loaded now as `progType`) on a crafted packet. */
-  testRun(fn: string | BPFFunction, opts: net.TestRunOptions & { progType?: number } = {}): net.TestRunResult { return net.bpfTestRun(this.#net, fn, opts); }
+  testRun(fn: string | BPFFunction, opts: net.TestRunOptions & { progType?: number } = {}): net.TestRunResult {
+    return net.bpfTestRun(this.#net, fn, opts);
+  }
 }
 
 /** Verifier log level for BCC's debug flags: 2 with DEBUG_BPF_REGISTER_STATE, 1 with DEBUG_BPF, else none. */
