@@ -8,6 +8,7 @@ import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathE
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "opensnoop";
 
@@ -71,7 +72,7 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
 
 function parseFlag(s: string): number {
   const v = (OpenFlags as Record<string, number>)[s.toUpperCase()];
-  if (v === undefined) throw new Error(`unknown open flag '${s}' (e.g. O_WRONLY, O_RDWR, O_CREAT)`);
+  if (v === undefined) throw new TsbccError(ErrorCode.USAGE, `unknown open flag '${s}' (e.g. O_WRONLY, O_RDWR, O_CREAT)`);
   return v;
 }
 

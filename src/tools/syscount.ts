@@ -10,6 +10,7 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { syscallName, syscallNumber, syscallTable } from "./lib/syscall-table.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "syscount";
 
@@ -146,7 +147,7 @@ export async function syscount(opts: SyscountOptions = {}, chosen?: ChosenSource
 function parseErrno(s: string): number {
   if (/^\d+$/.test(s)) return Number(s);
   const n = (constants.errno as Record<string, number>)[s.toUpperCase()];
-  if (n === undefined) throw new Error(`unknown errno '${s}'`);
+  if (n === undefined) throw new TsbccError(ErrorCode.USAGE, `unknown errno '${s}'`);
   return n;
 }
 
@@ -202,7 +203,7 @@ function printTable(r: IntervalReport, o: Record<string, any>, run: ToolRun): vo
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.list) {
     const names = [...syscallTable().values()];
-    if (names.length === 0) throw new Error("no syscall table found (install the kernel uapi headers: linux-libc-dev)");
+    if (names.length === 0) throw new TsbccError(ErrorCode.UNSUPPORTED, "no syscall table found (install the kernel uapi headers: linux-libc-dev)");
     run.out.write(names.map((n) => `    ${n}`).join("\n") + "\n");
     return 0;
   }

@@ -6,6 +6,7 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, tcpStateName } from "./lib/tcp.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "tcpretrans";
 
@@ -87,7 +88,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  if (o.lossprobe) throw new Error("tail loss probes (-l) are seen only through a kprobe on tcp_send_loss_probe, and this tool's kprobe source is not built yet");
+  if (o.lossprobe) throw new TsbccError(ErrorCode.UNSUPPORTED, "tail loss probes (-l) are seen only through a kprobe on tcp_send_loss_probe, and this tool's kprobe source is not built yet");
   const stream = await tcpretrans({ ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
   const flow = (ev: RetransmitEvent): [string, string] => [`${ev.localAddr}:${ev.localPort}`, `${ev.remoteAddr}:${ev.remotePort}`];
   if (o.count) {

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { listTracepoints, tracepointFormatPath } from "../index.js";
 import { UsageError } from "./lib/errors.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "tplist";
 
@@ -80,7 +81,7 @@ export const spec: ToolSpec = {
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.pid !== undefined || o.lib !== undefined) {
-    throw new Error("listing USDT probes (-p/-l) needs tsbcc's USDT support, which this build does not have yet");
+    throw new TsbccError(ErrorCode.UNSUPPORTED, "listing USDT probes (-p/-l) needs tsbcc's USDT support, which this build does not have yet");
   }
   for (const tp of tplist({ filter: o.filter, fields: o.verbose > 0 })) {
     if (run.json) {

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tsbcc from "../../src/index.js";
+import * as tsbccTools from "../../src/tools/index.js";
 import { ErrorCode, TsbccError, ArgumentError } from "../../src/errors.js";
 
 const srcDir = fileURLToPath(new URL("../../../src", import.meta.url));
@@ -37,7 +38,8 @@ test("every error class the package exports extends TsbccError", () => {
 });
 
 test("every error class defined under src/ is exported from the package", () => {
-  const exported = new Set(Object.keys(tsbcc));
+  // The package's two entry points: "tsbcc" and "tsbcc/tools" (the tools' errors).
+  const exported = new Set([...Object.keys(tsbcc), ...Object.keys(tsbccTools)]);
   // Internal to one layer: caught and rethrown as an exported error before reaching a user.
   const internal = new Set(["MethodError", "EditConflictError", "UsageError"]);
   for (const file of sources(srcDir)) {

@@ -1,6 +1,7 @@
 // Block device names <-> the kernel's dev_t (MAJOR << 20 | MINOR, as block tracepoints report it), from sysfs.
 import { readFileSync, readdirSync } from "node:fs";
 import { UsageError } from "./errors.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 const MINOR_BITS = 20;
 const names = new Map<number, string>();
@@ -33,7 +34,7 @@ export function diskDev(name: string): number {
     text = readFileSync(`/sys/class/block/${name}/dev`, "utf8");
   } catch {
     const known = (() => { try { return readdirSync("/sys/class/block").join(", "); } catch { return ""; } })();
-    throw new Error(`no disk named '${name}'${known ? ` (disks: ${known})` : ""}`);
+    throw new TsbccError(ErrorCode.USAGE, `no disk named '${name}'${known ? ` (disks: ${known})` : ""}`);
   }
   const [major, minor] = text.trim().split(":").map(Number);
   return kernelDev(major, minor);

@@ -2,6 +2,7 @@
 // word and they behave the same everywhere.
 import type { OptionSpec, PositionalSpec } from "./args.js";
 import { userId } from "./users.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 export const pidOption = (help = "trace this PID only"): OptionSpec => ({ name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help });
 export const tidOption = (help = "trace this TID only"): OptionSpec => ({ name: "tid", short: "t", long: "tid", kind: "value", parse: "uint", help });
@@ -13,7 +14,7 @@ export const failedOption = (help = "only show failed calls"): OptionSpec => ({ 
 export const bufferPagesOption = (): OptionSpec => ({
   name: "bufferPages", short: "b", long: "buffer-pages", kind: "value", parse: (s) => {
     const n = Number(s);
-    if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) throw new Error(`must be a power of two: '${s}'`);
+    if (!Number.isInteger(n) || n <= 0 || (n & (n - 1)) !== 0) throw new TsbccError(ErrorCode.USAGE, `must be a power of two: '${s}'`);
     return n;
   }, default: 64, help: "size of the perf ring buffer (must be a power of two number of pages and defaults to 64)",
 });
@@ -26,12 +27,12 @@ export const intervalPositionals = (intervalHelp = "output interval, in seconds"
 
 export function positiveNumber(s: string): number {
   const n = Number(s);
-  if (s.trim() === "" || !Number.isFinite(n) || n <= 0) throw new Error(`must be a positive number: '${s}'`);
+  if (s.trim() === "" || !Number.isFinite(n) || n <= 0) throw new TsbccError(ErrorCode.USAGE, `must be a positive number: '${s}'`);
   return n;
 }
 
 export function positiveInt(s: string): number {
   const n = Number(s);
-  if (!/^\d+$/.test(s.trim()) || n <= 0) throw new Error(`must be a positive integer: '${s}'`);
+  if (!/^\d+$/.test(s.trim()) || n <= 0) throw new TsbccError(ErrorCode.USAGE, `must be a positive integer: '${s}'`);
   return n;
 }

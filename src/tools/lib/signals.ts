@@ -1,5 +1,6 @@
 // Signal numbers and names (from Node's os.constants, i.e. this platform's), for tools that print them.
 import { constants } from "node:os";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 const byNumber = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.signals)) if (!byNumber.has(num)) byNumber.set(num, name);
@@ -14,6 +15,6 @@ export function parseSignal(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);
   const name = text.toUpperCase().startsWith("SIG") ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
   const n = (constants.signals as Record<string, number>)[name];
-  if (n === undefined) throw new Error(`unknown signal '${text}'`);
+  if (n === undefined) throw new TsbccError(ErrorCode.USAGE, `unknown signal '${text}'`);
   return n;
 }

@@ -5,6 +5,7 @@
 // compiler-suffixed copies (`finish_task_switch.isra.0`). With no usable source the error lists every reason.
 import { BPF, haveFentry, haveKprobes, haveRawTracepoints, tracepointExists } from "../../index.js";
 import { NoEventSourceError, UsageError } from "./errors.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 export const SOURCE_KINDS = ["fentry", "kprobe", "tracepoint", "raw_tracepoint"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -93,7 +94,7 @@ export function probeSource(c: SourceCandidate): { ok: true; targets: string[] }
  * Throws NoEventSourceError listing every candidate's reason, and what the tool would need.
  */
 export function chooseSource(tool: string, candidates: readonly SourceCandidate[], force?: SourceKind): ChosenSource {
-  if (candidates.length === 0) throw new Error(`${tool}: no event source candidates`);
+  if (candidates.length === 0) throw new TsbccError(ErrorCode.STATE, `${tool}: no event source candidates`);
   let list = candidates;
   if (force) {
     list = candidates.filter((c) => c.kind === force);

@@ -2,6 +2,7 @@
 // x86-64, asm-generic/unistd.h elsewhere; Debian's linux-libc-dev, pulled in by libc6-dev). The kernel exposes
 // syscall names (tracefs) but not their numbers. Without the header, syscalls print as "[unknown: N]" as in BCC.
 import { readFileSync } from "node:fs";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 const HEADERS: Record<string, string[]> = {
   x64: ["/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"],
@@ -37,5 +38,5 @@ export function syscallName(nr: number): string {
 export function syscallNumber(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);
   for (const [nr, name] of syscallTable()) if (name === text) return nr;
-  throw new Error(`no syscall named '${text}' (tsbcc syscount -l lists them)`);
+  throw new TsbccError(ErrorCode.USAGE, `no syscall named '${text}' (tsbcc syscount -l lists them)`);
 }

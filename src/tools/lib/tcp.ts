@@ -5,6 +5,7 @@ import { AddressFamily, IpProto } from "../../sys/abi.js";
 import type { OptionSpec } from "./args.js";
 import { UsageError } from "./errors.js";
 import { symbolicNames } from "./tracepoint-symbols.js";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 /** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...). */
 export function tcpStateNames(): Map<number, string> {
@@ -110,7 +111,7 @@ export function familyNumber(v: 4 | 6 | undefined): number {
 
 export function parsePortList(s: string): number[] {
   const ports = s.split(",").map((p) => Number(p.trim()));
-  if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) throw new Error(`invalid port list '${s}'`);
+  if (ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) throw new TsbccError(ErrorCode.USAGE, `invalid port list '${s}'`);
   return ports;
 }
 

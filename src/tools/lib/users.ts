@@ -1,5 +1,6 @@
 // User names to uids (BCC's `-u user`), from /etc/passwd.
 import { readFileSync } from "node:fs";
+import { ErrorCode, TsbccError } from "../../errors.js";
 
 /** A uid given as a number or a user name; throws for an unknown name. */
 export function userId(text: string): number {
@@ -14,5 +15,5 @@ export function userId(text: string): number {
     const [name, , uid] = line.split(":");
     if (name === text && uid !== undefined) return Number(uid);
   }
-  throw new Error(`no user named '${text}'`);
+  throw new TsbccError(ErrorCode.USAGE, `no user named '${text}'`);
 }
