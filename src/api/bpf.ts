@@ -47,6 +47,8 @@ export interface BPFLoadOptions {
   useKernelHeaders?: boolean;
   /** USDT contexts whose enabled probes are attached to their functions (bpf_usdt_readarg reads their arguments). */
   usdtContexts?: USDT[];
+  /** BCC's maps_ns: where BPF_TABLE_SHARED tables are lent and BPF_TABLE("extern") tables looked up first (default ""). */
+  mapsNamespace?: string;
 }
 
 export interface BPFFunction {
@@ -127,6 +129,7 @@ export class BPF {
       throw new ArgumentError("cflags", "must be an array of strings");
     }
     if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
+    if (opts.mapsNamespace !== undefined && typeof opts.mapsNamespace !== "string") throw new ArgumentError("mapsNamespace", "must be a string");
     const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
@@ -134,7 +137,8 @@ export class BPF {
     });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
     const obj = new LoadedObject(parseObject(compiled.object), {
-      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
+      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned, shared: compiled.metadata.shared,
+      mapsNamespace: opts.mapsNamespace,
     });
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
     try {

@@ -76,7 +76,9 @@ export function readMapDecl(decl: AstNode, records: Map<string, AstNode>): MapIn
   if (inner.value !== undefined) info.innerMap = inner.value;
   if (kind.lit) info.kindLiteral = kind.lit;
   if (inner.lit) info.innerLiteral = inner.lit;
-  info.insertsOnIncrement = info.kind === "hash" || (info.kind === "histogram" && info.keyType !== "int");
+  // An extern table's kind is known only at load (it is another module's map): inserting on a miss is right for a
+  // hash and never runs for an array, whose slots always exist.
+  info.insertsOnIncrement = info.kind === "hash" || info.kind === "extern" || (info.kind === "histogram" && info.keyType !== "int");
   if (info.kind === "extern") info.share = "extern";
   else if (share.value === "public" || share.value === "shared") info.share = share.value;
   return info;

@@ -6,6 +6,7 @@ import { numPossibleCpus } from "../kernel/cpus.js";
 import { linuxVersionCode } from "../kernel/release.js";
 import { LibbpfPin, MapType, ProgType, mapTypeName, progTypeName } from "../sys/abi.js";
 import { openOrPin } from "./pin.js";
+import { borrowTable, lendTable, type TableShare } from "./shared-tables.js";
 import { linkProgram } from "./link-program.js";
 import { loadProgram, type SourceLine } from "./verifier.js";
 import { resolveBtfTarget, type BtfTarget } from "./btf-target.js";
@@ -45,6 +46,13 @@ export interface LoadOptions {
   pinned?: Record<string, string>;
   /** Directory for maps with libbpf's `pinning = LIBBPF_PIN_BY_NAME` (default /sys/fs/bpf). */
   pinRoot?: string;
+  /**
+   * Map name -> "public" / "shared" (lent to other modules of this process: BPF_TABLE_PUBLIC / _SHARED) or
+   * "extern" (no map is created: the lent table of that name is used; src/loader/shared-tables.ts).
+   */
+  shared?: Record<string, TableShare>;
+  /** The maps namespace of "shared" and "extern" tables (BCC's maps_ns; default ""). */
+  mapsNamespace?: string;
 }
 
 export class LoadedObject {
@@ -54,6 +62,8 @@ export class LoadedObject {
   readonly #programs = new Map<string, { fd: Fd; type: number; log?: string }>();
   #closed = false;
   readonly #options: LoadOptions;
+  /** Release functions of the tables this object lends or borrows (shared-tables.ts). */
+  readonly #sharing: (() => void)[] = [];
 
   constructor(spec: ObjectSpec, options: LoadOptions = {}) {
     this.spec = spec;
@@ -64,9 +74,19 @@ export class LoadedObject {
       this.btfFd = res.fd;
     }
     try {
+      const ns = options.mapsNamespace ?? "";
       for (const m of spec.maps) {
+        const share = options.shared?.[m.name];
+        if (share === "extern") {
+          const borrowed = borrowTable(m, ns);
+          this.#sharing.push(borrowed.release);
+          this.maps.set(m.name, { spec: borrowed.spec, fd: borrowed.fd });
+          continue;
+        }
         const path = options.pinned?.[m.name] ?? (m.pinning === LibbpfPin.BY_NAME ? `${options.pinRoot ?? "/sys/fs/bpf"}/${m.name}` : undefined);
-        this.maps.set(m.name, { spec: m, fd: path ? openOrPin(m, path, () => this.#createMap(m)) : this.#createMap(m) });
+        const fd = path ? openOrPin(m, path, () => this.#createMap(m)) : this.#createMap(m);
+        this.maps.set(m.name, { spec: m, fd });
+        if (share === "public" || share === "shared") this.#sharing.push(lendTable(m, share, ns, fd));
       }
     } catch (e) {
       this.close();
@@ -181,6 +201,7 @@ export class LoadedObject {
     for (const p of this.#programs.values()) p.fd.close();
     this.#programs.clear();
     for (const m of this.maps.values()) m.fd.close();
+    for (const release of this.#sharing.splice(0)) release();
     this.btfFd?.close();
   }
 }

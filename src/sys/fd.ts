@@ -1,7 +1,7 @@
 // File descriptors owned by objects. close() is explicit; a FinalizationRegistry is only a safety net for
 // objects the user forgot. The live set lets tests assert that nothing leaked.
 import { ClosedError } from "../errors.js";
-import { closeFd, dupAboveStdio } from "./native.js";
+import { closeFd, dupAboveStdio, dupFd } from "./native.js";
 
 const live = new Map<number, string>();
 const finalizer = new FinalizationRegistry<number>((fd) => {
@@ -24,6 +24,10 @@ export class Fd {
   }
   get closed(): boolean {
     return this.#fd < 0;
+  }
+  /** Another fd for the same kernel object, owned apart (closing one leaves the other open). */
+  dup(label = this.label): Fd {
+    return new Fd(dupFd(this.value), label);
   }
   close(): void {
     if (this.#fd < 0) return;

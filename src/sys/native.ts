@@ -129,6 +129,13 @@ export function dupAboveStdio(fd: number): number {
   return moved;
 }
 
+/** A second fd (above stdio, close-on-exec) for the same open file as `fd`. */
+export function dupFd(fd: number): number {
+  const copy = lib().fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) throw new SyscallError("fcntl(F_DUPFD_CLOEXEC)", lastErrno());
+  return copy;
+}
+
 export const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
 const MAP_FAILED = -1n;
 
