@@ -42,8 +42,7 @@ export function progTypeName(t: number): string {
   return Object.entries(ProgType).find(([, v]) => v === t)?.[0] ?? `prog type ${t}`;
 }
 
-// ---- networking (issue 12): attach types beyond the tracing ones, link types, XDP/tc/netlink/socket numbers.
-
+// ---- networking (issue 12): link types, XDP/tc/netlink/socket numbers (attach types are in AttachType above).
 /** XDP_FLAGS_* (if_link.h): how an XDP program is attached. */
 export const XdpFlags = { UPDATE_IF_NOEXIST: 1, SKB_MODE: 2, DRV_MODE: 4, HW_MODE: 8, REPLACE: 16 } as const;
 /** XDP verdicts (enum xdp_action). */
