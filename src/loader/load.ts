@@ -241,11 +241,14 @@ function encodeConstant(name: string, v: unknown, size: number): Uint8Array {
   if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "boolean") {
     throw new ArgumentError("constants", `constant "${name}" must be a number, bigint, boolean or Uint8Array; got ${typeof v}`);
   }
+  if (!Number.isInteger(size) || size < 1 || size > 8) {
+    throw new ArgumentError("constants", `constant "${name}" is ${bytes(size)}: give its value as a Uint8Array`);
+  }
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   const n = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
   const bits = BigInt(size * 8);
-  if (size < 1 || size > 8 || n >= 1n << bits || n < -(1n << (bits - 1n))) {
+  if (n >= 1n << bits || n < -(1n << (bits - 1n))) {
     throw new ArgumentError("constants", `constant "${name}" (${bytes(size)}) cannot hold ${String(v)}`);
   }
   const u = BigInt.asUintN(Number(bits), n);
