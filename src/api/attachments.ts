@@ -81,14 +81,16 @@ export class Attachments {
 
   attachTracepoint(opts: { tp?: string; tpRe?: string | RegExp; fnName: string }): void {
     if ((opts.tp === undefined) === (opts.tpRe === undefined)) throw new ArgumentError("tp", "give exactly one of tp or tpRe");
+    if (opts.tp !== undefined && (typeof opts.tp !== "string" || !/^[^:\s]+:[^:\s]+$/.test(opts.tp))) {
+      throw new ArgumentError("tp", `must be "category:event" (one colon, no spaces), got ${JSON.stringify(opts.tp) ?? String(opts.tp)}`);
+    }
     const fd = this.loadFunc(opts.fnName, ProgType.TRACEPOINT);
     // BCC matches tp_re with re.match: anchored at the start only.
     const re = opts.tpRe === undefined ? undefined : patternArgument("tpRe", opts.tpRe, "start");
     const targets = re ? listTracepoints(re) : [opts.tp!];
     if (re && targets.length === 0) throw new AttachError(`tracepoints matching ${String(opts.tpRe)}`, "none found", { code: ErrorCode.NO_SUCH_TRACEPOINT });
     for (const tp of targets) {
-      const [cat, evt] = tp.split(":");
-      if (!cat || !evt) throw new ArgumentError("tp", `must be "category:event", got "${tp}"`);
+      const [cat, evt] = tp.split(":") as [string, string];
       this.#remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
     }
   }
