@@ -189,4 +189,13 @@ export class Attachments {
     for (const links of this.#links.values()) for (const l of links) l.close();
     this.#links.clear();
   }
+
+  /** Detaches every link off the event loop, all at once (the kernel's waits overlap on the thread pool). */
+  async closeAsync(): Promise<void> {
+    const links = [...this.#links.values()].flat();
+    this.#links.clear();
+    const results = await Promise.allSettled(links.map((l) => l.closeAsync()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
 }

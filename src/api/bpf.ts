@@ -397,6 +397,21 @@ export class BPF {
     return tracePrint(fmt, opts);
   }
 
+  /**
+   * close() without stalling the event loop: detaching waits for the kernel (an RCU grace period per tracepoint,
+   * ~70 ms each), so the links are closed on libuv's thread pool, then readers, programs and maps as close() does.
+   */
+  async closeAsync(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#streams.close();
+    try {
+      await this.#attach.closeAsync();
+    } finally {
+      this.#obj.close();
+    }
+  }
+
   /** BCC's free_bcc_memory: nothing to release (clang runs in its own process); returns 0 like BCC on success. */
   freeBccMemory(): number {
     return 0;
@@ -417,7 +432,7 @@ export class BPF {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.closeAsync();
   }
 }
 
