@@ -11,6 +11,7 @@ import { haveKprobes, haveFentry, haveLsm } from "../kernel/features.js";
 import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, patternArgument } from "../errors.js";
 import { checkProbeQuota, countProbe } from "./probe-quota.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
+import { locatedAt } from "./user-lines.js";
 
 type BtfKind = "kfunc" | "kretfunc" | "kmod_ret" | "lsm";
 
@@ -42,7 +43,7 @@ export class Attachments {
           break;
         case "kprobe":
         case "kretprobe": {
-          if (!haveKprobes().supported) throw kprobeUnsupported(name);
+          if (!haveKprobes().supported) throw locatedAt(kprobeUnsupported(name), this.#obj.source, { fn: name });
           this.attachKprobe({ event: fixSyscallFnName(kind.target), fnName: name }, kind.attach === "kretprobe", 0, 0);
           break;
         }
@@ -91,18 +92,34 @@ export class Attachments {
     if (re && targets.length === 0) throw new AttachError(`tracepoints matching ${String(opts.tpRe)}`, "none found", { code: ErrorCode.NO_SUCH_TRACEPOINT });
     for (const tp of targets) {
       const [cat, evt] = tp.split(":") as [string, string];
-      this.#remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
+      try {
+        this.#remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
+      } catch (e) {
+        throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+      }
     }
   }
 
   attachRawTracepoint(opts: { tp: string; fnName: string }): void {
     if (this.#links.has(`raw:${opts.tp}`)) throw new AttachError(`raw tracepoint ${opts.tp}`, "already attached by this BPF object");
-    const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT);
-    this.#remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    try {
+      const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT);
+      this.#remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    } catch (e) {
+      throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+    }
   }
 
   /** attach_kprobe / attach_kretprobe: `event`, or every traceable function matching `eventRe`. */
   attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): void {
+    try {
+      this.#attachKprobe(opts, retprobe, offset, maxactive);
+    } catch (e) {
+      throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+    }
+  }
+
+  #attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): void {
     const kind = retprobe ? "kretprobe" : "kprobe";
     if ((opts.event === undefined) === (opts.eventRe === undefined)) throw new ArgumentError("event", "give exactly one of event or eventRe");
     const keyOf = (ev: string): string => `${kind}:${ev}${offset ? `+${offset}` : ""}`;

@@ -18,6 +18,8 @@ import { tableOf, typeCodec, userTableNames } from "./tables/from-object.js";
 import { PerfEventArrayTable, RingBufTable, type PerfBufferCallback, type PerfBufferOptions, type RingBufferCallback,
   type RingBufferOptions } from "./tables/special.js";
 import { disassemble } from "./disassemble.js";
+import { attributed } from "./origin.js";
+import { locatedAt } from "./user-lines.js";
 import { Table } from "./tables/table.js";
 import { bpf } from "../sys/index.js";
 import { mapTypeName } from "../sys/abi.js";
@@ -38,6 +40,11 @@ export interface BPFLoadOptions {
   useKernelHeaders?: boolean;
   /** Reserved for USDT contexts (not supported yet). */
   usdtContexts?: unknown[];
+  /**
+   * Who wrote the program, when it is not the caller's own: tools pass e.g. "tsbcc's execsnoop tool", and
+   * compile, verifier and map errors then say the program is embedded there rather than pointing at "<text>".
+   */
+  origin?: string;
 }
 
 export interface BPFFunction {
@@ -109,21 +116,29 @@ export class BPF {
     }
     if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
     if (opts.usdtContexts?.length) throw new UnsupportedError("BPF.load: USDT contexts are not supported yet");
+    if (opts.origin !== undefined && typeof opts.origin !== "string") throw new ArgumentError("origin", "must be a string naming who wrote the program");
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
       text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders,
-    });
+    }).catch((e: unknown) => { throw attributed(e, opts.origin); });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
-    const obj = new LoadedObject(parseObject(compiled.object), {
-      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
-    });
+    let obj: LoadedObject;
+    try {
+      obj = new LoadedObject(parseObject(compiled.object), {
+        logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned,
+        source: { file: opts.srcFile ?? "<text>", text },
+      });
+    } catch (e) {
+      const map = (e as { map?: unknown }).map;
+      throw attributed(typeof map === "string" ? locatedAt(e, { file: opts.srcFile ?? "<text>", text }, { map }) : e, opts.origin);
+    }
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
     if (opts.autoload !== false) {
       try {
         b.#attach.autoload();
       } catch (e) {
         b.close();
-        throw e;
+        throw attributed(e, opts.origin);
       }
     }
     return b;

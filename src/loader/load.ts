@@ -45,6 +45,11 @@ export interface LoadOptions {
   pinned?: Record<string, string>;
   /** Directory for maps with libbpf's `pinning = LIBBPF_PIN_BY_NAME` (default /sys/fs/bpf). */
   pinRoot?: string;
+  /**
+   * The C source the object was compiled from, for verifier errors: clang leaves the line text of BTF line info
+   * empty when the file is named by a #line directive (as the dialect compiler does), so it is taken from here.
+   */
+  source?: { file: string; text: string };
 }
 
 export class LoadedObject {
@@ -170,7 +175,7 @@ export class LoadedObject {
     const sourceOf = (insn: number): SourceLine | undefined => {
       const o = linked.origin(insn);
       const l = ext?.sourceLine(o.section, o.offset);
-      return l ? { file: l.file, line: l.line, column: l.column, text: l.text } : undefined;
+      return l ? { file: l.file, line: l.line, column: l.column, text: l.text || this.#sourceLineText(l.file, l.line) } : undefined;
     };
     let loaded;
     try {
@@ -182,6 +187,17 @@ export class LoadedObject {
     cached?.fd.close();
     this.#programs.set(name, entry);
     return entry;
+  }
+
+  /** The C source given in the options (for errors that point at the user's line). */
+  get source(): { file: string; text: string } | undefined {
+    return this.#options.source;
+  }
+
+  #sourceLineText(file: string, line: number): string {
+    const src = this.#options.source;
+    if (!src || src.file !== file || line < 1) return "";
+    return src.text.split("\n")[line - 1] ?? "";
   }
 
   loadedProgram(name: string): { fd: Fd; type: number } | undefined {

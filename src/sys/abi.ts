@@ -42,3 +42,6 @@ export const BpfHelper = { override_return: 58 } as const;
 export const BPF_FS_MAGIC = 0xcafe4a11;
 /** libbpf's map `pinning` attribute: pin by the map's name under the pin root. */
 export const LibbpfPin = { NONE: 0, BY_NAME: 1 } as const;
+
+/** Capability bit numbers (linux/capability.h), for reading CapEff in /proc/self/status. */
+export const Capability = { SYS_ADMIN: 21, PERFMON: 38, BPF: 39 } as const;

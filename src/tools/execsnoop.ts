@@ -2,7 +2,8 @@
 // Each argument travels as its own event (the BPF stack is too small for a whole argv), then a final event
 // carries the return value; user space stitches them together per pid.
 import { BPF } from "../api/bpf.js";
-import { parseArgs, type ToolContext } from "./common.js";
+import { parseArgs, UsageError, type ToolContext } from "./common.js";
+import { requireTracingPrivileges } from "../kernel/privileges.js";
 
 const MAX_ARGS_DEFAULT = 20;
 const ARG_SIZE = 128;
@@ -103,13 +104,14 @@ export async function run(argv: string[], ctx: ToolContext): Promise<number> {
     options: { u: "uid", n: "name", l: "line", "max-args": "max-args", duration: "duration" },
   });
   if (a.help) { ctx.out.write(usage + "\n"); return 0; }
+  requireTracingPrivileges(); // before anything else: otherwise tracefs (mode 0700) looks unmounted
   const maxArgs = Number(a.options["max-args"] ?? MAX_ARGS_DEFAULT);
-  if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 128) throw new Error("--max-args must be an integer between 1 and 128");
+  if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 128) throw new UsageError("--max-args must be an integer between 1 and 128");
   const uidFilter = a.options.uid !== undefined ? Number(a.options.uid) : undefined;
   const nameRe = a.options.name ? new RegExp(a.options.name) : undefined;
   const lineRe = a.options.line ? new RegExp(a.options.line) : undefined;
 
-  const b = await BPF.load({ text: program(maxArgs) });
+  const b = await BPF.load({ text: program(maxArgs), origin: "tsbcc's execsnoop tool" });
   try {
     const start = process.hrtime.bigint();
     const pending = new Map<number, string[]>();
