@@ -1,20 +1,10 @@
 // Seeded byte mutation for fuzz tests: the same seed gives the same mutants on every machine, so a failure in CI
 // is reproduced by its seed and round number. Bounded by a round count and a time budget, never open-ended.
 
-/** xorshift32: small, fast, deterministic. */
-export function seeded(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 4294967296;
-  };
-}
+export { seededRandom as seeded } from "./elf.js";
 
 /** Field values that break parsers: zero, ones, sign bits, sizes just past 32 and 53 bits. */
-const INTERESTING = [0n, 1n, 7n, 0x7fn, 0xffn, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 1n << 32n, 1n << 53n,
-  1n << 63n, (1n << 64n) - 1n];
+const INTERESTING = [0n, 1n, 7n, 0x7fn, 0xffn, 0xffffn, 0x7fffffffn, 0xffffffffn, 1n << 32n, 1n << 53n, 1n << 63n, (1n << 64n) - 1n];
 
 /** 1-4 edits, mostly inside `ranges` ([start, length]): byte flips and aligned 32/64-bit interesting values. */
 export function mutateBytes(src: Uint8Array, rand: () => number, ranges: [number, number][]): Uint8Array {

@@ -8,6 +8,7 @@ import { BPF } from "../../src/api/bpf.js";
 import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { missing } from "../helpers/root.js";
+import { SEQ_START } from "../helpers/bcc-snippets.js";
 
 const skip = missing("clang", "gcc", "root");
 const N = 20000;
@@ -18,13 +19,7 @@ BPF_ARRAY(seqs, u64, 1);
 BPF_PERF_OUTPUT(pevents);
 BPF_RINGBUF_OUTPUT(revents, 1);
 TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
-    int zero = 0;
-    u32 pid = bpf_get_current_pid_tgid() >> 32;
-    u32 *t = target.lookup(&zero);
-    if (!t || *t != pid) return 0;
-    u64 *s = seqs.lookup(&zero);
-    if (!s) return 0;
-    u64 seq = __sync_fetch_and_add(s, 1);
+${SEQ_START}
     if (MODE == 0) pevents.perf_submit(args, &seq, sizeof(seq));
     else revents.ringbuf_output(&seq, sizeof(seq), 0);
     return 0;
