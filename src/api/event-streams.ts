@@ -22,7 +22,7 @@ export class EventStreams {
   /** Ring buffer maps being read (by openRingBuffer or an events() iterator): each can have one reader. */
   readonly #ringNames = new Set<string>();
   /** Ring buffer readers owned by events() iterators (perf ones are in #perfBuffers). */
-  readonly #iterReaders = new Set<PollingReader>();
+  readonly #iterReaders = new Set<RingBufferManager>();
 
   constructor(obj: LoadedObject, codec: (name: string) => KeyValueCodec) {
     this.#obj = obj;
@@ -212,10 +212,18 @@ export class EventStreams {
   }
 
   close(): void {
-    for (const r of this.#perfBuffers.values()) r.close();
+    // The final loss counts first, while the rings still exist: closing the object is one more way a reader ends.
+    const readers: { checkLost(): number; close(): void }[] = [...this.#perfBuffers.values(), ...this.#iterReaders];
+    if (this.#ringManager) readers.push(this.#ringManager);
+    for (const r of readers) {
+      try {
+        r.checkLost();
+      } catch {
+        // a counter that cannot be read any more must not stop the teardown
+      }
+      r.close();
+    }
     this.#perfBuffers.clear();
-    this.#ringManager?.close();
-    for (const r of this.#iterReaders) r.close();
     this.#iterReaders.clear();
   }
 }
