@@ -15,6 +15,7 @@ export { BtfTargetError } from "./loader/btf-target.js";
 export { PinError } from "./loader/pin.js";
 export { AttachError, type Link } from "./link/index.js";
 export { UnknownTracepointError, TracefsError } from "./kernel/tracefs.js";
+export { PrivilegeError } from "./kernel/privileges.js";
 export { SyscallError } from "./sys/index.js";
 // Networking (issue 12): attachments beyond the BPF class's methods, socket/storage tables, test runs.
 export {

@@ -11,6 +11,7 @@ import { haveKprobes, haveFentry, haveLsm } from "../kernel/features.js";
 import { ArgumentError, ErrorCode, NoSuchFunctionError, TsbccError, patternArgument } from "../errors.js";
 import { checkProbeQuota, countProbe } from "./probe-quota.js";
 import { kprobeUnsupported, btfProgramUnsupported } from "./kernel-support.js";
+import { locatedAt } from "./user-lines.js";
 
 type BtfKind = "kfunc" | "kretfunc" | "kmod_ret" | "lsm";
 
@@ -42,7 +43,7 @@ export class Attachments {
           break;
         case "kprobe":
         case "kretprobe": {
-          if (!haveKprobes().supported) throw kprobeUnsupported(name);
+          if (!haveKprobes().supported) throw locatedAt(kprobeUnsupported(name), this.#obj.source, { fn: name });
           this.attachKprobe({ event: fixSyscallFnName(kind.target), fnName: name }, kind.attach === "kretprobe", 0, 0);
           break;
         }
@@ -87,6 +88,9 @@ export class Attachments {
 
   attachTracepoint(opts: { tp?: string; tpRe?: string | RegExp; fnName: string }): void {
     if ((opts.tp === undefined) === (opts.tpRe === undefined)) throw new ArgumentError("tp", "give exactly one of tp or tpRe");
+    if (opts.tp !== undefined && (typeof opts.tp !== "string" || !/^[^:\s]+:[^:\s]+$/.test(opts.tp))) {
+      throw new ArgumentError("tp", `must be "category:event" (one colon, no spaces), got ${JSON.stringify(opts.tp) ?? String(opts.tp)}`);
+    }
     const fd = this.loadFunc(opts.fnName, ProgType.TRACEPOINT);
     // BCC matches tp_re with re.match: anchored at the start only.
     const re = opts.tpRe === undefined ? undefined : patternArgument("tpRe", opts.tpRe, "start");
@@ -95,18 +99,34 @@ export class Attachments {
     for (const tp of targets) {
       const [cat, evt] = tp.split(":");
       if (!cat || !evt) throw new ArgumentError("tp", `must be "category:event", got "${tp}"`);
-      this.remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
+      try {
+        this.remember(`tp:${tp}`, attachTracepoint(fd, cat, evt));
+      } catch (e) {
+        throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+      }
     }
   }
 
   attachRawTracepoint(opts: { tp: string; fnName: string }): void {
     if (this.#links.has(`raw:${opts.tp}`)) throw new AttachError(`raw tracepoint ${opts.tp}`, "already attached by this BPF object");
-    const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT);
-    this.remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    try {
+      const fd = this.loadFunc(opts.fnName, ProgType.RAW_TRACEPOINT);
+      this.remember(`raw:${opts.tp}`, attachRawTracepoint(fd, opts.tp));
+    } catch (e) {
+      throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+    }
   }
 
   /** attach_kprobe / attach_kretprobe: `event`, or every traceable function matching `eventRe`. */
   attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): void {
+    try {
+      this.#attachKprobe(opts, retprobe, offset, maxactive);
+    } catch (e) {
+      throw locatedAt(e, this.#obj.source, { fn: opts.fnName });
+    }
+  }
+
+  #attachKprobe(opts: { event?: string; fnName: string; eventRe?: string | RegExp }, retprobe: boolean, offset: number, maxactive: number): void {
     const kind = retprobe ? "kretprobe" : "kprobe";
     if ((opts.event === undefined) === (opts.eventRe === undefined)) throw new ArgumentError("event", "give exactly one of event or eventRe");
     const keyOf = (ev: string): string => `${kind}:${ev}${offset ? `+${offset}` : ""}`;
@@ -192,5 +212,14 @@ export class Attachments {
   close(): void {
     for (const links of this.#links.values()) for (const l of links) l.close();
     this.#links.clear();
+  }
+
+  /** Detaches every link off the event loop, all at once (the kernel's waits overlap on the thread pool). */
+  async closeAsync(): Promise<void> {
+    const links = [...this.#links.values()].flat();
+    this.#links.clear();
+    const results = await Promise.allSettled(links.map((l) => l.closeAsync()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }

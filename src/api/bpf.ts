@@ -18,6 +18,8 @@ import { tableOf, typeCodec, userTableNames } from "./tables/from-object.js";
 import { PerfEventArrayTable, RingBufTable, type PerfBufferCallback, type PerfBufferOptions, type RingBufferCallback,
   type RingBufferOptions } from "./tables/special.js";
 import { disassemble } from "./disassemble.js";
+import { attributed } from "./origin.js";
+import { locatedAt } from "./user-lines.js";
 import { Table } from "./tables/table.js";
 import { bpf } from "../sys/index.js";
 import { mapTypeName } from "../sys/abi.js";
@@ -49,6 +51,11 @@ export interface BPFLoadOptions {
   usdtContexts?: USDT[];
   /** BCC's maps_ns: where BPF_TABLE_SHARED tables are lent and BPF_TABLE("extern") tables looked up first (default ""). */
   mapsNamespace?: string;
+  /**
+   * Who wrote the program, when it is not the caller's own: tools pass e.g. "tsbcc's execsnoop tool", and
+   * compile, verifier and map errors then say the program is embedded there rather than pointing at "<text>".
+   */
+  origin?: string;
 }
 
 export interface BPFFunction {
@@ -130,23 +137,30 @@ export class BPF {
     }
     if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
     if (opts.mapsNamespace !== undefined && typeof opts.mapsNamespace !== "string") throw new ArgumentError("mapsNamespace", "must be a string");
+    if (opts.origin !== undefined && typeof opts.origin !== "string") throw new ArgumentError("origin", "must be a string naming who wrote the program");
     const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
       text, fileName: opts.srcFile, cflags: opts.cflags, debug: opts.debug, useKernelHeaders: opts.useKernelHeaders, prelude: usdt?.prelude,
-    });
+    }).catch((e: unknown) => { throw attributed(e, opts.origin); });
     if ((opts.debug ?? 0) & BPF.DEBUG_PREPROCESSOR) process.stderr.write(compiled.rewritten + "\n");
-    const obj = new LoadedObject(parseObject(compiled.object), {
-      logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned, shared: compiled.metadata.shared,
-      mapsNamespace: opts.mapsNamespace,
-    });
+    let obj: LoadedObject;
+    try {
+      obj = new LoadedObject(parseObject(compiled.object), {
+        logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned, shared: compiled.metadata.shared,
+        mapsNamespace: opts.mapsNamespace, source: { file: opts.srcFile ?? "<text>", text },
+      });
+    } catch (e) {
+      const map = (e as { map?: unknown }).map;
+      throw attributed(typeof map === "string" ? locatedAt(e, { file: opts.srcFile ?? "<text>", text }, { map }) : e, opts.origin);
+    }
     const b = new BPF(obj, compiled.metadata, compiled.rewritten);
     try {
       if (usdt) b.#user.attachUsdt(usdt);
       if (opts.autoload !== false) b.#attach.autoload();
     } catch (e) {
       b.close();
-      throw e;
+      throw attributed(e, opts.origin);
     }
     return b;
   }
@@ -396,6 +410,21 @@ export class BPF {
     return tracePrint(fmt, opts);
   }
 
+  /**
+   * close() without stalling the event loop: detaching waits for the kernel (an RCU grace period per tracepoint,
+   * ~70 ms each), so the links are closed on libuv's thread pool, then readers, programs and maps as close() does.
+   */
+  async closeAsync(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#streams.close();
+    try {
+      await this.#attach.closeAsync();
+    } finally {
+      this.#obj.close();
+    }
+  }
+
   /** BCC's free_bcc_memory: nothing to release (clang runs in its own process); returns 0 like BCC on success. */
   freeBccMemory(): number {
     return 0;
@@ -416,7 +445,7 @@ export class BPF {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+    await this.closeAsync();
   }
 
   // ---- Symbols and stacks: thin delegation to src/symbols/ (one process-wide Symbolizer) ----

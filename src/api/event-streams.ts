@@ -4,6 +4,7 @@
 import type { LoadedObject } from "../loader/index.js";
 import { MapType } from "../loader/index.js";
 import { openPerfBuffer, pollReaders, RingBufferManager, type PerfBuffer, type PollingReader } from "../events/index.js";
+import { reportLost } from "../events/map-info.js";
 import { outputDropsMap } from "../dialect/rewrite-maps.js";
 import { bpf } from "../sys/index.js";
 import { possibleCpus } from "../kernel/cpus.js";
@@ -21,7 +22,7 @@ export class EventStreams {
   /** Ring buffer maps being read (by openRingBuffer or an events() iterator): each can have one reader. */
   readonly #ringNames = new Set<string>();
   /** Ring buffer readers owned by events() iterators (perf ones are in #perfBuffers). */
-  readonly #iterReaders = new Set<PollingReader>();
+  readonly #iterReaders = new Set<RingBufferManager>();
 
   constructor(obj: LoadedObject, codec: (name: string) => KeyValueCodec) {
     this.#obj = obj;
@@ -153,6 +154,12 @@ export class EventStreams {
     const push = (data: Uint8Array): void => {
       queue.push((decoder ? decoder.decode(data, 0) : data.slice()) as T);
     };
+    // Records taken from the kernel but never yielded (the loop ended first) count as lost, like kernel drops,
+    // so that delivered + lost = produced however the iteration ends.
+    const discard = (count: number): void => {
+      if (opts.lostCb) opts.lostCb(count);
+      else reportLost(count, `${name}: taken but not delivered, the iteration ended`);
+    };
     let reader: PollingReader;
     let release: () => void;
     if (m.spec.type === MapType.PERF_EVENT_ARRAY) {
@@ -164,6 +171,7 @@ export class EventStreams {
       reader = pb;
       release = () => {
         if (this.#perfBuffers.get(name) === pb) this.#perfBuffers.delete(name);
+        if (!pb.closed) pb.checkLost(); // the final count, while the rings still exist
         pb.close();
       };
     } else {
@@ -181,11 +189,11 @@ export class EventStreams {
       release = () => {
         this.#ringNames.delete(name);
         this.#iterReaders.delete(rm);
-        rm.checkLost();
+        if (!rm.closed) rm.checkLost();
         rm.close();
       };
     }
-    return iterateEvents(reader, queue, release, opts.signal);
+    return iterateEvents(reader, queue, { release, discard }, opts.signal);
   }
 
   /**
@@ -204,31 +212,61 @@ export class EventStreams {
   }
 
   close(): void {
-    for (const r of this.#perfBuffers.values()) r.close();
+    // The final loss counts first, while the rings still exist: closing the object is one more way a reader ends.
+    const readers: { checkLost(): number; close(): void }[] = [...this.#perfBuffers.values(), ...this.#iterReaders];
+    if (this.#ringManager) readers.push(this.#ringManager);
+    for (const r of readers) {
+      try {
+        r.checkLost();
+      } catch {
+        // a counter that cannot be read any more must not stop the teardown
+      }
+      r.close();
+    }
     this.#perfBuffers.clear();
-    this.#ringManager?.close();
-    for (const r of this.#iterReaders) r.close();
     this.#iterReaders.clear();
   }
 }
 
-/** Yields what `reader`'s callback put in `queue`, polling whenever it is empty; `release` runs once at the end. */
-async function* iterateEvents<T>(reader: PollingReader, queue: T[], release: () => void, signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
-  // Closing the reader settles a waiting poll() with 0, which ends the loop below.
-  const onAbort = (): void => reader.close();
-  signal?.addEventListener("abort", onAbort, { once: true });
+/**
+ * Yields what `reader`'s callback put in `queue`, polling whenever it is empty. The end (loop done, break, throw or
+ * `signal` abort) runs once, before the reader closes: what is still in the kernel buffers is taken, the final
+ * loss counts are read, and records taken but not yielded go to `end.discard`.
+ */
+async function* iterateEvents<T>(reader: PollingReader, queue: T[], end: { release: () => void; discard: (count: number) => void },
+  signal?: AbortSignal): AsyncGenerator<T, void, undefined> {
+  let next = 0; // queue[next] is the first record not yet yielded
+  let ended = false;
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", finish);
+    try {
+      if (!reader.closed) reader.consume();
+    } finally {
+      const undelivered = queue.length - next;
+      queue.length = 0;
+      next = 0;
+      try {
+        end.release(); // checkLost, then close: settles a waiting poll(), which ends the loop below
+      } finally {
+        if (undelivered > 0) end.discard(undelivered);
+      }
+    }
+  };
+  signal?.addEventListener("abort", finish, { once: true });
   try {
     for (;;) {
-      for (let i = 0; i < queue.length; i++) {
+      while (next < queue.length) {
         if (signal?.aborted) return;
-        yield queue[i]!;
+        yield queue[next++]!;
       }
       queue.length = 0;
+      next = 0;
       if (signal?.aborted || reader.closed) return;
       await reader.poll(-1);
     }
   } finally {
-    signal?.removeEventListener("abort", onAbort);
-    release();
+    finish();
   }
 }

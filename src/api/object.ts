@@ -66,6 +66,10 @@ export class Program {
   detachAll(): void {
     for (const l of this.#links.splice(0)) l.close();
   }
+  /** detachAll() off the event loop (see BPF.closeAsync). */
+  async detachAllAsync(): Promise<void> {
+    await Promise.all(this.#links.splice(0).map((l) => l.closeAsync()));
+  }
 }
 
 export class BPFObject {
@@ -135,7 +139,20 @@ export class BPFObject {
     this.loaded.close();
   }
 
+  /** close() with the detaches on libuv's thread pool: the event loop does not wait for the kernel's RCU. */
+  async closeAsync(): Promise<void> {
+    try {
+      await Promise.all([...this.#programs.values()].map((p) => p.detachAllAsync()));
+    } finally {
+      this.loaded.close();
+    }
+  }
+
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.closeAsync();
   }
 }

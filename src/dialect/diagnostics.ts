@@ -21,8 +21,13 @@ export interface Diagnostic {
 
 /** The program did not compile: clang's or the rewriter's diagnostics, in terms of the user's file. */
 export class DialectError extends TsbccError {
-  constructor(readonly diagnostics: Diagnostic[], summary?: string) {
-    super(ErrorCode.COMPILE, summary || formatDiagnostics(diagnostics.filter((d) => d.severity === "error")) || "BPF program compilation failed");
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[], summary?: string) {
+    // clang repeats some backend errors once per pass or per function (the stack limit three times): say it once.
+    const unique = diagnostics.filter((d, i) => diagnostics.findIndex((e) => e.file === d.file && e.line === d.line &&
+      e.column === d.column && e.severity === d.severity && e.message === d.message) === i);
+    super(ErrorCode.COMPILE, summary || formatDiagnostics(unique.filter((d) => d.severity === "error")) || "BPF program compilation failed");
+    this.diagnostics = unique;
   }
 }
 
@@ -111,12 +116,36 @@ export function toUserDiagnostics(raw: RawDiagnostic[], mapper: PositionMapper, 
       }
     }
     if (pos) {
+      pos = stackLimitCulprit(d.message, pos, userText) ?? pos;
       out.push({ file: userFile, line: pos.line, column: pos.col, severity: d.severity, message: d.message, sourceLine: lines.lineText(pos.line) });
     } else {
       out.push({ file: d.file, line: d.line, column: d.column, severity: d.severity, message: d.message, sourceLine: "" });
     }
   }
   return out;
+}
+
+/**
+ * clang reports an exceeded BPF stack at the function, not at what fills it. Points instead at the largest local
+ * array declared in that function's body (the usual culprit), when one is found before the function ends.
+ */
+export function stackLimitCulprit(message: string, at: { line: number; col: number }, userText: string): { line: number; col: number } | undefined {
+  if (!/stack limit of \d+ bytes is exceeded/.test(message)) return undefined;
+  const lines = userText.split("\n");
+  let best: { line: number; col: number; count: number } | undefined;
+  let depth = 0, opened = false;
+  for (let i = at.line - 1; i < lines.length; i++) {
+    const text = lines[i]!;
+    for (const m of text.matchAll(/\b[A-Za-z_][\w ]*?\s\**\s*\w+\s*\[\s*(\d+)\s*\]\s*(?:[;=,])/g)) {
+      const count = Number(m[1]);
+      if (opened && (!best || count > best.count)) best = { line: i + 1, col: (m.index ?? 0) + 1 + (text.slice(m.index).length - text.slice(m.index).trimStart().length), count };
+    }
+    for (const ch of text) {
+      if (ch === "{") { depth++; opened = true; } else if (ch === "}") depth--;
+    }
+    if (opened && depth <= 0) break;
+  }
+  return best && { line: best.line, col: best.col };
 }
 
 /** Rewrites clang's messages about our analyze-mode map structs into the dialect's own words. */

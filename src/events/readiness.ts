@@ -11,7 +11,7 @@
 //   finds nothing. That saves a syscall per wakeup, and perf buffers wake per event by default (on the 2-vCPU
 //   dev VM, consumer CPU per wakeup went from about 12 to 10 µs).
 // The alternative ("per-fd", one libuv handle per fd) exists to measure against (bench/events.ts).
-import { ClosedError } from "../errors.js";
+import { ArgumentError, ClosedError } from "../errors.js";
 import {
   EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_EVENT_SIZE, EPOLLET, EPOLLIN, epollCreate, epollCtl, epollWait, Fd,
   pollReadable, type PollWatch,
@@ -178,6 +178,8 @@ export abstract class PollingReader {
    */
   poll(timeoutMs = -1): Promise<number> {
     if (this.#closed) return Promise.reject(new ClosedError("event reader"));
+    const bad = timeoutError(timeoutMs);
+    if (bad) return Promise.reject(bad);
     let first: number;
     try {
       first = this.consume();
@@ -341,12 +343,28 @@ export abstract class PollingReader {
   }
 }
 
+/** Longest timer Node keeps (2^31 - 1 ms); a longer one fires after 1 ms with a warning. */
+const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
+/** A poll timeout is a finite number of ms up to MAX_TIMEOUT_MS, or negative (finite) for "forever". */
+export function timeoutError(timeoutMs: unknown): ArgumentError | undefined {
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs)) {
+    return new ArgumentError("timeoutMs", `must be a finite number of milliseconds (-1 waits forever, 0 does not wait); got ${String(timeoutMs)}`);
+  }
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    return new ArgumentError("timeoutMs", `at most ${MAX_TIMEOUT_MS} ms (about 24.8 days); -1 waits forever; got ${timeoutMs}`);
+  }
+  return undefined;
+}
+
 /**
  * One wait over several readers (BCC's perf_buffer_poll over every open perf buffer): drains all of them; if
  * that delivered nothing, waits until any of them wakes (or `timeoutMs`) and drains all again. Resolves with
  * the total, or with the first negative stop code a ring buffer callback returned.
  */
 export function pollReaders(readers: readonly PollingReader[], timeoutMs = -1): Promise<number> {
+  const bad = timeoutError(timeoutMs);
+  if (bad) return Promise.reject(bad);
   const consumeAll = (): number => {
     let n = 0;
     for (const r of readers) {

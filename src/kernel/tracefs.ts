@@ -36,11 +36,16 @@ export class UnknownTracepointError extends TsbccError {
 
 let cachedRoot: string | undefined;
 
-// A tracefs instance is recognisable by its `events` directory; an empty mount point is not.
+// A tracefs instance is recognisable by its `events` directory; an empty mount point is not. One this user may
+// not read (tracefs is mode 0700) is mounted all the same: that is a permission problem, not a missing mount.
 function isMounted(dir: string): boolean {
   try {
     return statSync(join(dir, "events")).isDirectory();
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EACCES") {
+      throw new TsbccError(ErrorCode.PERMISSION, `tracefs at ${dir} is mounted but not readable by this user (it is mode 0700): ` +
+        "tracing needs root, or CAP_BPF and CAP_PERFMON with access to tracefs", { cause: e });
+    }
     return false;
   }
 }

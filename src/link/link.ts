@@ -41,6 +41,21 @@ export class Link {
     extra?.();
     this.#unregister();
   }
+  /** close() with the fds closed off the event loop, in the same order (the kernel's RCU wait happens there). */
+  async closeAsync(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const fds = this.#fds.reverse();
+    this.#fds = [];
+    try {
+      for (const fd of fds) await fd.closeAsync();
+    } finally {
+      const extra = this.#onClose;
+      this.#onClose = undefined;
+      extra?.();
+      this.#unregister();
+    }
+  }
 }
 
 /** The attach step failed; `hint` says what the user can do about it. */

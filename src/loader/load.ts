@@ -53,6 +53,11 @@ export interface LoadOptions {
   shared?: Record<string, TableShare>;
   /** The maps namespace of "shared" and "extern" tables (BCC's maps_ns; default ""). */
   mapsNamespace?: string;
+  /**
+   * The C source the object was compiled from, for verifier errors: clang leaves the line text of BTF line info
+   * empty when the file is named by a #line directive (as the dialect compiler does), so it is taken from here.
+   */
+  source?: { file: string; text: string };
 }
 
 export class LoadedObject {
@@ -68,6 +73,7 @@ export class LoadedObject {
   constructor(spec: ObjectSpec, options: LoadOptions = {}) {
     this.spec = spec;
     this.#options = options;
+    checkConstants(spec, options.constants); // before anything exists in the kernel
     if (spec.btf) {
       // Maps and programs work without BTF (just untyped); a kernel that rejects our BTF must not stop the load.
       const res = bpf.btfLoad(spec.btf.raw);
@@ -118,16 +124,28 @@ export class LoadedObject {
     } finally {
       inner?.close();
     }
-    if (m.initialData || this.#options.constants) this.#fillGlobals(m, fd);
+    try {
+      if (m.initialData || this.#options.constants) this.#fillGlobals(m, fd);
+    } catch (e) {
+      fd.close(); // not yet in this.maps, so close() would not find it
+      throw e;
+    }
     return fd;
   }
 
   #fillGlobals(m: MapSpec, fd: Fd): void {
     if (!m.initialData && !Object.keys(this.#options.constants ?? {}).some((k) => this.spec.globals.get(k)?.map === m.name)) return;
-    const value = m.initialData ? m.initialData.slice() : new Uint8Array(m.valueSize);
+    if (m.initialData && m.initialData.byteLength > m.valueSize) {
+      throw new TsbccError(ErrorCode.BAD_ELF, `section of map "${m.name}" holds ${m.initialData.byteLength} bytes, more than its value size ${m.valueSize}`);
+    }
+    const value = new Uint8Array(m.valueSize);
+    if (m.initialData) value.set(m.initialData);
     for (const [name, v] of Object.entries(this.#options.constants ?? {})) {
       const g = this.spec.globals.get(name);
       if (!g || g.map !== m.name) continue;
+      if (g.offset + g.size > m.valueSize) {
+        throw new TsbccError(ErrorCode.BAD_ELF, `global "${name}" (offset ${g.offset}, ${g.size} bytes) lies outside map "${m.name}" (${m.valueSize} bytes)`);
+      }
       value.set(encodeConstant(name, v, g.size), g.offset);
     }
     bpf.mapUpdate(fd.value, new Uint8Array(4), value);
@@ -177,7 +195,7 @@ export class LoadedObject {
     const sourceOf = (insn: number): SourceLine | undefined => {
       const o = linked.origin(insn);
       const l = ext?.sourceLine(o.section, o.offset);
-      return l ? { file: l.file, line: l.line, column: l.column, text: l.text } : undefined;
+      return l ? { file: l.file, line: l.line, column: l.column, text: l.text || this.#sourceLineText(l.file, l.line) } : undefined;
     };
     let loaded;
     try {
@@ -189,6 +207,17 @@ export class LoadedObject {
     cached?.fd.close();
     this.#programs.set(name, entry);
     return entry;
+  }
+
+  /** The C source given in the options (for errors that point at the user's line). */
+  get source(): { file: string; text: string } | undefined {
+    return this.#options.source;
+  }
+
+  #sourceLineText(file: string, line: number): string {
+    const src = this.#options.source;
+    if (!src || src.file !== file || line < 1) return "";
+    return src.text.split("\n")[line - 1] ?? "";
   }
 
   loadedProgram(name: string): { fd: Fd; type: number } | undefined {
@@ -223,16 +252,42 @@ function hasBtfKeyValue(type: number): boolean {
   return !untyped.includes(type);
 }
 
-function encodeConstant(name: string, v: number | bigint | boolean | Uint8Array, size: number): Uint8Array {
+/** Every constant names a global of the object and holds a value of a usable type; sizes are checked per global. */
+function checkConstants(spec: ObjectSpec, constants: LoadOptions["constants"]): void {
+  if (constants === undefined) return;
+  if (typeof constants !== "object" || constants === null) throw new ArgumentError("constants", "must be an object of name -> value");
+  for (const [name, v] of Object.entries(constants)) {
+    const g = spec.globals.get(name);
+    if (!g) {
+      const known = [...spec.globals.keys()].sort();
+      throw new ArgumentError("constants", `unknown constant "${name}" (known: ${known.join(", ") || "none: the object has no globals"})`);
+    }
+    encodeConstant(name, v, g.size);
+  }
+}
+
+function encodeConstant(name: string, v: unknown, size: number): Uint8Array {
+  const bytes = (n: number) => `${n} byte${n === 1 ? "" : "s"}`;
   if (v instanceof Uint8Array) {
-    if (v.byteLength !== size) throw new ArgumentError("constants", `constant "${name}" is ${size} bytes; got ${v.byteLength} bytes`);
+    if (v.byteLength !== size) throw new ArgumentError("constants", `constant "${name}" is ${bytes(size)}; got ${bytes(v.byteLength)}`);
     return v;
+  }
+  if (typeof v === "number" && !Number.isSafeInteger(v)) {
+    throw new ArgumentError("constants", `constant "${name}" must be an integer (a safe one, or a bigint); got ${String(v)}`);
+  }
+  if (typeof v !== "number" && typeof v !== "bigint" && typeof v !== "boolean") {
+    throw new ArgumentError("constants", `constant "${name}" must be a number, bigint, boolean or Uint8Array; got ${typeof v}`);
+  }
+  if (!Number.isInteger(size) || size < 1 || size > 8) {
+    throw new ArgumentError("constants", `constant "${name}" is ${bytes(size)}: give its value as a Uint8Array`);
   }
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
   const n = typeof v === "boolean" ? (v ? 1n : 0n) : BigInt(v);
   const bits = BigInt(size * 8);
-  if (size > 8 || n >= 1n << bits || n < -(1n << (bits - 1n))) throw new ArgumentError("constants", `constant "${name}" (${size} bytes) cannot hold ${String(v)}`);
+  if (n >= 1n << bits || n < -(1n << (bits - 1n))) {
+    throw new ArgumentError("constants", `constant "${name}" (${bytes(size)}) cannot hold ${String(v)}`);
+  }
   const u = BigInt.asUintN(Number(bits), n);
   for (let i = 0; i < size; i++) view.setUint8(i, Number((u >> BigInt(8 * i)) & 0xffn));
   return out;

@@ -86,6 +86,7 @@ function resolveRelocation(ctx: RelocationContext, section: ElfSection, r: { off
   const at = Number(r.offset);
   if (at % INSN_SIZE !== 0 || at >= section.size) throw new ObjectError(`relocation at ${section.name}+${at} is not on an instruction`);
   const insn = (at - base) / INSN_SIZE;
+  if (insn < 0 || (insn + 1) * INSN_SIZE > insns.byteLength) throw new ObjectError(`relocation at ${section.name}+${at} lies outside its program`);
   const sym = r.symbol;
   const opcode = insns[insn * INSN_SIZE];
   const view = new DataView(insns.buffer, insns.byteOffset + insn * INSN_SIZE, INSN_SIZE);

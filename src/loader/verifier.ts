@@ -47,17 +47,41 @@ export class ProgramLoadError extends TsbccError {
 const EPERM = 1, EINVAL = 22, ENOSPC = 28, E2BIG = 7, EAGAIN = 11;
 const MAX_LOG = 1 << 30;
 
-/** Hints for well-known verifier messages (facts about the verifier; wording ours). */
-function hintFor(log: string): string | undefined {
-  if (/invalid mem access 'inv'|invalid mem access 'scalar'/.test(log)) {
+/**
+ * The verifier's verdict: the last lines of the log that are not statistics or register-state dumps. Hints are
+ * matched against these only, since a log's earlier register states mention "map_value_or_null" and the like
+ * whatever the program's actual fault is.
+ */
+export function verdictLines(log: string): string {
+  const lines = log.trimEnd().split("\n").filter((l) => l.trim() !== "" &&
+    !/^(processed \d+ insns|verification time|stack depth|mark_precise|last_idx|regs=|parent didn't have regs)/.test(l.trim()));
+  const verdict: string[] = [];
+  for (let i = lines.length - 1; i >= 0 && verdict.length < 2; i--) {
+    const l = lines[i]!;
+    if (/^\d+: \([0-9a-f]{2}\)/.test(l) || /^;/.test(l.trim()) || /^from \d+ to \d+:/.test(l)) break; // an instruction: the verdict is below
+    verdict.unshift(l);
+  }
+  return verdict.join("\n");
+}
+
+/** Hints for well-known verifier verdicts (facts about the verifier; wording ours). */
+export function hintFor(log: string): string | undefined {
+  const v = verdictLines(log);
+  if (/too complex|BPF program is too large|program is too large/.test(v)) {
+    return /too large/.test(v)
+      ? "the verifier's budget of 1,000,000 instructions ran out: lower loop bounds, fewer branches in loops, or split the work with tail calls"
+      : "the verifier gave up on the number of paths or jumps: lower loop bounds, move branches out of loops, or split the work with tail calls";
+  }
+  if (/invalid mem access '(inv|scalar)'/.test(v)) {
     return "a pointer was dereferenced that the verifier cannot prove valid; read kernel memory with bpf_probe_read_kernel()";
   }
-  if (/map_value_or_null|_or_null/.test(log)) return "check the result of a map lookup for NULL before using it";
-  if (/invalid (indirect read from )?stack|invalid stack off/.test(log)) return "the BPF stack is 512 bytes; use a per-CPU array map for large buffers";
-  if (/unknown func|invalid func/.test(log)) return "this kernel lacks a helper the program calls";
-  if (/back-edge|infinite loop/.test(log)) return "loops must be bounded so the verifier can prove they end";
-  if (/program is too large|BPF program is too large/.test(log)) return "the program exceeds the instruction limit; split it with tail calls or simplify";
-  if (/R\d+ !read_ok/.test(log)) return "a register is read before it is written (an uninitialized variable?)";
+  if (/_or_null/.test(v)) return "check the result of a map lookup for NULL before using it";
+  if (/invalid (indirect read from )?stack|invalid stack off|stack depth|combined stack size/.test(v)) {
+    return "the BPF stack is 512 bytes; use a per-CPU array map for large buffers";
+  }
+  if (/unknown func|invalid func/.test(v)) return "this kernel lacks a helper the program calls";
+  if (/back-edge|infinite loop/.test(v)) return "loops must be bounded so the verifier can prove they end";
+  if (/R\d+ !read_ok/.test(v)) return "a register is read before it is written (an uninitialized variable?)";
   return undefined;
 }
 

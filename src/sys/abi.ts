@@ -130,3 +130,6 @@ export const CapabilityNames = [
 ] as const;
 /** cap_capable()'s `opts` bit that marks a check as not audited (security.h CAP_OPT_NOAUDIT). */
 export const CAP_OPT_NOAUDIT = 0b10;
+
+/** Capability bit numbers (linux/capability.h), for reading CapEff in /proc/self/status. */
+export const Capability = { SYS_ADMIN: 21, PERFMON: 38, BPF: 39 } as const;

@@ -1,7 +1,7 @@
 // File descriptors owned by objects. close() is explicit; a FinalizationRegistry is only a safety net for
 // objects the user forgot. The live set lets tests assert that nothing leaked.
 import { ClosedError } from "../errors.js";
-import { closeFd, dupAboveStdio, dupFd } from "./native.js";
+import { closeFd, closeFdAsync, dupAboveStdio, dupFd } from "./native.js";
 
 const live = new Map<number, string>();
 const finalizer = new FinalizationRegistry<number>((fd) => {
@@ -35,6 +35,18 @@ export class Fd {
     live.delete(this.#fd);
     closeFd(this.#fd);
     this.#fd = -1;
+  }
+  /** close() off the event loop (see closeFdAsync); the Fd reads as closed at once, the number is live until done. */
+  async closeAsync(): Promise<void> {
+    if (this.#fd < 0) return;
+    const fd = this.#fd;
+    finalizer.unregister(this);
+    this.#fd = -1;
+    try {
+      await closeFdAsync(fd);
+    } finally {
+      live.delete(fd);
+    }
   }
 }
 

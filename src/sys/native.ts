@@ -118,6 +118,16 @@ export function closeFd(fd: number): void {
   lib().close(fd);
 }
 
+/**
+ * close(2) on libuv's thread pool (koffi's async call): closing a perf event with a BPF program on it waits for an
+ * RCU grace period in the kernel (tens of ms), which must not stall the event loop. Close errors are ignored, as
+ * closeFd does.
+ */
+export function closeFdAsync(fd: number): Promise<void> {
+  const close = lib().close as Libc["close"] & { async(fd: number, cb: (err: unknown) => void): void };
+  return new Promise((resolve) => close.async(fd, () => resolve()));
+}
+
 const F_DUPFD_CLOEXEC = 1030;
 /** Moves an fd out of 0-2 so a closed stdin/stdout/stderr can never be handed to the kernel as a BPF object. */
 export function dupAboveStdio(fd: number): number {

@@ -7,6 +7,7 @@ import { BPF } from "../../src/api/bpf.js";
 import { syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { missing } from "../helpers/root.js";
+import { SEQ_START } from "../helpers/bcc-snippets.js";
 
 const skip = missing("clang", "gcc", "root");
 
@@ -15,15 +16,8 @@ function child(n: number) {
   return pausedChild("taskset", ["-c", "0", syscallLoop("getppid"), String(n)]);
 }
 
-/** Filter on the pid in `target[0]`, number the calls in `seqs[0]` (map methods cannot be used in macros). */
-const START = `
-    int zero = 0;
-    u32 pid = bpf_get_current_pid_tgid() >> 32;
-    u32 *t = target.lookup(&zero);
-    if (!t || *t != pid) return 0;
-    u64 *s = seqs.lookup(&zero);
-    if (!s) return 0;
-    u64 seq = __sync_fetch_and_add(s, 1);`;
+/** Filter on the pid in `target[0]`, number the calls in `seqs[0]`. */
+const START = SEQ_START;
 const PRELUDE = `
 struct ev_t { u64 seq; u32 pid; u32 tag; u64 x; };
 BPF_ARRAY(seqs, u64, 1);

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ElfError, ElfFile } from "../../src/elf/index.js";
 import { exerciseAll, findTool, sampleExecutable, sampleObject, seededRandom, tempDir } from "../helpers/elf.js";
+import { mutateBytes } from "../helpers/mutate.js";
 
 interface Outcome { ok: number; elfErrors: number }
 
@@ -38,33 +39,6 @@ function structuralRanges(bytes: Uint8Array): [number, number][] {
     }
   }
   return ranges.filter(([, len]) => len > 0);
-}
-
-const INTERESTING = [0n, 1n, 7n, 0x7fn, 0xffn, 0xffffn, 0x7fffffffn, 0xffffffffn, 1n << 32n, 1n << 53n, 1n << 63n, (1n << 64n) - 1n];
-
-function mutate(src: Uint8Array, rand: () => number, ranges: [number, number][]): Uint8Array {
-  const out = src.slice();
-  const view = new DataView(out.buffer);
-  const edits = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < edits; i++) {
-    let at: number;
-    if (rand() < 0.8) {
-      const [start, len] = ranges[Math.floor(rand() * ranges.length)]!;
-      at = start + Math.floor(rand() * len);
-    } else {
-      at = Math.floor(rand() * out.length);
-    }
-    const mode = rand();
-    if (mode < 0.5 || at + 8 > out.length) {
-      out[at] = (out[at]! ^ (1 + Math.floor(rand() * 255))) & 0xff;
-    } else {
-      const value = INTERESTING[Math.floor(rand() * INTERESTING.length)]!;
-      // Aligned writes hit whole header fields; at + 8 <= length was checked above.
-      if (mode < 0.75) view.setUint32(at & ~3, Number(value & 0xffffffffn), true);
-      else view.setBigUint64(at & ~7, value, true);
-    }
-  }
-  return out;
 }
 
 function fixtures(): { name: string; bytes: Uint8Array }[] {
@@ -123,7 +97,7 @@ test("random corruption with a fixed seed yields a parse or ElfError", { timeout
     const outcome = { ok: 0, elfErrors: 0 };
     const rounds = bytes.length > 64 * 1024 ? 1500 : 4000;
     for (let i = 0; i < rounds; i++) {
-      check(mutate(bytes, rand, ranges), `${name} mutant ${i} (seed ${0x5eed + n})`, outcome);
+      check(mutateBytes(bytes, rand, ranges), `${name} mutant ${i} (seed ${0x5eed + n})`, outcome);
     }
     assert.equal(outcome.ok + outcome.elfErrors, rounds);
     assert.ok(outcome.ok > 0 && outcome.elfErrors > 0, `${name}: ${JSON.stringify(outcome)}`);

@@ -14,6 +14,48 @@ const CHUNK_BYTES = 64 << 20;
 /** Entries gathered per chunk on the one-syscall-per-entry path (only bounds memory there). */
 const FALLBACK_CHUNK = 1024;
 
+/**
+ * Walk buffers are reused across walks. A process that loads, walks and closes programs for hours would otherwise
+ * ask the allocator for fresh whole-map buffers on every walk, between the allocations of loads and closes; the
+ * holes this leaves grew RSS by ~50 MB over 2,000 cycles while the JS heap stayed flat. Buffers come in powers of
+ * two so that maps of different sizes share them; a few are kept, none larger than POOL_MAX_BYTES.
+ */
+const POOL_MAX_BUFFERS = 4;
+const POOL_MAX_BYTES = 8 << 20;
+const POOL_MIN_BYTES = 4096;
+const pool: ArrayBuffer[] = [];
+
+/** A buffer of at least `bytes` (contents undefined: the kernel writes what is read back). */
+function takeBuffer(bytes: number): Uint8Array {
+  let best = -1;
+  for (let i = 0; i < pool.length; i++) {
+    if (pool[i]!.byteLength >= bytes && (best < 0 || pool[i]!.byteLength < pool[best]!.byteLength)) best = i;
+  }
+  if (best >= 0) return new Uint8Array(pool.splice(best, 1)[0]!, 0, bytes);
+  let size = POOL_MIN_BYTES;
+  while (size < bytes) size *= 2;
+  return new Uint8Array(new ArrayBuffer(size), 0, bytes);
+}
+
+function giveBack(...bufs: Uint8Array[]): void {
+  for (const b of bufs) {
+    const ab = b.buffer as ArrayBuffer;
+    if (ab.byteLength > POOL_MAX_BYTES || pool.includes(ab)) continue;
+    if (pool.length >= POOL_MAX_BUFFERS) {
+      // Keep the larger ones: they serve every smaller walk too.
+      const smallest = pool.reduce((m, x, i) => (x.byteLength < pool[m]!.byteLength ? i : m), 0);
+      if (pool[smallest]!.byteLength >= ab.byteLength) continue;
+      pool.splice(smallest, 1);
+    }
+    pool.push(ab);
+  }
+}
+
+/** Buffers held by the pool now (tests). */
+export function pooledBytes(): number {
+  return pool.reduce((n, b) => n + b.byteLength, 0);
+}
+
 /** What the walker needs to know about a map. */
 export interface RawMap {
   readonly name: string;
@@ -93,8 +135,21 @@ function* batchEntries(m: RawMap, andDelete: boolean): Generator<RawChunk, boole
   if (batchSupport.get(`${m.mapType}:${cmd}`) === false) return false;
   const perEntry = m.keySize + m.valueStride;
   let cap = Math.max(1, m.batchEntries ?? Math.min(m.maxEntries, Math.floor(CHUNK_BYTES / perEntry)));
-  let keys = new Uint8Array(cap * m.keySize);
-  let values = new Uint8Array(cap * m.valueStride);
+  let keys = takeBuffer(cap * m.keySize);
+  let values = takeBuffer(cap * m.valueStride);
+  try {
+    return yield* batchLoop(m, cmd, andDelete, cap, keys, values, (k, v) => {
+      giveBack(keys, values);
+      [keys, values] = [k, v];
+    });
+  } finally {
+    giveBack(keys, values);
+  }
+}
+
+/** The batch calls of one walk; `grown` swaps in bigger buffers when a hash bucket does not fit. */
+function* batchLoop(m: RawMap, cmd: string, andDelete: boolean, cap: number, keys: Uint8Array, values: Uint8Array,
+  grown: (keys: Uint8Array, values: Uint8Array) => void): Generator<RawChunk, boolean> {
   // Hash maps use a u32 bucket cursor, other maps the previous key: room for either.
   const token = new Uint8Array(Math.max(8, m.keySize));
   let started = false;
@@ -106,8 +161,9 @@ function* batchEntries(m: RawMap, andDelete: boolean): Generator<RawChunk, boole
       if (err instanceof SyscallError && err.errno === ENOSPC) {
         // A hash bucket holds more entries than `cap`: the kernel never splits buckets, so grow and retry.
         cap *= 2;
-        keys = new Uint8Array(cap * m.keySize);
-        values = new Uint8Array(cap * m.valueStride);
+        keys = takeBuffer(cap * m.keySize);
+        values = takeBuffer(cap * m.valueStride);
+        grown(keys, values);
         continue;
       }
       if (!started && batchSupport.get(`${m.mapType}:${cmd}`) === undefined && unsupported(err)) {
@@ -128,8 +184,17 @@ function* fallbackEntries(m: RawMap, withValues: boolean, andDelete: boolean): G
   const fd = m.fdValue();
   const ks = m.keySize;
   const vs = m.valueStride;
-  const keys = new Uint8Array(FALLBACK_CHUNK * ks);
-  const values = new Uint8Array(withValues ? FALLBACK_CHUNK * vs : 0);
+  const keys = takeBuffer(FALLBACK_CHUNK * ks);
+  const values = withValues ? takeBuffer(FALLBACK_CHUNK * vs) : new Uint8Array(0);
+  try {
+    yield* fallbackLoop(fd, ks, vs, withValues, andDelete, keys, values);
+  } finally {
+    giveBack(keys, ...(withValues ? [values] : []));
+  }
+}
+
+function* fallbackLoop(fd: number, ks: number, vs: number, withValues: boolean, andDelete: boolean, keys: Uint8Array,
+  values: Uint8Array): Generator<RawChunk> {
   let cur = new Uint8Array(ks);
   let next = new Uint8Array(ks);
   const value = new Uint8Array(vs);

@@ -110,6 +110,8 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
    * is. `fresh` says the bytes are already zero (new batch buffers), so padding needs no clearing.
    */
   protected encodeKey(key: K, out: Uint8Array = this.keyBuf, off = 0, fresh = false): Uint8Array {
+    const refused = refusedAtTheDoor(key, this.keyCodec.cType);
+    if (refused) throw new TableKeyError(this.name, this.keyType, key, refused);
     if (!fresh) out.fill(0, off, off + this.keySize);
     if (key instanceof Uint8Array && key.byteLength === this.keySize) {
       out.set(key, off);
@@ -124,6 +126,8 @@ export class Table<K = any, V = any> implements Iterable<[K, V]> {
   }
 
   protected encodeValue(value: V, out: Uint8Array = this.valueBuf, off = 0, fresh = false): Uint8Array {
+    const refused = refusedAtTheDoor(value, this.valueCodec.cType);
+    if (refused) throw new TableValueError(this.name, this.valueType, value, refused);
     if (!fresh) out.fill(0, off, off + this.valueStride);
     if (value instanceof Uint8Array && value.byteLength === this.valueStride) {
       out.set(value, off);
@@ -412,3 +416,13 @@ export class LruHashTable<K = any, V = any> extends HashTable<K, V> {}
  * walking, which LPM tries support since Linux 4.16.
  */
 export class LpmTrieTable<K = any, V = any> extends Table<K, V> {}
+
+/**
+ * Whole keys and values the codecs would quietly turn into 0 or 1: a missing one (undefined, null) and a boolean
+ * for a type that is not bool. Struct members may still be left out (they are zero, as in a C initializer).
+ */
+function refusedAtTheDoor(v: unknown, cType: string | undefined): string | undefined {
+  if (v === undefined || v === null) return "nothing was given; it would be written as zero";
+  if (typeof v === "boolean" && !/\b(_Bool|bool)\b/.test(cType ?? "")) return "a boolean is not an integer here; pass 0 or 1";
+  return undefined;
+}

@@ -4,6 +4,7 @@
 import { TsbccError } from "../../errors.js";
 import { formatSynopsis, formatUsage, parseCommandLine, type ArgsSpec, type OptionSpec, type ParsedValues, type PositionalSpec } from "./args.js";
 import { UsageError } from "./errors.js";
+import { requireTracingPrivileges } from "../../kernel/privileges.js";
 import { chooseSource, describeSource, SOURCE_KINDS, type ChosenSource, type SourceCandidate, type SourceKind } from "./source.js";
 
 export interface ToolContext {
@@ -117,6 +118,8 @@ async function runToolUnbuffered(tool: CliTool, argv: readonly string[], ctx: To
       ctx.out.write(formatUsage(args));
       return 0;
     }
+    // Before anything else: without privileges tracefs (mode 0700) merely looks unmounted.
+    requireTracingPrivileges(args.prog);
     const run: ToolRun = { ...ctx, json: values.json === true, verbose: values.verbose ?? 0, emit: (o) => ctx.out.write(jsonLine(o)) };
     if (tool.spec.sources?.length) {
       run.source = chooseSource(tool.spec.name, tool.spec.sources, values.source as SourceKind | undefined);
