@@ -32,3 +32,4 @@ export type { ChosenSource, SourceKind, SourceCandidate } from "./lib/source.js"
 export { UsageError, NoEventSourceError, ToolProgramError } from "./lib/errors.js";
 export { TOOLS, findTool } from "./lib/registry.js";
 export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/tool.js";
+export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js";

@@ -1,0 +1,43 @@
+// One program text for a probe on a kernel function, whichever of fentry/fexit or kprobe/kretprobe the tool's
+// source choice picked: the tool writes the body once (with typed arguments, and `ret` in return probes) and this
+// writes the function around it and attaches it. The function names are the looked-up ones (`vfs_fsync_range`,
+// or a compiler-suffixed copy for kprobes), so nothing here hard-codes a kernel version.
+import type { BPF } from "../../index.js";
+
+export interface FnProbe {
+  /** The resolved kernel function (from ChosenSource.targets). */
+  fn: string;
+  /** C name of the probe function (kprobe form; fentry uses the kernel function's name). */
+  name: string;
+  /** Typed arguments after ctx, e.g. "struct file *file, char *buf" (may be empty). */
+  args?: string;
+  /** C body; a return probe reads the return value as `ret` (long). */
+  body: string;
+  ret?: boolean;
+}
+
+/** The C text of `p` for `kind` ("fentry" or "kprobe"). */
+export function fnProbeText(kind: "fentry" | "kprobe", p: FnProbe): string {
+  const args = p.args ? p.args.trim() : "";
+  if (kind === "fentry") {
+    const macro = p.ret ? "KRETFUNC_PROBE" : "KFUNC_PROBE";
+    const all = [p.fn, ...(args ? [args] : []), ...(p.ret ? ["long ret"] : [])].join(", ");
+    return `${macro}(${all}) {\n${p.body}\n}\n`;
+  }
+  if (p.ret) return `int ${p.name}(struct pt_regs *ctx) {\n    long ret = PT_REGS_RC(ctx);\n${p.body}\n}\n`;
+  return `int ${p.name}(struct pt_regs *ctx${args ? `, ${args}` : ""}) {\n${p.body}\n}\n`;
+}
+
+/** Attaches every probe of `probes` (fentry ones are attached by the loader's autoload; kprobes here). */
+export function attachFnProbes(kind: "fentry" | "kprobe", b: BPF, probes: readonly FnProbe[]): void {
+  if (kind === "fentry") return;
+  for (const p of probes) {
+    if (p.ret) b.attachKretprobe({ event: p.fn, fnName: p.name });
+    else b.attachKprobe({ event: p.fn, fnName: p.name });
+  }
+}
+
+/** Is this a function-probe source kind? */
+export function isFnKind(kind: string): kind is "fentry" | "kprobe" {
+  return kind === "fentry" || kind === "kprobe";
+}
