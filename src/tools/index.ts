@@ -33,3 +33,4 @@ export { UsageError, NoEventSourceError, ToolProgramError } from "./lib/errors.j
 export { TOOLS, findTool } from "./lib/registry.js";
 export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/tool.js";
 export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js";
+export { filetop, filetopRows, type FiletopOptions, type FileIoRow } from "./filetop.js";
