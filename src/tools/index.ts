@@ -34,3 +34,4 @@ export { TOOLS, findTool } from "./lib/registry.js";
 export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/tool.js";
 export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js";
 export { filetop, filetopRows, type FiletopOptions, type FileIoRow } from "./filetop.js";
+export { biotop, biotopRows, type BiotopOptions, type BioTopRow } from "./biotop.js";

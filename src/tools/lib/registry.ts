@@ -28,11 +28,12 @@ import { tool as capable } from "../capable.js";
 import { tool as web } from "../../export/web/command.js";
 import { tool as vfsstat } from "../vfsstat.js";
 import { tool as filetop } from "../filetop.js";
+import { tool as biotop } from "../biotop.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
   // kprobe/fentry tools with tracepoint fallbacks
-  vfsstat, filetop,
+  vfsstat, filetop, biotop,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
