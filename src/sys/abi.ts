@@ -79,3 +79,5 @@ export const CapabilityNames = [
 ] as const;
 /** cap_capable()'s `opts` bit that marks a check as not audited (security.h CAP_OPT_NOAUDIT). */
 export const CAP_OPT_NOAUDIT = 0b10;
+/** struct file's f_mode bit set when an open created the file (linux/fs.h FMODE_CREATED, 1 << 20 since 4.19). */
+export const FMODE_CREATED = 0x100000;

@@ -35,3 +35,4 @@ export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/to
 export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js";
 export { filetop, filetopRows, type FiletopOptions, type FileIoRow } from "./filetop.js";
 export { biotop, biotopRows, type BiotopOptions, type BioTopRow } from "./biotop.js";
+export { filelife, type FilelifeOptions, type FileLifeEvent } from "./filelife.js";

@@ -3,6 +3,7 @@
 // writes the function around it and attaches it. The function names are the looked-up ones (`vfs_fsync_range`,
 // or a compiler-suffixed copy for kprobes), so nothing here hard-codes a kernel version.
 import type { BPF } from "../../index.js";
+import { vmlinuxBtf } from "../../kernel/btf.js";
 
 export interface FnProbe {
   /** The resolved kernel function (from ChosenSource.targets). */
@@ -40,4 +41,27 @@ export function attachFnProbes(kind: "fentry" | "kprobe", b: BPF, probes: readon
 /** Is this a function-probe source kind? */
 export function isFnKind(kind: string): kind is "fentry" | "kprobe" {
   return kind === "fentry" || kind === "kprobe";
+}
+
+/**
+ * The position of kernel function `fn`'s parameter `param` in the kernel's BTF (signatures change across versions:
+ * vfs_unlink gained a user namespace, then an idmap, before its dentry), or undefined when BTF does not have it.
+ */
+export function paramIndex(fn: string, param: string): number | undefined {
+  try {
+    const btf = vmlinuxBtf();
+    const f = btf.findByName("func", fn.replace(/\..*$/, ""));
+    if (!f || f.kind !== "func") return undefined;
+    const proto = btf.type(f.type);
+    if (proto.kind !== "func_proto") return undefined;
+    const i = proto.params.findIndex((p) => p.name === param);
+    return i < 0 ? undefined : i;
+  } catch {
+    return undefined;
+  }
+}
+
+/** "void *a0, void *a1, ..., void *aN": untyped arguments up to position `n`, for a body that casts the one it needs. */
+export function untypedArgs(n: number): string {
+  return Array.from({ length: n + 1 }, (_, i) => `void *a${i}`).join(", ");
 }

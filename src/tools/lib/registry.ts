@@ -29,11 +29,12 @@ import { tool as web } from "../../export/web/command.js";
 import { tool as vfsstat } from "../vfsstat.js";
 import { tool as filetop } from "../filetop.js";
 import { tool as biotop } from "../biotop.js";
+import { tool as filelife } from "../filelife.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
   // kprobe/fentry tools with tracepoint fallbacks
-  vfsstat, filetop, biotop,
+  vfsstat, filetop, biotop, filelife,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {

@@ -2,9 +2,11 @@
 // variants (looked up in the running kernel) observe what a child really does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vfsstat } from "../../../src/tools/vfsstat.js";
+import { filelife, type FileLifeEvent } from "../../../src/tools/filelife.js";
+import { filetop, filetopRows } from "../../../src/tools/filetop.js";
 import type { CounterMetric, IntervalReport } from "../../../src/tools/lib/metrics.js";
 import { haveFentry, haveKprobes } from "../../../src/kernel/features.js";
 import { pausedChild } from "../../helpers/child.js";
@@ -35,6 +37,49 @@ for (const kind of ["fentry", "kprobe"] as const) {
       assert.ok(c.read >= N, JSON.stringify(c));
       assert.equal(c.fsync, 1, JSON.stringify(c));
       assert.ok(c.open >= 2, JSON.stringify(c));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const kind of ["fentry", "kprobe"] as const) {
+  const feature = kind === "fentry" ? haveFentry() : haveKprobes();
+  test(`filelife --source ${kind}: security_inode_create + vfs_unlink (dentry found in BTF) report our file and its age`, { skip: inVm || (!feature.supported && `no ${kind}: ${feature.reason}`) }, async () => {
+    const dir = mkdtempSync("/tmp/tsbcc-filelife-");
+    try {
+      const stream = await filelife({ pid: process.pid, source: kind });
+      assert.equal(stream.source.kind, kind);
+      const file = join(dir, "guest-short");
+      writeFileSync(file, "x");
+      await new Promise((r) => setTimeout(r, 500));
+      unlinkSync(file);
+      setTimeout(() => stream.close(), 2000);
+      let found: FileLifeEvent | undefined;
+      for await (const ev of stream) if (ev.file === "guest-short") found ??= ev;
+      assert.ok(found, "the file's life was reported");
+      assert.equal(found.pid, process.pid);
+      assert.ok(found.ageSeconds >= 0.45 && found.ageSeconds < 10, `age ${found.ageSeconds}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`filetop --source ${kind}: vfs_read/vfs_write name the child's file with its N writes`, { skip: inVm || (!feature.supported && `no ${kind}: ${feature.reason}`) }, async () => {
+    const dir = mkdtempSync("/tmp/tsbcc-filetop-");
+    try {
+      const child = pausedChild("sh", ["-c", `read x; exec dd if=/dev/zero of=${join(dir, "guest-top.dat")} bs=4096 count=${N} status=none`]);
+      const stream = await filetop({ pid: child.pid, source: kind });
+      assert.equal(stream.source.kind, kind);
+      assert.equal(await child.go(), 0);
+      setTimeout(() => stream.close(), 200);
+      const reports: IntervalReport[] = [];
+      for await (const r of stream) reports.push(r);
+      const row = filetopRows(reports[0]).find((r) => r.file === "guest-top.dat");
+      assert.ok(row, JSON.stringify(filetopRows(reports[0])));
+      assert.equal(row.writes, N);
+      assert.equal(row.writeBytes, N * 4096);
+      assert.equal(row.comm, "dd");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
