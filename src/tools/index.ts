@@ -36,3 +36,5 @@ export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js"
 export { filetop, filetopRows, type FiletopOptions, type FileIoRow } from "./filetop.js";
 export { biotop, biotopRows, type BiotopOptions, type BioTopRow } from "./biotop.js";
 export { filelife, type FilelifeOptions, type FileLifeEvent } from "./filelife.js";
+export { ext4slower } from "./ext4slower.js";
+export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js";

@@ -26,16 +26,15 @@ static char file_type(struct file *f) {
 }
 `;
 
-/** `static int file_on_fs(struct file *f, const char *name, int len)`: is the file's filesystem type `name`? */
-export const FILE_ON_FS_C = `
-static int file_on_fs(struct file *f, const char *want, int len) {
-    const char *fsname = f->f_inode->i_sb->s_type->name;
+/** `static int file_on_fs(struct file *f)`: is the file's filesystem type `fs` ("ext4")? Compared byte by byte. */
+export function fileOnFsC(fs: string): string {
+  if (!/^[a-z0-9_]{1,14}$/.test(fs)) throw new Error(`not a filesystem type name: ${fs}`);
+  const bytes = [...fs].map((ch, i) => `got[${i}] == '${ch}'`).concat(`got[${fs.length}] == 0`).join(" && ");
+  return `
+static int file_on_fs(struct file *f) {
     char got[16] = {};
-    bpf_probe_read_kernel_str(&got, sizeof(got), fsname);
-    for (int i = 0; i < 16; i++) {
-        if (i >= len) return got[i] == 0;
-        if (got[i] != want[i]) return 0;
-    }
-    return 0;
+    bpf_probe_read_kernel_str(&got, sizeof(got), f->f_inode->i_sb->s_type->name);
+    return ${bytes};
 }
 `;
+}

@@ -7,9 +7,12 @@ import { join } from "node:path";
 import { vfsstat } from "../../../src/tools/vfsstat.js";
 import { filelife, type FileLifeEvent } from "../../../src/tools/filelife.js";
 import { filetop, filetopRows } from "../../../src/tools/filetop.js";
+import { ext4slower } from "../../../src/tools/ext4slower.js";
+import type { FsSlowEvent } from "../../../src/tools/lib/fs-slower.js";
 import type { CounterMetric, IntervalReport } from "../../../src/tools/lib/metrics.js";
 import { haveFentry, haveKprobes } from "../../../src/kernel/features.js";
 import { pausedChild } from "../../helpers/child.js";
+import { mountExt4 } from "../../helpers/ext4.js";
 
 const inVm = process.env.TSBCC_VM === "1" ? false : "not inside the VM guest";
 const N = 200;
@@ -82,6 +85,30 @@ for (const kind of ["fentry", "kprobe"] as const) {
       assert.equal(row.comm, "dd");
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const kind of ["fentry", "kprobe"] as const) {
+  const feature = kind === "fentry" ? haveFentry() : haveKprobes();
+  test(`ext4slower --source ${kind}: ext4's own file operations time the child's open, writes and fsync`, { skip: inVm || (!feature.supported && `no ${kind}: ${feature.reason}`) }, async (t) => {
+    const m = mountExt4();
+    if ("reason" in m) return t.skip(m.reason);
+    try {
+      const child = pausedChild("sh", ["-c", `read x; exec dd if=/dev/zero of=${join(m.dir, "guest.dat")} bs=4096 count=4 conv=fsync status=none`]);
+      const stream = await ext4slower({ pid: child.pid, minMs: 0, source: kind });
+      assert.equal(stream.source.kind, kind);
+      assert.ok(stream.source.targets.some((f) => f.startsWith("ext4_sync_file")), stream.source.targets.join());
+      assert.equal(await child.go(), 0);
+      setTimeout(() => stream.close(), 500);
+      const evs: FsSlowEvent[] = [];
+      for await (const ev of stream) if (ev.file === "guest.dat") evs.push(ev);
+      assert.equal(evs.filter((e) => e.type === "O").length, 1, JSON.stringify(evs));
+      assert.deepEqual(evs.filter((e) => e.type === "W").map((e) => [e.bytes, e.offset]), [[4096, 0], [4096, 4096], [4096, 8192], [4096, 12288]]);
+      assert.equal(evs.filter((e) => e.type === "S").length, 1, JSON.stringify(evs));
+      assert.ok(evs.every((e) => e.pid === child.pid && e.comm === "dd"));
+    } finally {
+      m.cleanup();
     }
   });
 }
