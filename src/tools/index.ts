@@ -38,3 +38,4 @@ export { biotop, biotopRows, type BiotopOptions, type BioTopRow } from "./biotop
 export { filelife, type FilelifeOptions, type FileLifeEvent } from "./filelife.js";
 export { ext4slower } from "./ext4slower.js";
 export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js";
+export { cachestat, cacheStats, cacheStatsOf, type CachestatOptions, type CacheStats } from "./cachestat.js";

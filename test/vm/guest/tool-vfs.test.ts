@@ -2,12 +2,14 @@
 // variants (looked up in the running kernel) observe what a child really does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vfsstat } from "../../../src/tools/vfsstat.js";
 import { filelife, type FileLifeEvent } from "../../../src/tools/filelife.js";
 import { filetop, filetopRows } from "../../../src/tools/filetop.js";
 import { ext4slower } from "../../../src/tools/ext4slower.js";
+import { cachestat, cacheStats, type CacheStats } from "../../../src/tools/cachestat.js";
 import type { FsSlowEvent } from "../../../src/tools/lib/fs-slower.js";
 import type { CounterMetric, IntervalReport } from "../../../src/tools/lib/metrics.js";
 import { haveFentry, haveKprobes } from "../../../src/kernel/features.js";
@@ -107,6 +109,35 @@ for (const kind of ["fentry", "kprobe"] as const) {
       assert.deepEqual(evs.filter((e) => e.type === "W").map((e) => [e.bytes, e.offset]), [[4096, 0], [4096, 4096], [4096, 8192], [4096, 12288]]);
       assert.equal(evs.filter((e) => e.type === "S").length, 1, JSON.stringify(evs));
       assert.ok(evs.every((e) => e.pid === child.pid && e.comm === "dd"));
+    } finally {
+      m.cleanup();
+    }
+  });
+}
+
+for (const kind of ["fentry", "kprobe"] as const) {
+  const feature = kind === "fentry" ? haveFentry() : haveKprobes();
+  test(`cachestat --source ${kind}: a cold read of 1 MiB is >= 256 misses, the warm re-read >= 256 hits`, { skip: inVm || (!feature.supported && `no ${kind}: ${feature.reason}`) }, async (t) => {
+    const m = mountExt4();
+    if ("reason" in m) return t.skip(m.reason);
+    try {
+      const file = join(m.dir, "cache.dat");
+      execFileSync("dd", ["if=/dev/zero", `of=${file}`, "bs=64k", "count=16", "conv=fsync", "status=none"]);
+      writeFileSync("/proc/sys/vm/drop_caches", "3");
+      const phase = async (): Promise<CacheStats> => {
+        const stream = await cachestat({ source: kind });
+        assert.equal(stream.source.kind, kind);
+        execFileSync("cat", [file], { stdio: ["ignore", "ignore", "inherit"] });
+        stream.close();
+        const reports: IntervalReport[] = [];
+        for await (const r of stream) reports.push(r);
+        return cacheStats(reports[0]);
+      };
+      const cold = await phase();
+      assert.ok(cold.misses >= 256, `cold read: ${JSON.stringify(cold)}`);
+      const warm = await phase();
+      assert.ok(warm.hits >= 256, `warm read: ${JSON.stringify(warm)}`);
+      assert.ok(warm.ratio > 0.5, `warm read: ${JSON.stringify(warm)}`);
     } finally {
       m.cleanup();
     }
