@@ -25,7 +25,10 @@ export function fnProbeText(kind: "fentry" | "kprobe", p: FnProbe): string {
     // A function of a module (ext4 built as one) is attached through that module's BTF.
     const mod = btfFunction(p.fn)?.module;
     const macro = `${mod ? "MODULE_" : ""}${p.ret ? "KRETFUNC_PROBE" : "KFUNC_PROBE"}`;
-    const all = [...(mod ? [mod] : []), p.fn, ...(args ? [args] : []), ...(p.ret ? ["long ret"] : [])].join(", ");
+    // fexit sees the return value after every parameter: those not named by the tool are declared untyped.
+    const params = p.ret ? paramCount(p.fn) : undefined;
+    const retArgs = p.ret && !args && params ? untypedArgs(params - 1) : args;
+    const all = [...(mod ? [mod] : []), p.fn, ...(retArgs ? [retArgs] : []), ...(p.ret ? ["long ret"] : [])].join(", ");
     return `${macro}(${all}) {\n${p.body}\n}\n`;
   }
   if (p.ret) return `int ${p.name}(struct pt_regs *ctx) {\n    long ret = PT_REGS_RC(ctx);\n${p.body}\n}\n`;
@@ -81,6 +84,15 @@ export function paramIndex(fn: string, param: string): number | undefined {
   const i = proto.params.findIndex((p) => p.name === param);
   return i < 0 ? undefined : i;
 }
+/** How many parameters kernel function `fn` has, per BTF. */
+export function paramCount(fn: string): number | undefined {
+  const where = btfFunction(fn);
+  const f = where?.btf.findByName("func", fn.replace(/\..*$/, ""));
+  if (!where || !f || f.kind !== "func") return undefined;
+  const proto = where.btf.type(f.type);
+  return proto.kind === "func_proto" ? proto.params.length : undefined;
+}
+
 /** "void *a0, void *a1, ..., void *aN": untyped arguments up to position `n`, for a body that casts the one it needs. */
 export function untypedArgs(n: number): string {
   return Array.from({ length: n + 1 }, (_, i) => `void *a${i}`).join(", ");

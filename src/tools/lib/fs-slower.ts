@@ -146,8 +146,12 @@ static int emit(void *ctx, struct op_start_t *s, struct file *fp, long ret) {
     ev.delta_us = delta_us;
     ev.pid = bpf_get_current_pid_tgid() >> 32;
     bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
-    struct dentry *de = fp->f_path.dentry;
-    bpf_probe_read_kernel_str(&ev.file, sizeof(ev.file), de->d_name.name);
+    // fp came through a map: read explicitly (fentry programs get no automatic probe reads).
+    struct dentry *de = NULL;
+    bpf_probe_read_kernel(&de, sizeof(de), &fp->f_path.dentry);
+    const unsigned char *name = NULL;
+    if (de) bpf_probe_read_kernel(&name, sizeof(name), &de->d_name.name);
+    if (name) bpf_probe_read_kernel_str(&ev.file, sizeof(ev.file), name);
     events.perf_submit(ctx, &ev, sizeof(ev));
     return 0;
 }

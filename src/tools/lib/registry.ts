@@ -32,11 +32,12 @@ import { tool as biotop } from "../biotop.js";
 import { tool as filelife } from "../filelife.js";
 import { tool as ext4slower } from "../ext4slower.js";
 import { tool as cachestat } from "../cachestat.js";
+import { tool as tcpdrop } from "../tcpdrop.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
   // kprobe/fentry tools with tracepoint fallbacks
-  vfsstat, filetop, biotop, filelife, ext4slower, cachestat,
+  vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
