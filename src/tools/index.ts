@@ -40,3 +40,4 @@ export { ext4slower } from "./ext4slower.js";
 export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js";
 export { cachestat, cacheStats, cacheStatsOf, type CachestatOptions, type CacheStats } from "./cachestat.js";
 export { tcpdrop, tcpFlagNames, type TcpdropOptions, type TcpDropEvent } from "./tcpdrop.js";
+export { tcptop, tcptopRows, type TcptopOptions, type TcpTopRow } from "./tcptop.js";
