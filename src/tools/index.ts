@@ -41,3 +41,5 @@ export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js"
 export { cachestat, cacheStats, cacheStatsOf, type CachestatOptions, type CacheStats } from "./cachestat.js";
 export { tcpdrop, tcpFlagNames, type TcpdropOptions, type TcpDropEvent } from "./tcpdrop.js";
 export { tcptop, tcptopRows, type TcptopOptions, type TcpTopRow } from "./tcptop.js";
+export { xfsslower } from "./xfsslower.js";
+export { btrfsslower } from "./btrfsslower.js";

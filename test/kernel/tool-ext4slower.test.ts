@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { tool } from "../../src/tools/ext4slower.js";
 import { ext4slower, UsageError, type FsSlowEvent } from "../../src/tools/index.js";
 import { pausedChild } from "../helpers/child.js";
-import { mountExt4 } from "../helpers/ext4.js";
+import { mountExt4 } from "../helpers/loop-fs.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 
 const skip = await toolSkip();

@@ -34,11 +34,13 @@ import { tool as ext4slower } from "../ext4slower.js";
 import { tool as cachestat } from "../cachestat.js";
 import { tool as tcpdrop } from "../tcpdrop.js";
 import { tool as tcptop } from "../tcptop.js";
+import { tool as xfsslower } from "../xfsslower.js";
+import { tool as btrfsslower } from "../btrfsslower.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
   // kprobe/fentry tools with tracepoint fallbacks
-  vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop, tcptop,
+  vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop, tcptop, xfsslower, btrfsslower,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
