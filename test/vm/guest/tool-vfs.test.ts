@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createServer, connect, type AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vfsstat } from "../../../src/tools/vfsstat.js";
@@ -10,6 +11,7 @@ import { filelife, type FileLifeEvent } from "../../../src/tools/filelife.js";
 import { filetop, filetopRows } from "../../../src/tools/filetop.js";
 import { ext4slower } from "../../../src/tools/ext4slower.js";
 import { cachestat, cacheStats, type CacheStats } from "../../../src/tools/cachestat.js";
+import { tcptop, tcptopRows } from "../../../src/tools/tcptop.js";
 import type { FsSlowEvent } from "../../../src/tools/lib/fs-slower.js";
 import type { CounterMetric, IntervalReport } from "../../../src/tools/lib/metrics.js";
 import { haveFentry, haveKprobes } from "../../../src/kernel/features.js";
@@ -141,5 +143,35 @@ for (const kind of ["fentry", "kprobe"] as const) {
     } finally {
       m.cleanup();
     }
+  });
+}
+
+for (const kind of ["fentry", "kprobe"] as const) {
+  const feature = kind === "fentry" ? haveFentry() : haveKprobes();
+  test(`tcptop --source ${kind}: tcp_sendmsg/tcp_cleanup_rbuf count a 64 KiB loopback transfer on both connections`, { skip: inVm || (!feature.supported && `no ${kind}: ${feature.reason}`) }, async () => {
+    const BYTES = 64 * 1024;
+    const stream = await tcptop({ pid: process.pid, source: kind });
+    assert.equal(stream.source.kind, kind);
+    let got = 0;
+    let done!: () => void;
+    const arrived = new Promise<void>((r) => (done = r));
+    const server = createServer((s) => s.on("data", (d) => { got += d.length; if (got >= BYTES) done(); }));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const serverPort = (server.address() as AddressInfo).port;
+    const client = connect(serverPort, "127.0.0.1");
+    await new Promise<void>((r) => client.on("connect", r));
+    client.write(new Uint8Array(BYTES).fill(1));
+    await arrived;
+    client.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    stream.close();
+    const reports: IntervalReport[] = [];
+    for await (const r of stream) reports.push(r);
+    const rows = tcptopRows(reports[0]);
+    const tx = rows.find((r) => r.rport === serverPort);
+    const rx = rows.find((r) => r.lport === serverPort);
+    assert.ok(tx && rx, JSON.stringify(rows));
+    assert.equal(tx.txBytes, BYTES);
+    assert.equal(rx.rxBytes, BYTES);
   });
 }
