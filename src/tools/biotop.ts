@@ -2,14 +2,13 @@
 // device time. The block tracepoints carry all of it (BCC's kprobes on the accounting functions add nothing a
 // tracepoint does not show): the submitter from block_io_start (or the process found at insert/issue on kernels
 // without it), the device time from block_rq_issue to block_rq_complete, requests followed by (device, sector).
-import { readFileSync } from "node:fs";
 import { diskName } from "./lib/disks.js";
-import { UsageError } from "./lib/errors.js";
-import { clock, left, right } from "./lib/format.js";
+import { left, right } from "./lib/format.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
 import { intervalPositionals, pidOption, positiveInt } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource, type SourceCandidate } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "biotop";
@@ -145,9 +144,7 @@ export function biotopRows(r: IntervalReport): BioTopRow[] {
 
 /** biotop as a library: one IntervalReport per interval, counters block_io/block_io_bytes/block_io_time per process, direction and disk. */
 export async function biotop(opts: BiotopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
-  if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, program(opts, source));
   const counts = b.table("counts");
@@ -193,10 +190,7 @@ function pyFloat(v: number): string {
 }
 
 function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void {
-  run.out.write(o.noclear ? "\n" : "\x1b[H\x1b[2J");
-  let load = "\n";
-  try { load = readFileSync("/proc/loadavg", "utf8"); } catch { /* no /proc */ }
-  run.out.write(`${left(clock(), 8)} loadavg: ${load}\n`);
+  writeTopHeader(run, o.noclear);
   run.out.write(`${left("PID", 7)} ${left("COMM", 16)} D ${left("MAJ", 3)} ${left("MIN", 3)} ${left("DISK", 8)} ${right("I/O", 5)} ${right("Kbytes", 7)} ${right("AVGms", 6)}\n`);
   const rows = biotopRows(r).sort((a, b) => b.bytes - a.bytes).slice(0, o.maxrows);
   for (const x of rows) {
@@ -208,13 +202,7 @@ function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const interval = o.interval ?? 1;
   const stream = await biotop({ pid: o.pid, interval, count: o.count, signal: run.signal }, run.source);
-  if (!run.json) run.out.write(`Tracing... Output every ${interval} secs. Hit Ctrl-C to end\n`);
-  for await (const r of stream) {
-    if (run.json) run.emit(r);
-    else printTop(r, o, run);
-  }
-  if (!run.json) run.out.write("Detaching...\n");
-  return 0;
+  return runTop(stream, run, interval, (r) => printTop(r, o, run));
 }
 
 export const tool: CliTool = { spec, main };

@@ -6,13 +6,13 @@
 // cache access (a hit), so counting additions (filemap:mm_filemap_add_to_page_cache) and dirtied folios
 // (writeback:writeback_dirty_folio) alone could not give hits or a ratio; without function probes the tool says so.
 import { readFileSync } from "node:fs";
-import { UsageError } from "./lib/errors.js";
 import { clock, left, right } from "./lib/format.js";
-import { attachFnProbes, fnProbeText, type FnProbe } from "./lib/fn-probes.js";
+import { fnProbeText, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
 import { intervalPositionals, timeOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "cachestat";
@@ -94,12 +94,10 @@ export function cacheStats(r: IntervalReport): CacheStats {
 
 /** cachestat as a library: one IntervalReport per interval (hits, misses, dirties, ratio, Buffers/Cached, raw calls). */
 export async function cachestat(opts: CachestatOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
-  if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const kind = source.kind as "fentry" | "kprobe";
-  const b = await loadToolProgram(NAME, program(kind, source));
-  attachToolProgram(NAME, b, (p) => attachFnProbes(kind, p, fnProbes(source)));
+  const b = await loadSourceProgram(NAME, program(kind, source), source, () => fnProbes(source));
   const calls = b.table("calls");
   const collect = (seconds: number): IntervalReport => {
     const v = CALLS.map((_, i) => toNumber((calls.get(i) as number | bigint | undefined) ?? 0));

@@ -5,12 +5,13 @@
 // unlink(at) that succeeded ends the life of the file born with that name, confirmed by its dentry having lost its
 // inode (or been unhashed) — so of two live files with the same name in different directories, the later is followed.
 import { FMODE_CREATED } from "../sys/abi.js";
-import { NoEventSourceError, UsageError } from "./lib/errors.js";
+import { NoEventSourceError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
-import { attachFnProbes, fnProbeText, isFnKind, paramIndex, untypedArgs, type FnProbe } from "./lib/fn-probes.js";
+import { fnProbeText, isFnKind, paramIndex, untypedArgs, type FnProbe } from "./lib/fn-probes.js";
 import { pidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { eventStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C } from "./lib/vfs-c.js";
 
@@ -191,11 +192,10 @@ interface RawLife { ts: bigint; age_ns: bigint; pid: number; comm: string; file:
 
 /** filelife as a library: one FileLifeEvent per file created and deleted while tracing. */
 export async function filelife(opts: FilelifeOptions = {}, chosen?: ChosenSource): Promise<ToolStream<FileLifeEvent>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const probes = isFnKind(source.kind) ? fnProbes(source) : [];
-  const b = await loadToolProgram(NAME, program(opts, source));
-  if (isFnKind(source.kind)) attachToolProgram(NAME, b, (p) => attachFnProbes(source.kind as "fentry" | "kprobe", p, probes));
+  const b = await loadSourceProgram(NAME, program(opts, source), source, () => probes);
   return eventStream<RawLife, FileLifeEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, ageSeconds: Number(r.age_ns) / 1e9, file: r.file,
   }));

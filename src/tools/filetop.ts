@@ -3,14 +3,13 @@
 // (and pread64/pwrite64) syscall tracepoints and finds the struct file from the fd in the task's file table.
 // Both count the bytes asked for at entry, as BCC does. Reported as IntervalReports (one counter per column,
 // labelled by tid, comm, file and type), printed as BCC's table.
-import { readFileSync } from "node:fs";
-import { UsageError } from "./lib/errors.js";
-import { clock, left } from "./lib/format.js";
-import { attachFnProbes, fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
+import { left } from "./lib/format.js";
+import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
 import { intervalPositionals, pidOption, positiveInt } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C, FILE_TYPE_C } from "./lib/vfs-c.js";
 
@@ -149,12 +148,9 @@ export function filetopRows(r: IntervalReport): FileIoRow[] {
 
 /** filetop as a library: one IntervalReport per interval, counters file_reads/file_writes/file_read_bytes/file_write_bytes. */
 export async function filetop(opts: FiletopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
-  if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source));
-  if (isFnKind(source.kind)) attachToolProgram(NAME, b, (p) => attachFnProbes(source.kind as "fentry" | "kprobe", p, fnProbes(source)));
+  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
   const counts = b.table("counts");
   const collect = (seconds: number): IntervalReport => {
     const rows = ([...counts] as Array<[RawKey, RawIo]>).map(([k, v]) => rowOf(k, v));
@@ -203,17 +199,8 @@ function sortKey(r: FileIoRow, by: string): number {
   }
 }
 
-function loadavg(): string {
-  try {
-    return readFileSync("/proc/loadavg", "utf8");
-  } catch {
-    return "\n";
-  }
-}
-
 function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void {
-  run.out.write(o.noclear ? "\n" : "\x1b[H\x1b[2J");
-  run.out.write(`${left(clock(), 8)} loadavg: ${loadavg()}\n`);
+  writeTopHeader(run, o.noclear);
   run.out.write(`${left("TID", 7)} ${left("COMM", 16)} ${left("READS", 6)} ${left("WRITES", 6)} ${left("R_Kb", 7)} ${left("W_Kb", 7)} T FILE\n`);
   const rows = filetopRows(r).sort((a, b) => sortKey(b, o.sort) - sortKey(a, o.sort)).slice(0, o.maxrows);
   for (const x of rows) {
@@ -225,13 +212,7 @@ function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const interval = o.interval ?? 1;
   const stream = await filetop({ pid: o.pid, allFiles: o.allFiles, interval, count: o.count, signal: run.signal }, run.source);
-  if (!run.json) run.out.write(`Tracing... Output every ${interval} secs. Hit Ctrl-C to end\n`);
-  for await (const r of stream) {
-    if (run.json) run.emit(r);
-    else printTop(r, o, run);
-  }
-  if (!run.json) run.out.write("Detaching...\n");
-  return 0;
+  return runTop(stream, run, interval, (r) => printTop(r, o, run));
 }
 
 export const tool: CliTool = { spec, main };

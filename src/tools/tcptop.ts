@@ -3,15 +3,14 @@
 // Without them it uses the syscall tracepoints of the send and receive calls (write/writev/sendto/sendmsg,
 // read/readv/recvfrom/recvmsg) on fds whose file is a TCP socket (fd -> file -> socket -> sock, from BTF), counting
 // what each call returned; sendfile, splice and io_uring transfers are not seen there.
-import { readFileSync } from "node:fs";
 import { AddressFamily, IpProto } from "../sys/abi.js";
-import { UsageError } from "./lib/errors.js";
-import { clock, left, right } from "./lib/format.js";
-import { attachFnProbes, fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
+import { left, right } from "./lib/format.js";
+import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
 import { intervalPositionals, pidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from "./lib/top.js";
 import { chosenFamily, familyNumber, familyOptions, formatAddr } from "./lib/tcp.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C } from "./lib/vfs-c.js";
@@ -175,12 +174,9 @@ export function tcptopRows(r: IntervalReport): TcpTopRow[] {
 
 /** tcptop as a library: one IntervalReport per interval, counters tcp_rx_bytes/tcp_tx_bytes per process and connection. */
 export async function tcptop(opts: TcptopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
-  if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source));
-  if (isFnKind(source.kind)) attachToolProgram(NAME, b, (p) => attachFnProbes(source.kind as "fentry" | "kprobe", p, fnProbes(source)));
+  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
   const flows = b.table("flows");
   const collect = (seconds: number): IntervalReport => {
     const rows: TcpTopRow[] = ([...flows] as Array<[RawKey, RawVal]>).map(([k, v]) => ({
@@ -222,12 +218,7 @@ export const spec: ToolSpec = {
 };
 
 function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void {
-  run.out.write(o.noclear ? "\n" : "\x1b[H\x1b[2J");
-  if (!o.nosummary) {
-    let load = "\n";
-    try { load = readFileSync("/proc/loadavg", "utf8"); } catch { /* no /proc */ }
-    run.out.write(`${left(clock(), 8)} loadavg: ${load}\n`);
-  }
+  writeTopHeader(run, o.noclear, !o.nosummary);
   const rows = tcptopRows(r).sort((a, b) => b.rxBytes + b.txBytes - (a.rxBytes + a.txBytes));
   for (const v of [4, 6] as const) {
     const mine = rows.filter((x) => x.ipVersion === v);
@@ -244,12 +235,7 @@ function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const interval = o.interval ?? 1;
   const stream = await tcptop({ pid: o.pid, ipVersion: chosenFamily(NAME, o), interval, count: o.count, signal: run.signal }, run.source);
-  if (!run.json) run.out.write(`Tracing... Output every ${interval} secs. Hit Ctrl-C to end\n`);
-  for await (const r of stream) {
-    if (run.json) run.emit(r);
-    else printTop(r, o, run);
-  }
-  return 0;
+  return runTop(stream, run, interval, (r) => printTop(r, o, run), false);
 }
 
 export const tool: CliTool = { spec, main };

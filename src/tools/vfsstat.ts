@@ -3,13 +3,13 @@
 // neither works (no kprobes, fentry refused) it counts the syscalls that lead there, from the syscalls
 // tracepoints: the read and write families, fsync/fdatasync, open/openat/openat2, and mknod(at) of regular files
 // (what reaches vfs_create from user space; open(O_CREAT) creates through the filesystem's own create).
-import { UsageError } from "./lib/errors.js";
 import { clock, left, right } from "./lib/format.js";
-import { attachFnProbes, fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
+import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
 import { intervalPositionals, pidOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "vfsstat";
@@ -85,12 +85,9 @@ ${probes}
 
 /** vfsstat as a library: one IntervalReport per interval, counter "vfs_calls" labelled by `op` (read, write, ...). */
 export async function vfsstat(opts: VfsstatOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
-  if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
-  if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
+  checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source));
-  if (isFnKind(source.kind)) attachToolProgram(NAME, b, (p) => attachFnProbes(source.kind as "fentry" | "kprobe", p, fnProbes(source)));
+  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
   const stats = b.table("stats");
   const collect = (seconds: number): IntervalReport => {
     const values = VFS_OPS.map((_, i) => toNumber((stats.get(i) as number | bigint | undefined) ?? 0));

@@ -2,31 +2,15 @@
 // of 256 KiB this process makes over loopback: TX on the client's connection, RX on the server's.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, connect, type AddressInfo } from "node:net";
 import { tool } from "../../src/tools/tcptop.js";
 import { tcptop, tcptopRows, UsageError, type IntervalReport } from "../../src/tools/index.js";
+import { loopbackTransfer } from "../helpers/tcp-transfer.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 
 const skip = await toolSkip();
 const BYTES = 256 * 1024;
 
-/** Sends BYTES from a client to a server, both in this process; resolves with both ports once all arrived. */
-async function transfer(): Promise<{ serverPort: number; clientPort: number }> {
-  let got = 0;
-  let done!: () => void;
-  const arrived = new Promise<void>((r) => (done = r));
-  const server = createServer((s) => s.on("data", (d) => { got += d.length; if (got >= BYTES) done(); }));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const serverPort = (server.address() as AddressInfo).port;
-  const client = connect(serverPort, "127.0.0.1");
-  await new Promise<void>((r) => client.on("connect", r));
-  const clientPort = client.localPort!;
-  client.write(new Uint8Array(BYTES).fill(7));
-  await arrived;
-  client.destroy();
-  await new Promise<void>((r) => server.close(() => r()));
-  return { serverPort, clientPort };
-}
+const transfer = (): ReturnType<typeof loopbackTransfer> => loopbackTransfer(BYTES);
 
 test("tcptop as a library: -p counts the 256 KiB sent on the client's connection and received on the server's", { skip }, async () => {
   const stream = await tcptop({ pid: process.pid, ipVersion: 4 });

@@ -5,10 +5,11 @@
 // inode -> super block -> file_system_type name, from BTF types). The fallback times the whole syscall.
 import { UsageError } from "./errors.js";
 import { clock, left, right } from "./format.js";
-import { attachFnProbes, fnProbeText, isFnKind, type FnProbe } from "./fn-probes.js";
+import { fnProbeText, isFnKind, type FnProbe } from "./fn-probes.js";
 import { pidOption } from "./options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./source.js";
-import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./stream.js";
+import { eventStream, type StreamOptions, type ToolStream } from "./stream.js";
+import { checkIntervalOptions, loadSourceProgram } from "./top.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./tool.js";
 import { FD_FILE_C, fileOnFsC } from "./vfs-c.js";
 
@@ -194,21 +195,14 @@ interface RawSlow { end_us: bigint; type: bigint; size: bigint; offset: bigint; 
 
 /** The library function of an fs-slower tool. */
 export async function fsSlower(c: FsSlowerConfig, opts: FsSlowerOptions = {}, chosen?: ChosenSource): Promise<ToolStream<FsSlowEvent>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(c.tool, `pid must be a non-negative integer, got ${opts.pid}`);
+  checkIntervalOptions(c.tool, opts);
   if (opts.minMs !== undefined && !(Number.isFinite(opts.minMs) && opts.minMs >= 0)) throw new UsageError(c.tool, `minMs must be a non-negative number, got ${opts.minMs}`);
   const source = chosen ?? chooseSource(c.tool, fsSlowerSources(c), opts.source);
-  const b = await loadToolProgram(c.tool, program(c, opts, source));
-  if (isFnKind(source.kind)) attachToolProgram(c.tool, b, (p) => attachFnProbes(source.kind as "fentry" | "kprobe", p, fnProbes(source)));
+  const b = await loadSourceProgram(c.tool, program(c, opts, source), source, () => fnProbes(source));
   return eventStream<RawSlow, FsSlowEvent>(b, "events", source, { ...opts, pageCnt: 64 }, (r) => ({
     endUs: Number(r.end_us), pid: r.pid, comm: r.comm, type: TYPES[Number(r.type)] ?? "R", bytes: Number(r.size), offset: Number(r.offset),
     latencyUs: Number(r.delta_us), file: r.file,
   }));
-}
-
-function minMsArg(s: string): number {
-  const n = Number(s);
-  if (!/^\d+$/.test(s.trim())) throw new Error(`invalid int value: '${s}'`);
-  return n;
 }
 
 /** The CLI side of an fs-slower tool: BCC's flags (-j, -p, min_ms), header, columns and CSV. */
@@ -222,7 +216,7 @@ export function fsSlowerTool(c: FsSlowerConfig): CliTool {
       { name: "csv", short: "j", long: "csv", kind: "flag", help: "just print fields: comma-separated values" },
       pidOption(),
     ],
-    positionals: [{ name: "minMs", parse: minMsArg, help: "minimum I/O duration to trace, in ms (default 10)" }],
+    positionals: [{ name: "minMs", parse: "uint", help: "minimum I/O duration to trace, in ms (default 10)" }],
     examples: [
       [`tsbcc ${c.tool}`, "trace operations slower than 10 ms (default)"],
       [`tsbcc ${c.tool} 1`, "trace operations slower than 1 ms"],

@@ -1,6 +1,7 @@
 // C snippets the file tools share (filetop, ext4slower, filelife, ...): the current task's struct file for an fd
 // (task->files->fdt->fd[fd], what a syscall tracepoint gives instead of vfs_*'s struct file argument), a file's
 // type letter as BCC prints it, and the name of the filesystem a file lives on. Types come from the kernel's BTF.
+import { ArgumentError } from "../../errors.js";
 
 /** `static struct file *fd_file(long fd)`: the current task's open file `fd`, or NULL. */
 export const FD_FILE_C = `
@@ -28,7 +29,7 @@ static char file_type(struct file *f) {
 
 /** `static int file_on_fs(struct file *f)`: is the file's filesystem type `fs` ("ext4")? Compared byte by byte. */
 export function fileOnFsC(fs: string): string {
-  if (!/^[a-z0-9_]{1,14}$/.test(fs)) throw new Error(`not a filesystem type name: ${fs}`);
+  if (!/^[a-z0-9_]{1,14}$/.test(fs)) throw new ArgumentError("fs", `not a filesystem type name: ${JSON.stringify(fs)}`);
   const bytes = [...fs].map((ch, i) => `got[${i}] == '${ch}'`).concat(`got[${fs.length}] == 0`).join(" && ");
   return `
 static int file_on_fs(struct file *f) {

@@ -3,7 +3,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createServer, connect, type AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { vfsstat } from "../../../src/tools/vfsstat.js";
@@ -17,6 +16,7 @@ import type { CounterMetric, IntervalReport } from "../../../src/tools/lib/metri
 import { haveFentry, haveKprobes } from "../../../src/kernel/features.js";
 import { pausedChild } from "../../helpers/child.js";
 import { mountExt4 } from "../../helpers/loop-fs.js";
+import { loopbackTransfer } from "../../helpers/tcp-transfer.js";
 
 const inVm = process.env.TSBCC_VM === "1" ? false : "not inside the VM guest";
 const N = 200;
@@ -152,18 +152,7 @@ for (const kind of ["fentry", "kprobe"] as const) {
     const BYTES = 64 * 1024;
     const stream = await tcptop({ pid: process.pid, source: kind });
     assert.equal(stream.source.kind, kind);
-    let got = 0;
-    let done!: () => void;
-    const arrived = new Promise<void>((r) => (done = r));
-    const server = createServer((s) => s.on("data", (d) => { got += d.length; if (got >= BYTES) done(); }));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const serverPort = (server.address() as AddressInfo).port;
-    const client = connect(serverPort, "127.0.0.1");
-    await new Promise<void>((r) => client.on("connect", r));
-    client.write(new Uint8Array(BYTES).fill(1));
-    await arrived;
-    client.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    const { serverPort } = await loopbackTransfer(BYTES);
     stream.close();
     const reports: IntervalReport[] = [];
     for await (const r of stream) reports.push(r);
