@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { btrfsslower, xfsslower, type FsSlowEvent } from "../../src/tools/index.js";
+import { btrfsslower, xfsslower, UsageError, type FsSlowEvent } from "../../src/tools/index.js";
 import { tool as xfsTool } from "../../src/tools/xfsslower.js";
 import { pausedChild } from "../helpers/child.js";
 import { mountLoopFs } from "../helpers/loop-fs.js";
@@ -32,7 +32,9 @@ for (const [fs, fn] of [["xfs", xfsslower], ["btrfs", btrfsslower]] as const) {
   });
 }
 
-test("xfsslower --help names xfs and BCC's options", { skip }, async () => {
+test("xfsslower --help names xfs and BCC's options; wrong input is a usage error", { skip }, async () => {
+  await assert.rejects(xfsslower({ pid: -1 }), UsageError);
+  await assert.rejects(btrfsslower({ minMs: Number.NaN }), UsageError);
   const t = startTool(xfsTool, ["--help"]);
   assert.equal(await t.done, 0);
   assert.match(t.out(), /^usage: tsbcc xfsslower \[-h\] \[-j\] \[-p PID\]/);
