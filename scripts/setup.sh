@@ -11,7 +11,7 @@ need_root
 # golden outputs; systemtap-sdt-dev (sys/sdt.h) builds the USDT test targets; bpftool dumps vmlinux.h for the
 # BCC tool-program capture; qemu/busybox/cpio boot the VM test tier; prometheus scrapes and chromium renders the
 # exporters' output in the export tests.
-packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 iputils-ping procps systemtap-sdt-dev bpftool
+packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 iputils-ping procps systemtap-sdt-dev bpftool e2fsprogs xfsprogs btrfs-progs
           qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils prometheus chromium)
 missing=()
 for p in "${packages[@]}"; do

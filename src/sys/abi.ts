@@ -133,3 +133,7 @@ export const CAP_OPT_NOAUDIT = 0b10;
 
 /** Capability bit numbers (linux/capability.h), for reading CapEff in /proc/self/status. */
 export const Capability = { SYS_ADMIN: 21, PERFMON: 38, BPF: 39 } as const;
+/** struct file's f_mode bit set when an open created the file (linux/fs.h FMODE_CREATED, 1 << 20 since 4.19). */
+export const FMODE_CREATED = 0x100000;
+/** Ethernet protocol numbers as skb->protocol carries them (host order in tracepoints; linux/if_ether.h). */
+export const EtherType = { ETH_P_IP: 0x0800, ETH_P_IPV6: 0x86dd } as const;

@@ -32,3 +32,14 @@ export type { ChosenSource, SourceKind, SourceCandidate } from "./lib/source.js"
 export { UsageError, NoEventSourceError, ToolProgramError } from "./lib/errors.js";
 export { TOOLS, findTool } from "./lib/registry.js";
 export { runTool, type CliTool, type ToolContext, type ToolSpec } from "./lib/tool.js";
+export { vfsstat, VFS_OPS, type VfsOp, type VfsstatOptions } from "./vfsstat.js";
+export { filetop, filetopRows, type FiletopOptions, type FileIoRow } from "./filetop.js";
+export { biotop, biotopRows, type BiotopOptions, type BioTopRow } from "./biotop.js";
+export { filelife, type FilelifeOptions, type FileLifeEvent } from "./filelife.js";
+export { ext4slower } from "./ext4slower.js";
+export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js";
+export { cachestat, cacheStats, cacheStatsOf, type CachestatOptions, type CacheStats } from "./cachestat.js";
+export { tcpdrop, tcpFlagNames, type TcpdropOptions, type TcpDropEvent } from "./tcpdrop.js";
+export { tcptop, tcptopRows, type TcptopOptions, type TcpTopRow } from "./tcptop.js";
+export { xfsslower } from "./xfsslower.js";
+export { btrfsslower } from "./btrfsslower.js";

@@ -26,9 +26,21 @@ import { tool as drsnoop } from "../drsnoop.js";
 import { tool as tcpretrans } from "../tcpretrans.js";
 import { tool as capable } from "../capable.js";
 import { tool as web } from "../../export/web/command.js";
+import { tool as vfsstat } from "../vfsstat.js";
+import { tool as filetop } from "../filetop.js";
+import { tool as biotop } from "../biotop.js";
+import { tool as filelife } from "../filelife.js";
+import { tool as ext4slower } from "../ext4slower.js";
+import { tool as cachestat } from "../cachestat.js";
+import { tool as tcpdrop } from "../tcpdrop.js";
+import { tool as tcptop } from "../tcptop.js";
+import { tool as xfsslower } from "../xfsslower.js";
+import { tool as btrfsslower } from "../btrfsslower.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
+  // kprobe/fentry tools with tracepoint fallbacks
+  vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop, tcptop, xfsslower, btrfsslower,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
