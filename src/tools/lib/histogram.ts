@@ -3,7 +3,9 @@
 // "\n<header> = <label>" per series, as print_log2_hist does for struct keys).
 import { formatLinearHist, formatLog2Hist } from "../../index.js";
 import { clock } from "./format.js";
-import { histogramSeries, linearBuckets, log2Buckets, toNumber, type HistogramMetric, type Labels } from "./metrics.js";
+import { histogramSeries, linearBuckets, log2Buckets, slotsOf, toNumber, type HistogramMetric, type Labels } from "./metrics.js";
+
+export { slotsOf };
 
 /** Any table whose iteration yields [key, count]. */
 export type CountTable = Iterable<[unknown, unknown]> & { clear(): void };
@@ -34,17 +36,6 @@ export function histogramMetric(m: { name: string; unit: string; help: string; s
     kind: "histogram", name: m.name, unit: m.unit, help: m.help, scale, ...(scale === "linear" ? { step } : {}),
     series: [...series].map((s) => histogramSeries(s.labels, scale === "log2" ? log2Buckets(s.slots) : linearBuckets(s.slots, step), s.sum)),
   };
-}
-
-/** Slot counts back from buckets (log2: slot i holds up to 2^i - 1; linear: slot = low / step). */
-export function slotsOf(metric: HistogramMetric, series: HistogramMetric["series"][number]): number[] {
-  const slots: number[] = [];
-  for (const b of series.buckets) {
-    const i = metric.scale === "log2" ? Math.round(Math.log2(b.high + 1)) : Math.floor(b.low / (metric.step ?? 1));
-    slots[i] = b.count;
-  }
-  for (let i = 0; i < slots.length; i++) slots[i] ??= 0;
-  return slots;
 }
 
 /**
