@@ -16,6 +16,7 @@ const CLI = join(here, "..", "src", "cli", "tsbcc.mjs");
 const READY = "Tracing run queue latency";
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 10);
+const WARMUP = Number(process.env.WARMUP ?? 5);
 // On-CPU time of all the process's threads in ns (/proc/PID/task/*/schedstat, first field): finer than the
 // 10 ms ticks of /proc/PID/stat, which would round a quiet tool to zero.
 function cpuMs(pid: number): number {
@@ -82,7 +83,8 @@ async function measure(v: Variant, sleeper: string): Promise<[number, number]> {
     await waitFor(child, v.ready);
     let url: string | undefined;
     child.stderr!.on("data", (d: Buffer) => (url ??= /serving Prometheus metrics at (\S+)/.exec(String(d))?.[1]));
-    await new Promise((r) => setTimeout(r, 2000)); // past start-up
+    // Past start-up: V8 compiles and collects in background threads for a few seconds after a tool starts.
+    await new Promise((r) => setTimeout(r, WARMUP * 1000));
     const scraper = v.scrape ? setInterval(() => url && fetch(url).then((r) => r.text()).catch(() => {}), 1000) : undefined;
     const c0 = cpuMs(child.pid!);
     const s0 = switches(child.pid!);
@@ -121,7 +123,7 @@ try {
       }
     }
   }
-  console.log(`The tool's process under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs, median (min-max)): CPU, context switches`);
+  console.log(`The tool's process under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs after ${WARMUP} s, median (min-max)): CPU, context switches`);
   const stat = (xs: number[], digits: number, unit: string): string => {
     const s = [...xs].sort((a, b) => a - b);
     return `${s[Math.floor(s.length / 2)]!.toFixed(digits)} ${unit} (${s[0]!.toFixed(digits)}-${s.at(-1)!.toFixed(digits)})`;

@@ -84,7 +84,7 @@ test("live view refuses a non-loopback host unless allowed, and wrong options", 
     await assert.rejects(startLiveView({ port: first.port, source: { provides: [], missing: {}, read: () => ({}), close: () => { closed = true; } } }),
       { code: "LISTEN" });
     assert.equal(closed, false, "a source passed in belongs to the caller");
-    // With the built-in BPF sources: they are loaded, then released again when the port is taken.
+    // With the built-in sources (the runqlat/biolatency/syscount tools): they are loaded, then released again when the port is taken.
     const fds = liveFds().size;
     await assert.rejects(startLiveView({ port: first.port }), { code: "LISTEN" });
     assert.equal(liveFds().size, fds);
