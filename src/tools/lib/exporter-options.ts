@@ -12,7 +12,7 @@ function hostPort(text: string): string {
   try {
     parseHostPort(text);
   } catch {
-    throw new Error(`expected HOST:PORT (port 0..65535, 0 picks a free one), got '${text}'`);
+    throw new UsageError("--prometheus", `expected HOST:PORT (port 0..65535, 0 picks a free one), got '${text}'`);
   }
   return text;
 }
@@ -22,9 +22,9 @@ function httpUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`not a URL: '${text}'`);
+    throw new UsageError("--otlp", `not a URL: '${text}'`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`must be an http:// or https:// URL, got '${text}'`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--otlp", `must be an http:// or https:// URL, got '${text}'`);
   return text;
 }
 
