@@ -1,7 +1,7 @@
-// npm run bench:export — what the exporters cost while nobody reads them. A runqlat-like tool (the exporter tests'
-// fixture: tsbcc's public API, a log2 histogram printed and cleared every second) runs under the same wake-up load
-// (a process sleeping 50 us in a loop) without exporters, with --prometheus never scraped, and with --prometheus
-// scraped every second; BCC's runqlat-bpfcc runs beside them. Reported: user+system CPU of the tool's process per
+// npm run bench:export — what the exporters cost while nobody reads them. The real `tsbcc runqlat 1` (the bundled
+// command line: a log2 histogram printed and cleared every second) runs under the same wake-up load (a process
+// sleeping 50 us in a loop) without exporters, with --prometheus never scraped, and with --prometheus scraped every
+// second; BCC's runqlat-bpfcc 1 runs beside them. Reported: user+system CPU of the tool's process per
 // second of load (from /proc/PID/task/*/schedstat) and its context switches per second (wake-ups), the median of
 // RUNS alternating runs. Kernel-side BPF cost is the same in the tsbcc variants (same programs) and is not in these
 // figures. BCC's runqlat needs kernel headers (or kheaders.ko); without them its row says why it failed.
@@ -12,9 +12,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const FIXTURE = join(here, "..", "test", "kernel", "fixtures", "export-runqlat.js");
+const CLI = join(here, "..", "src", "cli", "tsbcc.mjs");
+const READY = "Tracing run queue latency";
 const RUNS = Number(process.env.RUNS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 10);
+const WARMUP = Number(process.env.WARMUP ?? 5);
 // On-CPU time of all the process's threads in ns (/proc/PID/task/*/schedstat, first field): finer than the
 // 10 ms ticks of /proc/PID/stat, which would round a quiet tool to zero.
 function cpuMs(pid: number): number {
@@ -80,8 +82,9 @@ async function measure(v: Variant, sleeper: string): Promise<[number, number]> {
   try {
     await waitFor(child, v.ready);
     let url: string | undefined;
-    child.stdout!.on("data", (d: Buffer) => (url ??= /listening (\S+)/.exec(String(d))?.[1]));
-    await new Promise((r) => setTimeout(r, 2000)); // past start-up
+    child.stderr!.on("data", (d: Buffer) => (url ??= /serving Prometheus metrics at (\S+)/.exec(String(d))?.[1]));
+    // Past start-up: V8 compiles and collects in background threads for a few seconds after a tool starts.
+    await new Promise((r) => setTimeout(r, WARMUP * 1000));
     const scraper = v.scrape ? setInterval(() => url && fetch(url).then((r) => r.text()).catch(() => {}), 1000) : undefined;
     const c0 = cpuMs(child.pid!);
     const s0 = switches(child.pid!);
@@ -103,12 +106,12 @@ try {
   const sleeper = loadGenerator(dir);
   const node = process.execPath;
   const variants: Variant[] = [
-    { name: "tsbcc runqlat-like, no exporter", cmd: node, args: [FIXTURE], ready: "ready" },
-    { name: "tsbcc runqlat-like, --prometheus, never scraped", cmd: node, args: [FIXTURE, "--prometheus", "127.0.0.1:0"], ready: "ready" },
-    { name: "tsbcc runqlat-like, --prometheus, scraped every 1 s", cmd: node, args: [FIXTURE, "--prometheus", "127.0.0.1:0"], ready: "ready", scrape: true },
+    { name: "tsbcc runqlat 1, no exporter", cmd: node, args: [CLI, "runqlat", "1"], ready: READY },
+    { name: "tsbcc runqlat 1 --prometheus, never scraped", cmd: node, args: [CLI, "runqlat", "--prometheus", "127.0.0.1:0", "1"], ready: READY },
+    { name: "tsbcc runqlat 1 --prometheus, scraped every 1 s", cmd: node, args: [CLI, "runqlat", "--prometheus", "127.0.0.1:0", "1"], ready: READY, scrape: true },
   ];
   if (existsSync("/usr/sbin/runqlat-bpfcc")) {
-    variants.push({ name: "BCC runqlat-bpfcc 1", cmd: "/usr/bin/python3", args: ["/usr/sbin/runqlat-bpfcc", "1"], ready: "Tracing run queue latency" });
+    variants.push({ name: "BCC runqlat-bpfcc 1", cmd: "/usr/bin/python3", args: ["/usr/sbin/runqlat-bpfcc", "1"], ready: READY });
   }
   const results = new Map<string, [number, number][]>(variants.map((v) => [v.name, []]));
   for (let i = 0; i < RUNS; i++) {
@@ -120,7 +123,7 @@ try {
       }
     }
   }
-  console.log(`The tool's process under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs, median (min-max)): CPU, context switches`);
+  console.log(`The tool's process under a 50 us sleep loop (${SECONDS} s x ${RUNS} runs after ${WARMUP} s, median (min-max)): CPU, context switches`);
   const stat = (xs: number[], digits: number, unit: string): string => {
     const s = [...xs].sort((a, b) => a - b);
     return `${s[Math.floor(s.length / 2)]!.toFixed(digits)} ${unit} (${s[0]!.toFixed(digits)}-${s.at(-1)!.toFixed(digits)})`;

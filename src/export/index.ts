@@ -6,5 +6,6 @@ export { parseHostPort, isLoopback, ListenError, type ListenOptions } from "./li
 export { exposeTable, histReading, type ExposeTableOptions, type ExposedTable, type ReadableTable } from "./table-metrics.js";
 export { startOtlpPush, type OtlpOptions, type OtlpPusher } from "./otlp.js";
 export { startExporters, type ExporterFlags, type Exporters } from "./exporters.js";
+export { ReportMetrics, reportMetricName } from "./report-metrics.js";
 export { flameGraphSvg, writeFlameGraph, writeFolded, parseFolded, formatFolded, frameKind, foldFrames, type FoldedStack, type FlameGraphOptions, type StackParts } from "./flamegraph.js";
 export { startLiveView, type LiveView, type LiveViewOptions, type FlameSource } from "./web/server.js";

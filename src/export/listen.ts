@@ -2,8 +2,10 @@
 // page show what runs on the machine, so another host sees them only when the user says so), and a listen() that
 // turns bind failures into TsbccError.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isIP } from "node:net";
 import { ArgumentError, ErrorCode, TsbccError } from "../errors.js";
+import { checkPort, isLoopback } from "./address.js";
+
+export { isLoopback, parseHostPort } from "./address.js";
 
 export class ListenError extends TsbccError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -27,28 +29,6 @@ export interface Listening {
   /** http://host:port (IPv6 hosts in brackets). */
   url: string;
   close(): Promise<void>;
-}
-
-/** True for localhost, 127.0.0.0/8 and ::1. */
-export function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  const h = host.replace(/^\[|\]$/g, "");
-  return h === "::1" || h === "0:0:0:0:0:0:0:1" || h.toLowerCase() === "::ffff:127.0.0.1";
-}
-
-/** "HOST:PORT", ":PORT" or "PORT" (host defaults to 127.0.0.1); IPv6 as "[::1]:9100". */
-export function parseHostPort(text: string, argument = "address"): { host: string; port: number } {
-  if (typeof text !== "string" || text === "") throw new ArgumentError(argument, "expected HOST:PORT");
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  if (!m) throw new ArgumentError(argument, `"${text}" is not HOST:PORT`);
-  const host = m[1] || m[2] || "127.0.0.1";
-  return { host, port: checkPort(Number(m[3]), argument) };
-}
-
-function checkPort(port: number, argument: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(argument, `port ${port} is not 0..65535`);
-  return port;
 }
 
 /** Checks the options, then starts an HTTP server with `handler`; rejects with ListenError if it cannot bind. */

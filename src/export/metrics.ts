@@ -7,8 +7,12 @@ import { ArgumentError } from "../errors.js";
 export type Count = number | bigint;
 export type Labels = Readonly<Record<string, string>>;
 
-/** How slots map to values: log2 (slot i holds [2^(i-1), 2^i - 1], slot 0 holds 0) or linear (slot i holds [i*step, (i+1)*step - 1]). */
-export type HistScale = { kind: "log2" } | { kind: "linear"; step?: number };
+/**
+ * How slots map to values: log2 (slot i holds [2^(i-1), 2^i - 1], slot 0 holds 0) or linear (slot i holds
+ * [i*step, (i+1)*step - 1]). log2 with `zeroInFirst` shows slot 0 inside the first bucket (`le="1"` holds 0 and 1),
+ * as BCC prints "0 -> 1" and tools' IntervalReports carry it.
+ */
+export type HistScale = { kind: "log2"; zeroInFirst?: boolean } | { kind: "linear"; step?: number };
 
 export interface HistogramPoint {
   labels: Labels;
@@ -83,8 +87,15 @@ function toBig(v: Count, what: string): bigint {
   throw new ArgumentError(what, `counts must be integers, got ${String(v)}`);
 }
 
+/** A counter/gauge value: integers stay exact (bigint), fractions (a total time in usecs) stay numbers. */
+function toValue(v: Count, what: string): number | bigint {
+  if (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)) return v;
+  return toBig(v, what);
+}
+
 /** Lower and upper value of slot `i` (inclusive) on `scale`. */
 export function slotRange(scale: HistScale, i: number): [number, number] {
+  if (scale.kind === "log2" && scale.zeroInFirst && i <= 1) return [0, 1];
   if (scale.kind === "log2") return i === 0 ? [0, 0] : [2 ** (i - 1), 2 ** i - 1];
   const step = scale.step ?? 1;
   return [i * step, (i + 1) * step - 1];
@@ -182,8 +193,9 @@ export class Histogram extends Metric<HistReading> {
     const counts: bigint[] = [];
     let count = 0n;
     let estimate = 0;
-    for (let i = 0; i <= this.highest; i++) {
-      const c = s.slots[i] ?? 0n;
+    const joined = this.scale.kind === "log2" && this.scale.zeroInFirst === true;
+    for (let i = joined ? 1 : 0; i <= Math.max(this.highest, joined ? 1 : 0); i++) {
+      const c = (s.slots[i] ?? 0n) + (joined && i === 1 ? s.slots[0] ?? 0n : 0n);
       const [low, high] = slotRange(this.scale, i);
       bounds.push(high);
       counts.push(c);
@@ -230,9 +242,17 @@ export class Counter extends Metric<ValueReading> {
   /** Adds `value` to the series with `labels` (a tool adds what it read before clearing its map). */
   add(labels: Labels, value: Count): this {
     checkLabels(labels, []);
-    const v = toBig(value, "value");
-    if (this.type === "counter" && v < 0n) throw new ArgumentError("value", "a counter cannot go down");
+    const v = toValue(value, "value");
+    if (this.type === "counter" && v < 0) throw new ArgumentError("value", "a counter cannot go down");
     addValue(this.acc, labels, v);
+    return this;
+  }
+
+  /** Gauges: sets the series with `labels` to `value` (a level read at the end of an interval). */
+  set(labels: Labels, value: Count): this {
+    if (this.type !== "gauge") throw new ArgumentError("value", "only a gauge can be set; a counter only grows (add)");
+    checkLabels(labels, []);
+    this.acc.set(labelKey(labels), { labels: { ...labels }, value: toValue(value, "value") });
     return this;
   }
 
@@ -241,17 +261,18 @@ export class Counter extends Metric<ValueReading> {
     for (const [k, p] of this.acc) merged.set(k, { labels: p.labels, value: p.value });
     for (const [labels, value] of this.liveReader?.() ?? []) {
       checkLabels(labels, []);
-      addValue(merged, labels, toBig(value, "value"));
+      addValue(merged, labels, toValue(value, "value"));
     }
     return { type: this.type, name: this.name, help: this.help, unit: this.unit, points: [...merged.values()] };
   }
 }
 
-function addValue(map: Map<string, ValuePoint>, labels: Labels, v: bigint): void {
+function addValue(map: Map<string, ValuePoint>, labels: Labels, v: number | bigint): void {
   const k = labelKey(labels);
   const p = map.get(k);
-  if (p) p.value = BigInt(p.value) + v;
-  else map.set(k, { labels: { ...labels }, value: v });
+  if (!p) map.set(k, { labels: { ...labels }, value: v });
+  else if (typeof p.value === "bigint" && typeof v === "bigint") p.value += v;
+  else p.value = Number(p.value) + Number(v);
 }
 
 /** The metrics of one process (a tool, the live page): exporters collect them on demand. */
@@ -277,6 +298,11 @@ export class MetricsRegistry {
 
   get names(): string[] {
     return [...this.metrics.keys()];
+  }
+
+  /** The metric registered as `name`, if any. */
+  get(name: string): Histogram | Counter | undefined {
+    return this.metrics.get(name);
   }
 
   /** Reads every metric now, in registration order. */

@@ -21,10 +21,11 @@ function closeAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Counted before closing: closing the last object uninstalls this handler, which would hide one listener.
+  const others = process.listenerCount(signal) - (installed ? 1 : 0);
   closeAll();
   // If the application listens for this signal it decides when to exit; otherwise behave like the default
   // action: re-raise with our handler removed so the exit status says "killed by signal".
-  const others = process.listenerCount(signal) - 1;
   if (others <= 0) {
     uninstall();
     process.kill(process.pid, signal);

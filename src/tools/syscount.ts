@@ -124,8 +124,8 @@ export async function syscount(opts: SyscountOptions = {}, chosen?: ChosenSource
   const timeUnit = opts.milliseconds ? "msecs" : "usecs";
   const divisor = opts.milliseconds ? 1e6 : 1e3;
   const collect = (seconds: number): IntervalReport => {
-    const entries = [...data] as Array<[number, { count: number | bigint; total_ns: number | bigint }]>;
-    data.clear();
+    // Read and deleted entry by entry (atomic in the kernel): a call made between a read and a clear is not lost.
+    const entries = data.itemsLookupAndDeleteBatch() as Array<[number, { count: number | bigint; total_ns: number | bigint }]>;
     const labels = (key: number): Record<string, string> =>
       opts.byProcess ? { pid: String(key), comm: processComm(key) } : { syscall: syscallName(key) };
     const counts: CounterMetric = {

@@ -22,6 +22,10 @@ export interface PrometheusServer {
   url: string;
   /** Instant PromQL query: the result vector as [labels, value] pairs. */
   query(promql: string): Promise<[Record<string, string>, number][]>;
+  /** Instant query of a range selector (`name[1m]`): every stored sample, as [labels, [[time, value], ...]]. */
+  samples(promql: string): Promise<[Record<string, string>, [number, number][]][]>;
+  /** The metric's HELP and TYPE as Prometheus stored them (/api/v1/metadata). */
+  metadata(name: string): Promise<{ type: string; help: string }[]>;
   stop(): Promise<void>;
 }
 
@@ -57,13 +61,24 @@ export async function startPrometheus(targets: string[]): Promise<PrometheusServ
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const api = async <T>(path: string): Promise<T> => {
+    const body = (await (await fetch(`${url}/api/v1/${path}`)).json()) as { status: string; data: T };
+    if (body.status !== "success") throw new Error(`${path} failed: ${JSON.stringify(body)}`);
+    return body.data;
+  };
+  type Result<V> = { result: ({ metric: Record<string, string> } & V)[] };
   return {
     url,
     async query(promql) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-      const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-      if (body.status !== "success") throw new Error(`query ${promql} failed: ${JSON.stringify(body)}`);
-      return body.data.result.map((r) => [r.metric, Number(r.value[1])]);
+      const data = await api<Result<{ value: [number, string] }>>(`query?query=${encodeURIComponent(promql)}`);
+      return data.result.map((r) => [r.metric, Number(r.value[1])]);
+    },
+    async samples(promql) {
+      const data = await api<Result<{ values: [number, string][] }>>(`query?query=${encodeURIComponent(promql)}`);
+      return data.result.map((r) => [r.metric, r.values.map(([t, v]) => [t, Number(v)])]);
+    },
+    async metadata(name) {
+      return (await api<Record<string, { type: string; help: string }[]>>(`metadata?metric=${encodeURIComponent(name)}`))[name] ?? [];
     },
     stop,
   };

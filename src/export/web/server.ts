@@ -22,7 +22,7 @@ export interface LiveViewOptions extends ListenOptions {
   intervalMs?: number;
   /** Columns kept for pages that connect later, default 180. */
   history?: number;
-  /** Default: the built-in BPF programs (sources.ts). */
+  /** Default: the runqlat, biolatency and syscount tools (sources.ts). */
   source?: LiveSource;
   flame?: FlameSource;
   /** Refresh the flame graph every this many intervals, default 5. */
@@ -109,13 +109,13 @@ export async function startLiveView(opts: LiveViewOptions = {}): Promise<LiveVie
     }
   };
 
-  const source = opts.source ?? (await startBuiltinSources());
+  const source = opts.source ?? (await startBuiltinSources({ readMs: intervalMs / 4 }));
   let l: Listening;
   try {
     prev = source.read();
     l = await listen(opts, handler);
   } catch (e) {
-    if (!opts.source) source.close();
+    if (!opts.source) await source.close();
     throw e;
   }
 
@@ -160,7 +160,7 @@ export async function startLiveView(opts: LiveViewOptions = {}): Promise<LiveVie
       for (const c of clients) c.end();
       clients.clear();
       await closeServer();
-      if (!opts.source) source.close();
+      if (!opts.source) await source.close();
       opts.flame?.close?.();
     },
   });

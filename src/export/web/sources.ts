@@ -1,9 +1,13 @@
-// What the live page shows, measured by small BPF programs of our own through the public BPF API: run queue latency
-// (wake-up or preemption -> running, sched tracepoints), block I/O latency (issue -> complete, block tracepoints), and
-// syscalls per process (raw_syscalls:sys_enter). Each is a log2 histogram or a counter map that is never cleared;
-// the server turns consecutive readings into per-interval columns. The tools' own library functions can replace
-// these at merge time (a LiveSource is anything with read() and close()).
-import { BPF } from "../../index.js";
+// What the live page shows, measured by the tools' own library functions (one program per measurement in the
+// codebase): runqlat (wake-up or preemption -> running), biolatency (issue -> complete) and syscount -P (syscalls per
+// process). Each tool reports and clears its map every `readMs`; this source keeps the running totals (log2 slots in
+// usecs, calls per process), and the server turns consecutive readings into per-interval columns. `readMs` is a
+// fraction of the page's interval so a column never waits long for a tool's report.
+import { biolatency } from "../../tools/biolatency.js";
+import { runqlat } from "../../tools/runqlat.js";
+import { syscount } from "../../tools/syscount.js";
+import { slotsOf, type IntervalReport } from "../../tools/lib/metrics.js";
+import type { ToolStream } from "../../tools/lib/stream.js";
 
 export interface ProcessCount {
   pid: number;
@@ -12,7 +16,7 @@ export interface ProcessCount {
 }
 
 export interface LiveReading {
-  /** Cumulative log2 slot counts (usecs) since the source started. */
+  /** Cumulative log2 slot counts (usecs) since the source started; slot 1 holds 0 and 1 (BCC's "0 -> 1"). */
   runqlat?: number[];
   biolatency?: number[];
   /** Cumulative syscalls per process. */
@@ -24,118 +28,72 @@ export interface LiveSource {
   readonly provides: string[];
   readonly missing: Record<string, string>;
   read(): LiveReading;
-  close(): void;
+  /** Stops the source; resolves once everything it attached is released. */
+  close(): void | Promise<void>;
 }
 
-/**
- * Run queue latency: the time from a wake-up (or a preemption, which leaves the task runnable) until the task runs,
- * in usecs, as a log2 histogram named `histogram` (BPF_HISTOGRAM, 64 slots). With `gate`, an array `enabled` turns
- * counting on and off (enabled[0] != 0), so a test can freeze the histogram.
- */
-export function runqlatProgram(opts: { histogram?: string; gate?: boolean } = {}): string {
-  const hist = opts.histogram ?? "runq_usecs";
-  const gate = opts.gate ? "int z = 0; u32 *e = enabled.lookup(&z); if (!e || !*e) return 0;" : "";
-  return `
-${opts.gate ? "BPF_ARRAY(enabled, u32, 1);" : ""}
-BPF_HASH(queued_at, u32, u64, 16384);
-BPF_HISTOGRAM(${hist}, int, 64);
-static __always_inline int enqueue(u32 pid) {
-    if (pid == 0) return 0;
-    ${gate}
-    u64 now = bpf_ktime_get_ns();
-    queued_at.update(&pid, &now);
-    return 0;
-}
-TRACEPOINT_PROBE(sched, sched_wakeup) { return enqueue(args->pid); }
-TRACEPOINT_PROBE(sched, sched_wakeup_new) { return enqueue(args->pid); }
-TRACEPOINT_PROBE(sched, sched_switch) {
-    if (args->prev_state == 0) enqueue(args->prev_pid);   /* preempted: still runnable, queued again */
-    u32 pid = args->next_pid;
-    u64 *start = queued_at.lookup(&pid);
-    if (!start) return 0;
-    u64 usecs = (bpf_ktime_get_ns() - *start) / 1000;
-    queued_at.delete(&pid);
-    ${gate}
-    int slot = bpf_log2l(usecs);
-    if (slot > 63) slot = 63;
-    ${hist}.increment(slot);
-    return 0;
-}`;
+const SLOTS = 64;
+
+/** Adds a histogram report's series into `into` (cumulative slot counts). */
+function addHistogram(into: number[], r: IntervalReport): void {
+  for (const m of r.metrics) {
+    if (m.kind !== "histogram") continue;
+    for (const s of m.series) slotsOf(m, s).forEach((c, i) => (into[Math.min(i, SLOTS - 1)]! += c));
+  }
 }
 
-const BIO = `
-struct rq_id { u32 dev; u32 pad; u64 sector; };
-BPF_HASH(issued_at, struct rq_id, u64, 16384);
-BPF_HISTOGRAM(bio_usecs, int, 64);
-TRACEPOINT_PROBE(block, block_rq_issue) {
-    struct rq_id id = {};
-    id.dev = args->dev;
-    id.sector = args->sector;
-    u64 now = bpf_ktime_get_ns();
-    issued_at.update(&id, &now);
-    return 0;
-}
-TRACEPOINT_PROBE(block, block_rq_complete) {
-    struct rq_id id = {};
-    id.dev = args->dev;
-    id.sector = args->sector;
-    u64 *start = issued_at.lookup(&id);
-    if (!start) return 0;
-    u64 usecs = (bpf_ktime_get_ns() - *start) / 1000;
-    issued_at.delete(&id);
-    int slot = bpf_log2l(usecs);
-    if (slot > 63) slot = 63;
-    bio_usecs.increment(slot);
-    return 0;
-}`;
-
-const SYSCALLS = `
-struct proc_key { u32 pid; char comm[16]; };
-BPF_HASH(syscalls_by_proc, struct proc_key, u64, 10240);
-TRACEPOINT_PROBE(raw_syscalls, sys_enter) {
-    struct proc_key k = {};
-    k.pid = bpf_get_current_pid_tgid() >> 32;
-    bpf_get_current_comm(&k.comm, sizeof(k.comm));
-    syscalls_by_proc.increment(k);
-    return 0;
-}`;
-
-function slots(b: BPF, name: string): number[] {
-  const out = new Array<number>(64).fill(0);
-  for (const [i, v] of b.table(name).entries()) out[Number(i)] = Number(v);
-  return out;
+/** Adds syscount -P's per-process counts; a process keeps the name it had while alive (it may be gone by a read). */
+function addProcesses(into: Map<number, ProcessCount>, r: IntervalReport): void {
+  for (const m of r.metrics) {
+    if (m.kind !== "counter" || m.name !== "syscalls") continue;
+    for (const s of m.series) {
+      const pid = Number(s.labels.pid);
+      const p = into.get(pid) ?? { pid, comm: s.labels.comm ?? "", count: 0 };
+      if (p.comm === "[unknown]" && s.labels.comm) p.comm = s.labels.comm;
+      p.count += s.value;
+      into.set(pid, p);
+    }
+  }
 }
 
-/** Loads the three programs; a program the kernel refuses leaves its panel empty with the reason. */
-export async function startBuiltinSources(opts: { topSyscalls?: boolean } = {}): Promise<LiveSource> {
-  const loaded: Record<string, BPF> = {};
+/** Starts the three tools; a tool the kernel refuses leaves its panel empty with the reason. */
+export async function startBuiltinSources(opts: { topSyscalls?: boolean; readMs?: number } = {}): Promise<LiveSource> {
+  const interval = Math.max(50, opts.readMs ?? 250) / 1000;
+  const runq = new Array<number>(SLOTS).fill(0);
+  const bio = new Array<number>(SLOTS).fill(0);
+  const procs = new Map<number, ProcessCount>();
+  const tools: [string, () => Promise<ToolStream<IntervalReport>>, (r: IntervalReport) => void][] = [
+    ["runqlat", () => runqlat({ interval }), (r) => addHistogram(runq, r)],
+    ["biolatency", () => biolatency({ interval }), (r) => addHistogram(bio, r)],
+  ];
+  if (opts.topSyscalls !== false) tools.push(["syscalls", () => syscount({ byProcess: true, interval }), (r) => addProcesses(procs, r)]);
+  const streams: Record<string, ToolStream<IntervalReport>> = {};
   const missing: Record<string, string> = {};
-  const programs: [string, string][] = [["runqlat", runqlatProgram()], ["biolatency", BIO]];
-  if (opts.topSyscalls !== false) programs.push(["syscalls", SYSCALLS]);
-  for (const [panel, text] of programs) {
+  const firstLine = (e: unknown): string => (e as Error)?.message?.split("\n")[0] ?? String(e);
+  const consumers: Promise<unknown>[] = [];
+  for (const [panel, start, add] of tools) {
     try {
-      loaded[panel] = await BPF.load({ text });
+      const stream = (streams[panel] = await start());
+      consumers.push((async () => {
+        for await (const r of stream) add(r);
+      })().catch((e) => (missing[panel] = firstLine(e))));
     } catch (e) {
-      missing[panel] = (e as Error)?.message?.split("\n")[0] ?? String(e);
+      missing[panel] = firstLine(e);
     }
   }
   return {
-    provides: Object.keys(loaded),
+    provides: Object.keys(streams),
     missing,
     read() {
       const r: LiveReading = {};
-      if (loaded.runqlat) r.runqlat = slots(loaded.runqlat, "runq_usecs");
-      if (loaded.biolatency) r.biolatency = slots(loaded.biolatency, "bio_usecs");
-      if (loaded.syscalls) {
-        r.syscalls = [];
-        for (const [k, v] of loaded.syscalls.table("syscalls_by_proc").entries()) {
-          r.syscalls.push({ pid: Number(k.pid), comm: String(k.comm), count: Number(v) });
-        }
-      }
+      if (streams.runqlat) r.runqlat = [...runq];
+      if (streams.biolatency) r.biolatency = [...bio];
+      if (streams.syscalls) r.syscalls = [...procs.values()].map((p) => ({ ...p }));
       return r;
     },
-    close() {
-      for (const b of Object.values(loaded)) b.close();
+    async close() {
+      for (const s of Object.values(streams)) s.close();
+      await Promise.all(consumers);
     },
   };
 }

@@ -3,10 +3,21 @@
 // "\n<header> = <label>" per series, as print_log2_hist does for struct keys).
 import { formatLinearHist, formatLog2Hist } from "../../index.js";
 import { clock } from "./format.js";
-import { histogramSeries, linearBuckets, log2Buckets, toNumber, type HistogramMetric, type Labels } from "./metrics.js";
+import { histogramSeries, linearBuckets, log2Buckets, slotsOf, toNumber, type HistogramMetric, type Labels } from "./metrics.js";
 
-/** Any table whose iteration yields [key, count]. */
-export type CountTable = Iterable<[unknown, unknown]> & { clear(): void };
+export { slotsOf };
+
+/** Any table whose iteration yields [key, count]; tsbcc's tables also read-and-delete atomically per entry. */
+export type CountTable = Iterable<[unknown, unknown]> & { clear(): void; itemsLookupAndDeleteBatch?(): Array<[unknown, unknown]> };
+
+/** The entries, deleted as they are read when `clear` (an event between a read and a clear would be lost). */
+function drain(table: CountTable, clear: boolean): Iterable<[unknown, unknown]> {
+  if (!clear) return table;
+  if (table.itemsLookupAndDeleteBatch) return table.itemsLookupAndDeleteBatch();
+  const entries = [...table];
+  table.clear();
+  return entries;
+}
 
 /**
  * Reads (and clears, as BCC does each interval) a histogram table into slot arrays per series. `split(key)`
@@ -14,14 +25,13 @@ export type CountTable = Iterable<[unknown, unknown]> & { clear(): void };
  */
 export function readSlots(table: CountTable, split?: (key: any) => { labels: Labels; slot: number }, clear = true): Map<string, { labels: Labels; slots: number[] }> {
   const out = new Map<string, { labels: Labels; slots: number[] }>();
-  for (const [key, value] of table) {
+  for (const [key, value] of drain(table, clear)) {
     const { labels, slot } = split ? split(key) : { labels: {}, slot: Number(key) };
     const id = JSON.stringify(labels);
     let s = out.get(id);
     if (!s) out.set(id, (s = { labels, slots: [] }));
     s.slots[slot] = (s.slots[slot] ?? 0) + toNumber(value as number | bigint);
   }
-  if (clear) table.clear();
   for (const s of out.values()) for (let i = 0; i < s.slots.length; i++) s.slots[i] ??= 0;
   return out;
 }
@@ -34,17 +44,6 @@ export function histogramMetric(m: { name: string; unit: string; help: string; s
     kind: "histogram", name: m.name, unit: m.unit, help: m.help, scale, ...(scale === "linear" ? { step } : {}),
     series: [...series].map((s) => histogramSeries(s.labels, scale === "log2" ? log2Buckets(s.slots) : linearBuckets(s.slots, step), s.sum)),
   };
-}
-
-/** Slot counts back from buckets (log2: slot i holds up to 2^i - 1; linear: slot = low / step). */
-export function slotsOf(metric: HistogramMetric, series: HistogramMetric["series"][number]): number[] {
-  const slots: number[] = [];
-  for (const b of series.buckets) {
-    const i = metric.scale === "log2" ? Math.round(Math.log2(b.high + 1)) : Math.floor(b.low / (metric.step ?? 1));
-    slots[i] = b.count;
-  }
-  for (let i = 0; i < slots.length; i++) slots[i] ??= 0;
-  return slots;
 }
 
 /**
@@ -77,9 +76,8 @@ export function formatHistogramReport(metric: HistogramMetric, o: { timestamp?: 
 
 /** Sets each series' `sum` from a table of `{ total }` values keyed like the series' sections (read, then cleared). */
 export function addSums(series: Map<string, { labels: Labels; slots: number[]; sum?: number }>, table: CountTable, labelsOf: (key: any) => Labels): void {
-  for (const [key, value] of table) {
+  for (const [key, value] of drain(table, true)) {
     const s = series.get(JSON.stringify(labelsOf(key)));
     if (s) s.sum = toNumber((value as { total: number | bigint }).total);
   }
-  table.clear();
 }

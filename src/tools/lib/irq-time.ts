@@ -116,8 +116,7 @@ export async function irqTime(k: IrqKind, opts: IrqTimeOptions, chosen?: ChosenS
       const series = readSlots(dist, (key) => ({ labels: { [k.label]: k.kindName(key.kind) }, slot: Number(key.slot) }));
       return report(k.tool, seconds, [histogramMetric({ name: `${k.metric}_time`, unit, help: `time in ${k.label} handlers` }, series.values())]);
     }
-    const entries = [...totals] as Array<[unknown, { time: bigint; count: bigint }]>;
-    totals.clear();
+    const entries = totals.itemsLookupAndDeleteBatch() as Array<[unknown, { time: bigint; count: bigint }]>;
     const count = opts.mode === "count";
     const metric: CounterMetric = {
       kind: "counter", name: count ? `${k.metric}_events` : `${k.metric}_time`, unit: count ? "events" : unit,

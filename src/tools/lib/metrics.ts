@@ -92,10 +92,63 @@ export function linearBuckets(slots: ReadonlyArray<number | bigint>, step: numbe
   return out;
 }
 
+/** Slot counts back from buckets (log2: slot i holds up to 2^i - 1, the "0 -> 1" bucket is slot 1; linear: slot = low / step). */
+export function slotsOf(metric: Pick<HistogramMetric, "scale" | "step">, series: Pick<HistogramSeries, "buckets">): number[] {
+  const slots: number[] = [];
+  for (const b of series.buckets) {
+    const i = metric.scale === "log2" ? Math.round(Math.log2(b.high + 1)) : Math.floor(b.low / (metric.step ?? 1));
+    slots[i] = b.count;
+  }
+  for (let i = 0; i < slots.length; i++) slots[i] ??= 0;
+  return slots;
+}
+
 export function histogramSeries(labels: Labels, buckets: Bucket[], sum?: number): HistogramSeries {
   return { labels, buckets, count: buckets.reduce((n, b) => n + b.count, 0), ...(sum !== undefined ? { sum } : {}) };
 }
 
 export function report(tool: string, intervalSeconds: number, metrics: Metric[], now = new Date()): IntervalReport {
   return { tool, time: now.toISOString(), intervalSeconds, metrics };
+}
+
+const seriesKey = (labels: Labels): string => JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+
+/**
+ * Two consecutive reports of one tool as one (`later`'s time, both lengths): histogram buckets and counters add up
+ * per series, gauges take the later level. The framework uses it when exporters read a tool more often than it prints.
+ */
+export function mergeReports(earlier: IntervalReport, later: IntervalReport): IntervalReport {
+  const metrics = earlier.metrics.map((m) => {
+    const next = later.metrics.find((n) => n.name === m.name && n.kind === m.kind);
+    return next ? mergeMetric(m, next) : m;
+  });
+  for (const n of later.metrics) if (!earlier.metrics.some((m) => m.name === n.name && m.kind === n.kind)) metrics.push(n);
+  return { tool: later.tool, time: later.time, intervalSeconds: earlier.intervalSeconds + later.intervalSeconds, metrics };
+}
+
+function mergeMetric(a: Metric, b: Metric): Metric {
+  if (a.kind === "histogram" && b.kind === "histogram") {
+    const series = new Map(a.series.map((s) => [seriesKey(s.labels), s]));
+    for (const s of b.series) {
+      const prev = series.get(seriesKey(s.labels));
+      series.set(seriesKey(s.labels), prev ? mergeHistogramSeries(a, prev, s) : s);
+    }
+    return { ...a, series: [...series.values()] };
+  }
+  if (a.kind === "histogram" || b.kind === "histogram") return b;
+  const series = new Map(a.series.map((s) => [seriesKey(s.labels), s]));
+  for (const s of b.series) {
+    const prev = series.get(seriesKey(s.labels));
+    series.set(seriesKey(s.labels), prev && a.kind === "counter" ? { labels: s.labels, value: prev.value + s.value } : s);
+  }
+  return { ...a, series: [...series.values()] };
+}
+
+function mergeHistogramSeries(m: HistogramMetric, a: HistogramSeries, b: HistogramSeries): HistogramSeries {
+  const x = slotsOf(m, a);
+  const y = slotsOf(m, b);
+  const slots = Array.from({ length: Math.max(x.length, y.length) }, (_, i) => (x[i] ?? 0) + (y[i] ?? 0));
+  const buckets = m.scale === "log2" ? log2Buckets(slots) : linearBuckets(slots, m.step ?? 1);
+  const sum = a.sum === undefined && b.sum === undefined ? undefined : (a.sum ?? 0) + (b.sum ?? 0);
+  return histogramSeries(a.labels, buckets, sum);
 }

@@ -4,7 +4,8 @@
 // intervals or `duration` seconds. Closing detaches and frees everything the tool created.
 import { BPF, type BPFLoadOptions } from "../../index.js";
 import { ToolProgramError } from "./errors.js";
-import type { IntervalReport } from "./metrics.js";
+import { mergeReports, type IntervalReport } from "./metrics.js";
+import { currentReportSink } from "./report-sink.js";
 import type { ChosenSource } from "./source.js";
 
 export interface ToolStream<T> extends AsyncIterable<T> {
@@ -121,15 +122,25 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
   };
 }
 
+/** How often a tool that prints only at the end is read while exporters are on (its output is unchanged). */
+export const EXPORT_READ_MS = 1000;
+
 /**
  * Interval reports: `collect(seconds)` is called every `interval` seconds (or only once at the end when
  * `interval` is undefined), the stream ends after `count` reports; on stop (close, signal, duration) the pending
  * interval is reported once more, as BCC prints its summary on Ctrl-C. `dispose` frees the tool's objects.
+ * Each report also goes to the run's report sink (exporters); when the tool prints only at the end, exporters get
+ * a report every EXPORT_READ_MS, and the printed one is their sum.
  */
 export function intervalStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
   collect: (seconds: number) => IntervalReport, dispose: () => void): ToolStream<IntervalReport> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
+  const sink = currentReportSink();
+  const publish = (r: IntervalReport): IntervalReport => {
+    sink?.(r);
+    return r;
+  };
   let disposed = false;
   let started = false;
   let since = process.hrtime.bigint();
@@ -150,7 +161,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     close: () => {
       own.abort();
       if (!started && !disposed) {
-        closedReport = collect(elapsed());
+        closedReport = publish(collect(elapsed()));
         finish();
       }
     },
@@ -162,12 +173,22 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
           return;
         }
         if (disposed) return;
+        if (sink && opts.interval === undefined) {
+          let sum: IntervalReport | undefined;
+          do {
+            await sleep(EXPORT_READ_MS, signal);
+            const part = publish(collect(elapsed()));
+            sum = sum ? mergeReports(sum, part) : part;
+          } while (!signal.aborted);
+          yield sum;
+          return;
+        }
         let n = 0;
         const ms = opts.interval === undefined ? Infinity : opts.interval * 1000;
         do {
           await sleep(ms, signal);
           n++;
-          yield collect(elapsed());
+          yield publish(collect(elapsed()));
         } while (!signal.aborted && (opts.count === undefined || n < opts.count));
       } finally {
         finish();

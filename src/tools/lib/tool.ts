@@ -1,10 +1,12 @@
 // A tool = a spec (name, one-line description, options, examples, event sources) + `main`, run by `runTool`,
 // which adds what every tool shares: -h/--help, --json, -v (says which event source is used), --source (forces
-// one), argparse-style usage errors (exit 2), the event-source choice by probing, and clean error reporting.
+// one), argparse-style usage errors (exit 2), the event-source choice by probing, and clean error reporting;
+// histogram/counter tools (json "interval") also get --prometheus/--otlp (./exporter-options.ts).
 import { TsbccError } from "../../errors.js";
 import { formatSynopsis, formatUsage, parseCommandLine, type ArgsSpec, type OptionSpec, type ParsedValues, type PositionalSpec } from "./args.js";
 import { UsageError } from "./errors.js";
 import { requireTracingPrivileges } from "../../kernel/privileges.js";
+import { EXPORTER_OPTIONS, withExporters } from "./exporter-options.js";
 import { chooseSource, describeSource, SOURCE_KINDS, type ChosenSource, type SourceCandidate, type SourceKind } from "./source.js";
 
 export interface ToolContext {
@@ -59,6 +61,7 @@ export function argsSpec(spec: ToolSpec): ArgsSpec {
   if (!has("verbose", "v")) options.push(COMMON.verbose);
   options.push(COMMON.json);
   if (spec.sources?.length) options.push(sourceOption(spec));
+  if (spec.json === "interval") options.push(...EXPORTER_OPTIONS.filter((o) => !has(o.name)));
   return { prog: `tsbcc ${spec.name}`, description: spec.description, options, positionals: spec.positionals, examples: spec.examples };
 }
 
@@ -125,7 +128,7 @@ async function runToolUnbuffered(tool: CliTool, argv: readonly string[], ctx: To
       run.source = chooseSource(tool.spec.name, tool.spec.sources, values.source as SourceKind | undefined);
       if (run.verbose) ctx.err.write(`${tool.spec.name}: event source: ${describeSource(run.source)}\n`);
     }
-    return await tool.main(values, run);
+    return await withExporters(args.prog, values, ctx.err, () => tool.main(values, run));
   } catch (e) {
     if (e instanceof UsageError) {
       ctx.err.write(`${formatSynopsis(args)}\n${args.prog}: error: ${e.message}\n`);
