@@ -24,7 +24,7 @@ export {
   type DeviceRef, type XdpOptions, type XdpState, type TcOptions, type TcFilter, type CgroupHook, type SockmapHook,
   type TestRunOptions, type TestRunResult, type PacketOptions,
 } from "./net/index.js";
-export { SockMapTable, SockHashTable, StorageTable, type SocketRef } from "./net/tables.js";
+export { SockMapTable, SockHashTable, StorageTable, type SocketRef } from "./api/tables/net.js";
 export { PerfType, PerfSwConfig, PerfSwConfig as PerfSWConfig, PerfHwConfig, PerfHwConfig as PerfHWConfig, PerfSampleFormat } from "./sys/perf.js";
 export { BtfError } from "./btf/error.js";
 export { ElfError } from "./elf/types.js";

@@ -1,4 +1,5 @@
-// Output for other systems: Prometheus metrics, OpenTelemetry (OTLP) pushes, flame graphs and the live page.
+// Output for other systems: Prometheus metrics, OpenTelemetry (OTLP) pushes and flame graphs. The tools feed it
+// (src/tools/lib/report-metrics.ts); the live page, built on the tools, is src/tools/web/.
 export { MetricsRegistry, Histogram, Counter, metricName, slotRange } from "./metrics.js";
 export type { Labels, HistScale, MetricSnapshot, HistogramPoint, ValuePoint, MetricSpec } from "./metrics.js";
 export { renderPrometheus, serveMetrics, PROMETHEUS_CONTENT_TYPE, type MetricsServer, type MetricsServerOptions } from "./prometheus.js";
@@ -6,6 +7,4 @@ export { parseHostPort, isLoopback, ListenError, type ListenOptions } from "./li
 export { exposeTable, histReading, type ExposeTableOptions, type ExposedTable, type ReadableTable } from "./table-metrics.js";
 export { startOtlpPush, type OtlpOptions, type OtlpPusher } from "./otlp.js";
 export { startExporters, type ExporterFlags, type Exporters } from "./exporters.js";
-export { ReportMetrics, reportMetricName } from "./report-metrics.js";
 export { flameGraphSvg, writeFlameGraph, writeFolded, parseFolded, formatFolded, frameKind, foldFrames, type FoldedStack, type FlameGraphOptions, type StackParts } from "./flamegraph.js";
-export { startLiveView, type LiveView, type LiveViewOptions, type FlameSource } from "./web/server.js";

@@ -43,3 +43,4 @@ export { tcpdrop, tcpFlagNames, type TcpdropOptions, type TcpDropEvent } from ".
 export { tcptop, tcptopRows, type TcptopOptions, type TcpTopRow } from "./tcptop.js";
 export { xfsslower } from "./xfsslower.js";
 export { btrfsslower } from "./btrfsslower.js";
+export { startLiveView, type LiveView, type LiveViewOptions, type FlameSource } from "./web/server.js";

@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLiveView } from "../../src/index.js";
+import { startLiveView } from "../../src/tools/index.js";
 import { liveFds } from "../../src/sys/index.js";
 import { haveClang, haveGcc, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
@@ -128,7 +128,7 @@ test("the flame panel draws a FlameSource's folded stacks and refreshes them", {
 });
 
 test("tsbcc web command: serves until aborted, --help, wrong arguments", { skip: process.getuid?.() !== 0 ? "needs root" : false, timeout: 60_000 }, async () => {
-  const { tool } = await import("../../src/export/web/command.js");
+  const { tool } = await import("../../src/tools/web/command.js");
   const { runTool, toolUsage } = await import("../../src/tools/lib/tool.js");
   let out = "";
   let err = "";

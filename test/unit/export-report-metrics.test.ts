@@ -4,7 +4,7 @@
 // partial reads); wrong input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ReportMetrics, reportMetricName } from "../../src/export/report-metrics.js";
+import { ReportMetrics, reportMetricName } from "../../src/tools/lib/report-metrics.js";
 import { renderPrometheus } from "../../src/export/index.js";
 import { histogramMetric } from "../../src/tools/lib/histogram.js";
 import { mergeReports, report, type CounterMetric, type IntervalReport } from "../../src/tools/lib/metrics.js";

@@ -107,7 +107,7 @@ test("factory picks classes by map type and checks codec sizes", () => {
   assert.ok(mk(MapType.ARRAY) instanceof ArrayTable);
   assert.ok(mk(MapType.PERCPU_HASH) instanceof PerCpuHashTable);
   assert.ok(mk(MapType.QUEUE, { keySize: 0 }) instanceof QueueStackTable);
-  assert.throws(() => mk(MapType.STRUCT_OPS), UnknownTableTypeError); // SOCKMAP has a table now (src/net/tables.ts).
+  assert.throws(() => mk(MapType.STRUCT_OPS), UnknownTableTypeError); // SOCKMAP has a table now (src/api/tables/net.ts).
   assert.throws(() => createTable(info(), noFd, { key: u64Codec() }), /key type u64 is 8 bytes but the map's key_size is 4/);
   const p = createTable(info({ mapType: MapType.PERCPU_ARRAY, valueSize: 4 }), noFd, {}, { ncpus: 3 }) as unknown as Table;
   assert.equal((p as unknown as { ncpus: number }).ncpus, 3);

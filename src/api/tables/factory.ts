@@ -7,7 +7,7 @@ import { ArrayTable, ArrayTableBase } from "./array.js";
 import { LruPerCpuHashTable, PerCpuArrayTable, PerCpuHashTable, type Reducer } from "./percpu.js";
 import { QueueStackTable } from "./queue.js";
 import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "./special.js";
-import { createNetTable } from "../../net/tables.js";
+import { createNetTable } from "./net.js";
 import { HashTable, LpmTrieTable, LruHashTable, Table, type TableInfo, type TableOptions } from "./table.js";
 
 export interface TableCodecs {
@@ -78,7 +78,7 @@ export function createTable(info: TableInfo, fd: Fd, codecs: TableCodecs = {}, o
     case MapType.RINGBUF:
       return new RingBufTable(info, fd);
     default: {
-      // socket maps and local storage (src/net/tables.ts)
+      // socket maps and local storage (src/api/tables/net.ts)
       const net = createNetTable(info, fd, codecs, options);
       if (net) return net;
       throw new UnknownTableTypeError(info.name, info.mapType);

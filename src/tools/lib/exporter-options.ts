@@ -1,6 +1,6 @@
 // The exporter options every histogram/counter tool (spec.json "interval") shares: `--prometheus HOST:PORT` serves
 // /metrics while the tool runs, `--otlp URL` pushes OTLP/HTTP, both from the tool's IntervalReports summed over its
-// intervals (src/export/report-metrics.ts). Checked at parse time (usage errors, exit 2); the exporter code and the
+// intervals (src/tools/lib/report-metrics.ts). Checked at parse time (usage errors, exit 2); the exporter code and the
 // OpenTelemetry SDK are loaded only when asked for, so a plain run starts as fast as before.
 import { isLoopback, parseHostPort } from "../../export/address.js";
 import type { ParsedValues, OptionSpec } from "./args.js";
@@ -53,7 +53,7 @@ export async function withExporters(prog: string, values: ParsedValues, err: { w
     throw new UsageError(prog, `argument --prometheus: ${values.prometheus} is not a loopback address (add --allow-remote to serve other hosts)`);
   }
   const { startExporters } = await import("../../export/exporters.js");
-  const { ReportMetrics } = await import("../../export/report-metrics.js");
+  const { ReportMetrics } = await import("./report-metrics.js");
   const metrics = new ReportMetrics();
   const exporters = await startExporters(metrics.registry, {
     prometheus: values.prometheus, otlp: values.otlp, allowRemote: values.allowRemote === true,

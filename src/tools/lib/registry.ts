@@ -25,7 +25,7 @@ import { tool as tcpaccept } from "../tcpaccept.js";
 import { tool as drsnoop } from "../drsnoop.js";
 import { tool as tcpretrans } from "../tcpretrans.js";
 import { tool as capable } from "../capable.js";
-import { tool as web } from "../../export/web/command.js";
+import { tool as web } from "../web/command.js";
 import { tool as vfsstat } from "../vfsstat.js";
 import { tool as filetop } from "../filetop.js";
 import { tool as biotop } from "../biotop.js";

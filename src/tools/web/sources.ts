@@ -3,11 +3,11 @@
 // process). Each tool reports and clears its map every `readMs`; this source keeps the running totals (log2 slots in
 // usecs, calls per process), and the server turns consecutive readings into per-interval columns. `readMs` is a
 // fraction of the page's interval so a column never waits long for a tool's report.
-import { biolatency } from "../../tools/biolatency.js";
-import { runqlat } from "../../tools/runqlat.js";
-import { syscount } from "../../tools/syscount.js";
-import { slotsOf, type IntervalReport } from "../../tools/lib/metrics.js";
-import type { ToolStream } from "../../tools/lib/stream.js";
+import { biolatency } from "../biolatency.js";
+import { runqlat } from "../runqlat.js";
+import { syscount } from "../syscount.js";
+import { slotsOf, type IntervalReport } from "../lib/metrics.js";
+import type { ToolStream } from "../lib/stream.js";
 
 export interface ProcessCount {
   pid: number;

@@ -3,9 +3,9 @@
 // `--otlp` serve what the tool printed, summed over its intervals. Names are `tsbcc_<tool>_<metric>` plus the unit
 // when it is a time or size (`tsbcc_runqlat_runq_latency_usecs`), counters end in `_total`; a report's labels
 // (comm, pid, disk, syscall, ...) become the series' labels.
-import { ArgumentError } from "../errors.js";
-import { slotsOf, type HistogramMetric, type IntervalReport, type Metric } from "../tools/lib/metrics.js";
-import { Counter, Histogram, metricName, MetricsRegistry } from "./metrics.js";
+import { ArgumentError } from "../../errors.js";
+import { slotsOf, type HistogramMetric, type IntervalReport, type Metric } from "./metrics.js";
+import { Counter, Histogram, metricName, MetricsRegistry } from "../../export/metrics.js";
 
 /** Units that go into the metric name (Prometheus names carry their unit); plain counts ("calls", "events") do not. */
 const NAMED_UNIT = /^(?:[num]?secs|seconds|[kmg]?bytes)$/i;

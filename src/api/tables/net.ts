@@ -1,12 +1,12 @@
 // Table classes for the networking maps (issue 12): socket maps hold sockets (given by fd, or as a Node socket),
 // storage maps are keyed by the fd of the object they hang on (socket, pidfd, cgroup directory, inode). The table
 // factory (src/api/tables/factory.ts) asks `createNetTable(info, fd, codecs)` first for these map types.
-import { ArgumentError } from "../errors.js";
-import type { Fd } from "../sys/index.js";
-import { MapType } from "../sys/abi.js";
-import { rawCodec, u32Codec, type KeyValueCodec } from "../api/tables/codec.js";
-import { ArrayTableBase } from "../api/tables/array.js";
-import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "../api/tables/table.js";
+import { ArgumentError } from "../../errors.js";
+import type { Fd } from "../../sys/index.js";
+import { MapType } from "../../sys/abi.js";
+import { rawCodec, u32Codec, type KeyValueCodec } from "./codec.js";
+import { ArrayTableBase } from "./array.js";
+import { Table, type TableInfo, type TableOptions, type UpdateFlag } from "./table.js";
 
 /** A socket: its fd, an object with `fd`, or a Node net.Socket / dgram.Socket (its handle's fd). */
 export type SocketRef = number | { fd: number } | { _handle?: { fd?: number } | null };

@@ -1,8 +1,8 @@
 // `tsbcc web [--host H] [--port N] [--allow-remote] [--interval SECS]`: starts the live page and runs until Ctrl-C.
 // Registered with the tools (same spec + main shape), so `tsbcc --help` lists it and options parse the same way.
-import { UsageError } from "../../tools/lib/errors.js";
-import type { CliTool, ToolRun, ToolSpec } from "../../tools/lib/tool.js";
-import type { ParsedValues } from "../../tools/lib/args.js";
+import { UsageError } from "../lib/errors.js";
+import type { CliTool, ToolRun, ToolSpec } from "../lib/tool.js";
+import type { ParsedValues } from "../lib/args.js";
 import { startLiveView, type FlameSource } from "./server.js";
 
 const spec: ToolSpec = {

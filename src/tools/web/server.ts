@@ -5,8 +5,8 @@
 // page elsewhere cannot read it through DNS rebinding).
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ArgumentError } from "../../errors.js";
-import { flameGraphSvg } from "../flamegraph.js";
-import { isLoopback, listen, type ListenOptions, type Listening } from "../listen.js";
+import { flameGraphSvg } from "../../export/flamegraph.js";
+import { isLoopback, listen, type ListenOptions, type Listening } from "../../export/listen.js";
 import { LIVE_PAGE } from "./page.js";
 import { startBuiltinSources, type LiveReading, type LiveSource, type ProcessCount } from "./sources.js";
 
