@@ -30,10 +30,13 @@ test("runqlat as a library: interval reports in msecs with per-thread labels", {
   const stream = await runqlat({ pid: child.pid, by: "tid", milliseconds: true, interval: 0.2 });
   const done = child.go();
   const reports = [];
+  let counted = 0;
   for await (const r of stream) {
     reports.push(r);
+    counted += (r.metrics[0] as HistogramMetric).series.reduce((n, s) => n + s.count, 0);
     if (reports.length === 1) await done;
-    if (reports.length === 3) stream.close();
+    // Every wake-up is in some interval; on a loaded machine the last ones may land a few intervals later.
+    if (reports.length >= 3 && (counted >= N || reports.length >= 25)) stream.close();
   }
   assert.ok(reports.length >= 3);
   const series = reports.flatMap((r) => (r.metrics[0] as HistogramMetric).series);
