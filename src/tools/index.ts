@@ -25,6 +25,8 @@ export { tcpretrans, type RetransmitEvent, type TcpretransOptions } from "./tcpr
 export { capable, type CapabilityEvent, type CapableOptions } from "./capable.js";
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
+export { profile, type ProfileOptions } from "./profile.js";
+export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
 export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";
