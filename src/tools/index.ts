@@ -26,6 +26,7 @@ export { capable, type CapabilityEvent, type CapableOptions } from "./capable.js
 export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 export { profile, type ProfileOptions } from "./profile.js";
+export { offcputime, type OffcputimeOptions } from "./offcputime.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";

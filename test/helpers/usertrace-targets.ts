@@ -3,7 +3,7 @@
 // cache folder. Each waits for one byte on stdin before doing its work, so a tool can attach first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -79,3 +79,26 @@ ${WAIT}
 int main(int argc, char **argv) { struct addrinfo hints, *res; wait_go(); memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC; int rc = getaddrinfo(argv[1], NULL, &hints, &res); if (rc == 0) freeaddrinfo(res); return rc == 0 ? 0 : 1; }
 `);
+
+function bpfProgFds(): number {
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === "anon_inode:bpf-prog") n++;
+    } catch { /* closed meanwhile */ }
+  }
+  return n;
+}
+
+/**
+ * For tools that print nothing before their end (-f): resolves once this process holds more BPF programs than
+ * `before` (the tool compiled and loaded; it attaches in the same turn), plus a short margin.
+ */
+export async function loadedSince(before: number, ms = 30000): Promise<void> {
+  const end = Date.now() + ms;
+  while (bpfProgFds() <= before && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+/** The current count, to pass to loadedSince. */
+export const progCount = bpfProgFds;

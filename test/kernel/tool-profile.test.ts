@@ -11,7 +11,7 @@ import { profile } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
-import { hotSpin } from "../helpers/usertrace-targets.js";
+import { hotSpin, loadedSince, progCount } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const SPIN_MS = 1500;
@@ -21,8 +21,9 @@ test("profile -f -p PID --flamegraph: the hot function is in the folded stacks a
   try {
     const child = pausedChild(hotSpin(), [String(SPIN_MS)]);
     const svg = join(dir, "cpu.svg");
+    const before = progCount();
     const t = startTool(tool, ["-f", "-F", "99", "-p", String(child.pid), "--flamegraph", svg]);
-    await new Promise((r) => setTimeout(r, 300)); // loaded: -f prints no header
+    await loadedSince(before); // -f prints no header
     assert.equal(await child.go(), 0);
     assert.equal(await t.stop(), 0, t.err());
     const lines = t.out().trim().split("\n");

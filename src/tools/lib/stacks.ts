@@ -37,6 +37,16 @@ export interface RawStackKey {
 
 const EFAULT = -14;
 
+/** Frames of the tracing machinery itself at the top of a kernel stack taken in a tracepoint program. */
+const TRACING_FRAME = /^(bpf_prog_[0-9a-f]+_|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_run_bpf_submit)/;
+
+/** A kernel stack without the BPF/tracepoint frames above the traced function. */
+export function dropTracingFrames(frames: string[]): string[] {
+  let i = 0;
+  while (i < frames.length && TRACING_FRAME.test(frames[i]!)) i++;
+  return i ? frames.slice(i) : frames;
+}
+
 /** Reads a counts table keyed by RawStackKey into symbolized stacks, sorted by value (smallest first, as BCC). */
 export function readStackCounts(b: BPF, counts: string, stacks: string, opts: { user: boolean; kernel: boolean; clear?: boolean }): StackCount[] {
   const table = b.table<any>(stacks);
@@ -48,7 +58,7 @@ export function readStackCounts(b: BPF, counts: string, stacks: string, opts: { 
     out.push({
       pid: Number(k.pid), ...(k.tid !== undefined ? { tid: Number(k.tid) } : {}), comm: String(k.name),
       user: opts.user && uid >= 0 ? symbolizeStack(table, uid, { pid: Number(k.pid) }) : [],
-      kernel: opts.kernel && kid >= 0 ? symbolizeStack(table, kid) : [],
+      kernel: opts.kernel && kid >= 0 ? dropTracingFrames(symbolizeStack(table, kid)) : [],
       value,
       ...(opts.user && uid < 0 && uid !== EFAULT ? { missingUser: true } : {}),
       ...(opts.kernel && kid < 0 && kid !== EFAULT ? { missingKernel: true } : {}),
