@@ -27,6 +27,7 @@ export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } 
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 export { profile, type ProfileOptions } from "./profile.js";
 export { offcputime, type OffcputimeOptions } from "./offcputime.js";
+export { funccount, type FunccountOptions } from "./funccount.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";

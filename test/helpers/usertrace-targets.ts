@@ -46,16 +46,17 @@ int main(int argc, char **argv) { wait_go(); tsbcc_sleepy_caller(atol(argv[1]), 
 `);
 
 /**
- * Calls tsbcc_work(i, i * 10) argv[1] times (i = 1..N), each sleeping argv[2] microseconds, from tsbcc_driver, and
- * getpid() once per call: the target of funccount/funclatency/stackcount/trace/argdist. tsbcc_work returns i + 1.
+ * Calls tsbcc_work(i, i * 10) argv[1] times (i = 1..N) from tsbcc_driver, each call sleeping argv[2] microseconds
+ * inside it, then getpid() (libc, a real syscall each time) and fires the USDT probe tsbcc:work(i, i * 10): the
+ * target of funccount/funclatency/stackcount/trace/argdist. tsbcc_work returns i + 1.
  */
 export const caller = (): string => buildTarget("tsbcccall", `#include <unistd.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
+#include <sys/sdt.h>
 ${WAIT}
-__attribute__((noinline)) long tsbcc_work(long a, long b) { return a + 1 + (b - b); }
+__attribute__((noinline)) long tsbcc_work(long a, long b, long us) { if (us) usleep(us); return a + 1 + (b - b); }
 __attribute__((noinline)) void tsbcc_driver(long n, long us) {
-  for (long i = 1; i <= n; i++) { if (us) usleep(us); tsbcc_work(i, i * 10); syscall(SYS_getpid); }
+  for (long i = 1; i <= n; i++) { tsbcc_work(i, i * 10, us); getpid(); STAP_PROBE2(tsbcc, work, i, i * 10); }
 }
 int main(int argc, char **argv) { wait_go(); tsbcc_driver(atol(argv[1]), argc > 2 ? atol(argv[2]) : 0); return 0; }
 `);
