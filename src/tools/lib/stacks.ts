@@ -38,7 +38,7 @@ export interface RawStackKey {
 const EFAULT = -14;
 
 /** Frames of the tracing machinery itself at the top of a kernel stack taken in a tracepoint program. */
-const TRACING_FRAME = /^(bpf_prog_[0-9a-f]+_|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_run_bpf_submit)/;
+const TRACING_FRAME = /^(bpf_prog_[0-9a-f]+_|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_|perf_syscall_(enter|exit))/;
 
 /** A kernel stack without the BPF/tracepoint frames above the traced function. */
 export function dropTracingFrames(frames: string[]): string[] {
@@ -48,7 +48,8 @@ export function dropTracingFrames(frames: string[]): string[] {
 }
 
 /** Reads a counts table keyed by RawStackKey into symbolized stacks, sorted by value (smallest first, as BCC). */
-export function readStackCounts(b: BPF, counts: string, stacks: string, opts: { user: boolean; kernel: boolean; clear?: boolean }): StackCount[] {
+export function readStackCounts(b: BPF, counts: string, stacks: string,
+  opts: { user: boolean; kernel: boolean; clear?: boolean; showOffset?: boolean }): StackCount[] {
   const table = b.table<any>(stacks);
   const out: StackCount[] = [];
   for (const [k, v] of b.table<any>(counts) as Iterable<[RawStackKey, number | bigint | { total: bigint }]>) {
@@ -57,8 +58,8 @@ export function readStackCounts(b: BPF, counts: string, stacks: string, opts: { 
     const kid = Number(k.kernel_stack_id);
     out.push({
       pid: Number(k.pid), ...(k.tid !== undefined ? { tid: Number(k.tid) } : {}), comm: String(k.name),
-      user: opts.user && uid >= 0 ? symbolizeStack(table, uid, { pid: Number(k.pid) }) : [],
-      kernel: opts.kernel && kid >= 0 ? dropTracingFrames(symbolizeStack(table, kid)) : [],
+      user: opts.user && uid >= 0 ? symbolizeStack(table, uid, { pid: Number(k.pid), showOffset: opts.showOffset }) : [],
+      kernel: opts.kernel && kid >= 0 ? dropTracingFrames(symbolizeStack(table, kid, { showOffset: opts.showOffset })) : [],
       value,
       ...(opts.user && uid < 0 && uid !== EFAULT ? { missingUser: true } : {}),
       ...(opts.kernel && kid < 0 && kid !== EFAULT ? { missingKernel: true } : {}),
@@ -125,9 +126,11 @@ export const stackOptions = (): OptionSpec[] => [
 
 /**
  * The stream of a stack tool: one array of stacks when it stops (close, signal, duration), as BCC prints its
- * stacks once at Ctrl-C. `collect` reads the tables (before `dispose` frees them).
+ * stacks once at Ctrl-C, or one every `interval` seconds (then `collect` clears the tables) up to `count`.
+ * `collect` reads the tables (before `dispose` frees them).
  */
-export function stackStream(source: ChosenSource, opts: StreamOptions, collect: () => StackCount[], dispose: () => void): ToolStream<StackCount[]> {
+export function stackStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number }, collect: () => StackCount[],
+  dispose: () => void): ToolStream<StackCount[]> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
   let disposed = false;
@@ -154,10 +157,12 @@ export function stackStream(source: ChosenSource, opts: StreamOptions, collect: 
           return;
         }
         if (disposed) return;
-        await sleep(Infinity, signal);
-        const stacks = collect();
-        finish();
-        yield stacks;
+        let n = 0;
+        do {
+          await sleep(opts.interval === undefined ? Infinity : opts.interval * 1000, signal);
+          n++;
+          yield collect();
+        } while (!signal.aborted && (opts.count === undefined || n < opts.count));
       } finally {
         finish();
       }
