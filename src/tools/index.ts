@@ -30,6 +30,7 @@ export { offcputime, type OffcputimeOptions } from "./offcputime.js";
 export { funccount, type FunccountOptions } from "./funccount.js";
 export { stackcount, type StackcountOptions } from "./stackcount.js";
 export { funclatency, type FunclatencyOptions } from "./funclatency.js";
+export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from "./gethostlatency.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
