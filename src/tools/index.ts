@@ -31,6 +31,7 @@ export { funccount, type FunccountOptions } from "./funccount.js";
 export { stackcount, type StackcountOptions } from "./stackcount.js";
 export { funclatency, type FunclatencyOptions } from "./funclatency.js";
 export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from "./gethostlatency.js";
+export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./bashreadline.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
