@@ -129,13 +129,13 @@ export const stackOptions = (): OptionSpec[] => [
  * stacks once at Ctrl-C, or one every `interval` seconds (then `collect` clears the tables) up to `count`.
  * `collect` reads the tables (before `dispose` frees them).
  */
-export function stackStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number }, collect: () => StackCount[],
-  dispose: () => void): ToolStream<StackCount[]> {
+export function stackStream<T = StackCount[]>(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number }, collect: () => T,
+  dispose: () => void): ToolStream<T> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
   let disposed = false;
   let started = false;
-  let early: StackCount[] | undefined;
+  let early: { value: T } | undefined;
   const finish = (): void => {
     if (!disposed) dispose();
     disposed = true;
@@ -145,7 +145,7 @@ export function stackStream(source: ChosenSource, opts: StreamOptions & { interv
     close: () => {
       own.abort();
       if (!started && !disposed) {
-        early = collect();
+        early = { value: collect() };
         finish();
       }
     },
@@ -153,7 +153,7 @@ export function stackStream(source: ChosenSource, opts: StreamOptions & { interv
       started = true;
       try {
         if (early) {
-          yield early;
+          yield early.value;
           return;
         }
         if (disposed) return;
