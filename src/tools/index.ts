@@ -33,6 +33,7 @@ export { funclatency, type FunclatencyOptions } from "./funclatency.js";
 export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from "./gethostlatency.js";
 export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./bashreadline.js";
 export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack } from "./memleak.js";
+export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
