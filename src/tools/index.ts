@@ -23,7 +23,7 @@ export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpacce
 export { drsnoop, type ReclaimEvent, type DrsnoopOptions } from "./drsnoop.js";
 export { tcpretrans, type RetransmitEvent, type TcpretransOptions } from "./tcpretrans.js";
 export { capable, type CapabilityEvent, type CapableOptions } from "./capable.js";
-export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
+export { tplist, usdtProbes, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
 export { profile, type ProfileOptions } from "./profile.js";
 export { offcputime, type OffcputimeOptions } from "./offcputime.js";
