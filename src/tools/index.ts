@@ -34,6 +34,7 @@ export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from
 export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./bashreadline.js";
 export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack } from "./memleak.js";
 export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
+export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
