@@ -35,6 +35,7 @@ export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./ba
 export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack } from "./memleak.js";
 export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
 export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
+export { runqlen, type RunqlenOptions } from "./runqlen.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
