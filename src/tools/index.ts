@@ -36,6 +36,7 @@ export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack
 export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
 export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
 export { runqlen, type RunqlenOptions } from "./runqlen.js";
+export { argdist, parseSpecifier, type ArgdistOptions, type ArgdistSpecifier } from "./argdist.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
