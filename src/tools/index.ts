@@ -37,6 +37,7 @@ export { nodestall, type NodestallOptions, type NodestallReport, type Stall } fr
 export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
 export { runqlen, type RunqlenOptions } from "./runqlen.js";
 export { argdist, parseSpecifier, type ArgdistOptions, type ArgdistSpecifier } from "./argdist.js";
+export { trace, parseTraceProbe, type TraceOptions, type TraceEvent, type TraceProbe } from "./trace.js";
 export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";

@@ -37,10 +37,11 @@ import { tool as nodestall } from "../nodestall.js";
 import { tool as sslsniff } from "../sslsniff.js";
 import { tool as runqlen } from "../runqlen.js";
 import { tool as argdist } from "../argdist.js";
+import { tool as trace } from "../trace.js";
 import { tool as web } from "../../export/web/command.js";
 
 export const TOOLS: readonly CliTool[] = [
-  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, profile, offcputime, funccount, stackcount, funclatency, gethostlatency, bashreadline, memleak, nodestall, sslsniff, runqlen, argdist, web,
+  execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, profile, offcputime, funccount, stackcount, funclatency, gethostlatency, bashreadline, memleak, nodestall, sslsniff, runqlen, argdist, trace, web,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {
