@@ -85,36 +85,22 @@ static int emit(struct pt_regs *ctx, u64 buf, int len, u32 rw, u32 bin) {
     events.perf_submit(ctx, ev, sizeof(*ev));
     return 0;
 }
-${binaries.map((_, i) => `
-int write_enter_${i}(struct pt_regs *ctx) {
+${binaries.flatMap((_, i) => [["write", 1], ["read", 0]].map(([fn, rw]) => `
+int ${fn}_enter_${i}(struct pt_regs *ctx) {
     if (!wanted()) return 0;
     u64 id = bpf_get_current_pid_tgid(), buf = PT_REGS_PARM2(ctx);
-    write_bufs.update(&id, &buf);
+    ${fn}_bufs.update(&id, &buf);
     return 0;
 }
-// On return, with what SSL_write took: a call made before the handshake is done fails and is retried.
-int write_return_${i}(struct pt_regs *ctx) {
+// On return, with what the call moved: an SSL_write made before the handshake is done fails and is retried.
+int ${fn}_return_${i}(struct pt_regs *ctx) {
     u64 id = bpf_get_current_pid_tgid();
-    u64 *buf = write_bufs.lookup(&id);
+    u64 *buf = ${fn}_bufs.lookup(&id);
     if (!buf) return 0;
     u64 b = *buf;
-    write_bufs.delete(&id);
-    return emit(ctx, b, (int)PT_REGS_RC(ctx), 1, ${i});
-}
-int read_enter_${i}(struct pt_regs *ctx) {
-    if (!wanted()) return 0;
-    u64 id = bpf_get_current_pid_tgid(), buf = PT_REGS_PARM2(ctx);
-    read_bufs.update(&id, &buf);
-    return 0;
-}
-int read_return_${i}(struct pt_regs *ctx) {
-    u64 id = bpf_get_current_pid_tgid();
-    u64 *buf = read_bufs.lookup(&id);
-    if (!buf) return 0;
-    u64 b = *buf;
-    read_bufs.delete(&id);
-    return emit(ctx, b, (int)PT_REGS_RC(ctx), 0, ${i});
-}`).join("\n")}
+    ${fn}_bufs.delete(&id);
+    return emit(ctx, b, (int)PT_REGS_RC(ctx), ${rw}, ${i});
+}`)).join("\n")}
 `;
 }
 

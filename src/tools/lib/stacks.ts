@@ -7,7 +7,7 @@ import type { BPF } from "../../index.js";
 import { symbolizeStack } from "../../symbols/index.js";
 import type { OptionSpec } from "./args.js";
 import type { ChosenSource } from "./source.js";
-import { sleep, stopSignal, type StreamOptions, type ToolStream } from "./stream.js";
+import { intervalStream, type StreamOptions, type ToolStream } from "./stream.js";
 import type { ToolRun } from "./tool.js";
 
 /** One distinct stack (per process) and how often (or how long) it was seen. */
@@ -127,47 +127,10 @@ export const stackOptions = (): OptionSpec[] => [
 /**
  * The stream of a stack tool: one array of stacks when it stops (close, signal, duration), as BCC prints its
  * stacks once at Ctrl-C, or one every `interval` seconds (then `collect` clears the tables) up to `count`.
- * `collect` reads the tables (before `dispose` frees them).
  */
 export function stackStream<T = StackCount[]>(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number }, collect: () => T,
   dispose: () => void): ToolStream<T> {
-  const own = new AbortController();
-  const signal = stopSignal(opts, own);
-  let disposed = false;
-  let started = false;
-  let early: { value: T } | undefined;
-  const finish = (): void => {
-    if (!disposed) dispose();
-    disposed = true;
-  };
-  return {
-    source,
-    close: () => {
-      own.abort();
-      if (!started && !disposed) {
-        early = { value: collect() };
-        finish();
-      }
-    },
-    async *[Symbol.asyncIterator]() {
-      started = true;
-      try {
-        if (early) {
-          yield early.value;
-          return;
-        }
-        if (disposed) return;
-        let n = 0;
-        do {
-          await sleep(opts.interval === undefined ? Infinity : opts.interval * 1000, signal);
-          n++;
-          yield collect();
-        } while (!signal.aborted && (opts.count === undefined || n < opts.count));
-      } finally {
-        finish();
-      }
-    },
-  };
+  return intervalStream<T>(source, opts, () => collect(), dispose);
 }
 
 /** The CLI side of a stack tool: text blocks or folded lines, --json (one object per stack), the files. */

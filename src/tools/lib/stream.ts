@@ -126,8 +126,8 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
  * `interval` is undefined), the stream ends after `count` reports; on stop (close, signal, duration) the pending
  * interval is reported once more, as BCC prints its summary on Ctrl-C. `dispose` frees the tool's objects.
  */
-export function intervalStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
-  collect: (seconds: number) => IntervalReport, dispose: () => void): ToolStream<IntervalReport> {
+export function intervalStream<T = IntervalReport>(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
+  collect: (seconds: number) => T, dispose: () => void): ToolStream<T> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
   let disposed = false;
@@ -140,7 +140,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     return seconds;
   };
   // Closed before anyone iterated: the data so far becomes the one report, and everything is freed at once.
-  let closedReport: IntervalReport | undefined;
+  let closedReport: { value: T } | undefined;
   const finish = (): void => {
     if (!disposed) dispose();
     disposed = true;
@@ -150,7 +150,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     close: () => {
       own.abort();
       if (!started && !disposed) {
-        closedReport = collect(elapsed());
+        closedReport = { value: collect(elapsed()) };
         finish();
       }
     },
@@ -158,7 +158,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
       started = true;
       try {
         if (closedReport) {
-          yield closedReport;
+          yield closedReport.value;
           return;
         }
         if (disposed) return;
