@@ -23,8 +23,22 @@ export { tcpaccept, type TcpAcceptEvent, type TcpacceptOptions } from "./tcpacce
 export { drsnoop, type ReclaimEvent, type DrsnoopOptions } from "./drsnoop.js";
 export { tcpretrans, type RetransmitEvent, type TcpretransOptions } from "./tcpretrans.js";
 export { capable, type CapabilityEvent, type CapableOptions } from "./capable.js";
-export { tplist, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
+export { tplist, usdtProbes, parseFormatFields, type TracepointInfo, type TracepointField } from "./tplist.js";
 export { mountsnoop, describeMountCall, type MountEvent, type MountsnoopOptions } from "./mountsnoop.js";
+export { profile, type ProfileOptions } from "./profile.js";
+export { offcputime, type OffcputimeOptions } from "./offcputime.js";
+export { funccount, type FunccountOptions } from "./funccount.js";
+export { stackcount, type StackcountOptions } from "./stackcount.js";
+export { funclatency, type FunclatencyOptions } from "./funclatency.js";
+export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from "./gethostlatency.js";
+export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./bashreadline.js";
+export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack } from "./memleak.js";
+export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
+export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
+export { runqlen, type RunqlenOptions } from "./runqlen.js";
+export { argdist, parseSpecifier, type ArgdistOptions, type ArgdistSpecifier } from "./argdist.js";
+export { trace, parseTraceProbe, type TraceOptions, type TraceEvent, type TraceProbe } from "./trace.js";
+export type { StackCount } from "./lib/stacks.js";
 
 export type { ToolStream, StreamOptions } from "./lib/stream.js";
 export type { IntervalReport, Metric, HistogramMetric, CounterMetric, HistogramSeries, CounterSeries, Bucket, Labels } from "./lib/metrics.js";

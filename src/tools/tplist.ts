@@ -1,7 +1,8 @@
 // tplist: lists the kernel's tracepoints (category:event), with -v their fields from tracefs' format files.
-// USDT probes (-p PID / -l LIB) come with tsbcc's USDT support; until then those options say so.
+// With -l LIB / -p PID it lists USDT probes instead (of a binary or library, or of a process's executable and
+// libraries), with -v their locations and arguments.
 import { readFileSync } from "node:fs";
-import { listTracepoints, tracepointFormatPath } from "../index.js";
+import { listTracepoints, tracepointFormatPath, USDT, type UsdtProbe } from "../index.js";
 import { UsageError } from "./lib/errors.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
@@ -61,6 +62,20 @@ export function tplist(opts: { filter?: string; fields?: boolean } = {}): Tracep
   });
 }
 
+/** tplist -l/-p as a library: the USDT probes of a binary/library or a process, filtered by a glob on "provider:name". */
+export function usdtProbes(opts: { pid?: number; lib?: string; filter?: string }): UsdtProbe[] {
+  if (opts === null || typeof opts !== "object" || (opts.pid === undefined && opts.lib === undefined)) throw new UsageError(NAME, "give pid or lib");
+  if (opts.filter !== undefined && typeof opts.filter !== "string") throw new UsageError(NAME, "filter must be a string");
+  let probes: UsdtProbe[];
+  try {
+    probes = opts.lib !== undefined ? new USDT({ path: opts.lib, ...(opts.pid !== undefined ? { pid: opts.pid } : {}) }).probes() : USDT.listProbes(opts.pid!);
+  } catch (e) {
+    throw new UsageError(NAME, (e as Error).message);
+  }
+  const re = opts.filter ? globToRegExp(opts.filter) : undefined;
+  return probes.filter((p) => !re || re.test(`${p.provider}:${p.name}`) || re.test(p.name));
+}
+
 export const spec: ToolSpec = {
   name: NAME,
   description: "Display kernel tracepoints or USDT probes and their formats.",
@@ -76,12 +91,20 @@ export const spec: ToolSpec = {
     ["tsbcc tplist 'sched:*'", "the scheduler's tracepoints"],
     ["tsbcc tplist -v sched:sched_switch", "with its fields"],
     ["tsbcc tplist --json -v 'block:*'", "as JSON, one tracepoint per line"],
+    ["tsbcc tplist -l /usr/bin/node", "the USDT probes of a binary"],
+    ["tsbcc tplist -l c -v", "libc's USDT probes with their locations and arguments"],
+    ["tsbcc tplist -p 185 'node:gc*'", "USDT probes of process 185 (executable and libraries) matching a glob"],
   ],
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.pid !== undefined || o.lib !== undefined) {
-    throw new TsbccError(ErrorCode.UNSUPPORTED, "listing USDT probes (-p/-l) needs tsbcc's USDT support, which this build does not have yet");
+    for (const p of usdtProbes({ pid: o.pid, lib: o.lib, filter: o.filter })) {
+      if (run.json) run.emit({ binary: p.binPath, provider: p.provider, name: p.name, locations: p.locations.length, arguments: p.numArguments,
+        semaphore: p.semaphore ? `0x${p.semaphore.toString(16)}` : undefined });
+      else run.out.write(`${USDT.formatProbes([p], o.verbose > 0)}\n`);
+    }
+    return 0;
   }
   for (const tp of tplist({ filter: o.filter, fields: o.verbose > 0 })) {
     if (run.json) {

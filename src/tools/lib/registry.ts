@@ -36,11 +36,26 @@ import { tool as tcpdrop } from "../tcpdrop.js";
 import { tool as tcptop } from "../tcptop.js";
 import { tool as xfsslower } from "../xfsslower.js";
 import { tool as btrfsslower } from "../btrfsslower.js";
+import { tool as profile } from "../profile.js";
+import { tool as offcputime } from "../offcputime.js";
+import { tool as funccount } from "../funccount.js";
+import { tool as stackcount } from "../stackcount.js";
+import { tool as funclatency } from "../funclatency.js";
+import { tool as gethostlatency } from "../gethostlatency.js";
+import { tool as bashreadline } from "../bashreadline.js";
+import { tool as memleak } from "../memleak.js";
+import { tool as nodestall } from "../nodestall.js";
+import { tool as sslsniff } from "../sslsniff.js";
+import { tool as runqlen } from "../runqlen.js";
+import { tool as argdist } from "../argdist.js";
+import { tool as trace } from "../trace.js";
 
 export const TOOLS: readonly CliTool[] = [
   execsnoop, opensnoop, exitsnoop, killsnoop, syscount, statsnoop, mountsnoop, tplist, biolatency, runqlat, runqslower, cpudist, softirqs, hardirqs, biosnoop, bitesize, oomkill, tcplife, tcpstates, tcpconnect, tcpaccept, drsnoop, tcpretrans, capable, web,
   // kprobe/fentry tools with tracepoint fallbacks
   vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop, tcptop, xfsslower, btrfsslower,
+  // user-space tracing, stacks and perf-event sampling
+  profile, offcputime, funccount, stackcount, funclatency, gethostlatency, bashreadline, memleak, nodestall, sslsniff, runqlen, argdist, trace,
 ].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
 
 export function findTool(name: string): CliTool | undefined {

@@ -3,11 +3,12 @@
 // lookup), the first that works is used, `--source KIND` forces one, and `-v` prints the choice. Kernel functions
 // are looked up, not hard-coded: a target may name alternatives ("a|b", renamed across versions) and matches
 // compiler-suffixed copies (`finish_task_switch.isra.0`). With no usable source the error lists every reason.
+import { existsSync } from "node:fs";
 import { BPF, haveFentry, haveKprobes, haveRawTracepoints, tracepointExists } from "../../index.js";
 import { NoEventSourceError, UsageError } from "./errors.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
 
-export const SOURCE_KINDS = ["fentry", "kprobe", "tracepoint", "raw_tracepoint"] as const;
+export const SOURCE_KINDS = ["fentry", "kprobe", "tracepoint", "raw_tracepoint", "uprobe", "usdt", "perf_event"] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export interface SourceCandidate {
@@ -15,7 +16,8 @@ export interface SourceCandidate {
   /**
    * fentry/kprobe: kernel functions; tracepoint: "category:event"; raw_tracepoint: "category:event" too (the
    * category is only checked for existence). "a|b" means the first of a, b that exists; a trailing "?" marks an
-   * optional target (used when present, e.g. sys_enter_open next to sys_enter_openat).
+   * optional target (used when present, e.g. sys_enter_open next to sys_enter_openat). uprobe: "library:function";
+   * usdt: "binary:provider:probe" (checked when attached); perf_event: the event's name ("software:cpu-clock").
    */
   targets: readonly string[];
 }
@@ -37,7 +39,35 @@ const NEEDS: Record<SourceKind, string> = {
   kprobe: "kprobes (CONFIG_KPROBES)",
   tracepoint: "the tracepoints",
   raw_tracepoint: "raw tracepoints (BPF_PROG_TYPE_RAW_TRACEPOINT) and the tracepoints",
+  uprobe: "uprobes (CONFIG_UPROBES, the uprobe PMU) and the probed binaries",
+  usdt: "uprobes (CONFIG_UPROBES) and the binaries' USDT notes",
+  perf_event: "perf events (perf_event_open of a software event) and BPF_PROG_TYPE_PERF_EVENT",
 };
+
+/** User-space and sampling sources: a PMU (or event source) directory in sysfs says the kernel has them. */
+const EVENT_SOURCE_DIRS: Partial<Record<SourceKind, string>> = { uprobe: "uprobe", usdt: "uprobe", perf_event: "software" };
+
+function userFeature(kind: SourceKind): { supported: boolean; reason: string } | undefined {
+  const dir = EVENT_SOURCE_DIRS[kind];
+  if (!dir) return undefined;
+  return existsSync(`/sys/bus/event_source/devices/${dir}`) ? { supported: true, reason: "" }
+    : { supported: false, reason: `no ${dir} PMU in /sys/bus/event_source/devices (kernel built without it)` };
+}
+
+/** uprobe targets are "library:function" (library as BCC names it: "c", a path, a program on PATH). */
+function resolveUserTarget(target: string): string | undefined {
+  const at = target.lastIndexOf(":");
+  if (at <= 0) return existsSync(target) ? target : undefined;
+  const lib = target.slice(0, at);
+  const fn = target.slice(at + 1);
+  try {
+    const path = BPF.findLibrary(lib);
+    if (!path) return undefined;
+    return BPF.getUserFunctions(path, fn.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).length > 0 ? `${lib}:${fn}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 let functionCache: Map<string, string | undefined> | undefined;
 
@@ -62,6 +92,11 @@ function resolveTarget(kind: SourceKind, target: string): string | undefined {
     if (kind === "fentry" || kind === "kprobe") {
       const f = findFunction(alt);
       if (f) return f;
+    } else if (kind === "uprobe") {
+      const f = resolveUserTarget(alt);
+      if (f) return f;
+    } else if (kind === "usdt" || kind === "perf_event") {
+      return alt; // a USDT probe is looked up when its binary is known; a perf event is opened as the tool attaches
     } else {
       const [cat, evt] = alt.split(":");
       if (evt !== undefined && tracepointExists(cat, evt)) return alt;
@@ -72,7 +107,7 @@ function resolveTarget(kind: SourceKind, target: string): string | undefined {
 
 /** Why `c` cannot be used here, or the resolved targets. */
 export function probeSource(c: SourceCandidate): { ok: true; targets: string[] } | { ok: false; reason: string } {
-  const feature = c.kind === "fentry" ? haveFentry() : c.kind === "kprobe" ? haveKprobes() : c.kind === "raw_tracepoint" ? haveRawTracepoints() : undefined;
+  const feature = c.kind === "fentry" ? haveFentry() : c.kind === "kprobe" ? haveKprobes() : c.kind === "raw_tracepoint" ? haveRawTracepoints() : userFeature(c.kind);
   if (feature && !feature.supported) return { ok: false, reason: `${c.kind}: ${feature.reason}` };
   const targets: string[] = [];
   for (const target of c.targets) {
@@ -81,7 +116,7 @@ export function probeSource(c: SourceCandidate): { ok: true; targets: string[] }
     const r = resolveTarget(c.kind, t);
     if (!r && optional) continue;
     if (!r) {
-      const what = c.kind === "fentry" || c.kind === "kprobe" ? "kernel function" : "tracepoint";
+      const what = c.kind === "fentry" || c.kind === "kprobe" ? "kernel function" : c.kind === "uprobe" ? "user function" : "tracepoint";
       return { ok: false, reason: `${c.kind}: no ${what} ${t.split("|").join(" or ")} on this kernel` };
     }
     targets.push(r);

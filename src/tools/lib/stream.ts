@@ -132,13 +132,16 @@ export const EXPORT_READ_MS = 1000;
  * Each report also goes to the run's report sink (exporters); when the tool prints only at the end, exporters get
  * a report every EXPORT_READ_MS, and the printed one is their sum.
  */
-export function intervalStream(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
-  collect: (seconds: number) => IntervalReport, dispose: () => void): ToolStream<IntervalReport> {
+export function intervalStream<T = IntervalReport>(source: ChosenSource, opts: StreamOptions & { interval?: number; count?: number },
+  collect: (seconds: number) => T, dispose: () => void): ToolStream<T> {
   const own = new AbortController();
   const signal = stopSignal(opts, own);
   const sink = currentReportSink();
-  const publish = (r: IntervalReport): IntervalReport => {
-    sink?.(r);
+  // Only interval reports go to the exporters; stack tools stream other shapes through the same loop.
+  const isReport = (r: unknown): r is IntervalReport =>
+    typeof r === "object" && r !== null && Array.isArray((r as IntervalReport).metrics);
+  const publish = (r: T): T => {
+    if (isReport(r)) sink?.(r);
     return r;
   };
   let disposed = false;
@@ -151,7 +154,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     return seconds;
   };
   // Closed before anyone iterated: the data so far becomes the one report, and everything is freed at once.
-  let closedReport: IntervalReport | undefined;
+  let closedReport: { value: T } | undefined;
   const finish = (): void => {
     if (!disposed) dispose();
     disposed = true;
@@ -161,7 +164,7 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
     close: () => {
       own.abort();
       if (!started && !disposed) {
-        closedReport = publish(collect(elapsed()));
+        closedReport = { value: publish(collect(elapsed())) };
         finish();
       }
     },
@@ -169,18 +172,18 @@ export function intervalStream(source: ChosenSource, opts: StreamOptions & { int
       started = true;
       try {
         if (closedReport) {
-          yield closedReport;
+          yield closedReport.value;
           return;
         }
         if (disposed) return;
         if (sink && opts.interval === undefined) {
-          let sum: IntervalReport | undefined;
+          let sum: T | undefined;
           do {
             await sleep(EXPORT_READ_MS, signal);
             const part = publish(collect(elapsed()));
-            sum = sum ? mergeReports(sum, part) : part;
+            sum = sum !== undefined && isReport(sum) && isReport(part) ? (mergeReports(sum, part) as T) : part;
           } while (!signal.aborted);
-          yield sum;
+          yield sum!;
           return;
         }
         let n = 0;
