@@ -45,16 +45,18 @@ int on_readline_return(struct pt_regs *ctx) {
 export async function bashreadline(opts: BashreadlineOptions = {}): Promise<ToolStream<ReadlineEvent>> {
   const binary = opts.binary ?? "/bin/bash";
   if (typeof binary !== "string" || binary === "") throw new UsageError(NAME, "binary must be a path or library name");
-  let path: string | undefined;
+  let path: string;
+  let found: number;
   try {
     path = BPF.findLibrary(binary) ?? binary;
-    if (BPF.getUserFunctions(path, "readline").length === 0) throw new Error(`${path} has no readline function`);
+    found = BPF.getUserFunctions(path, "readline").length;
   } catch (e) {
     throw new UsageError(NAME, `${binary}: ${(e as Error).message}`);
   }
+  if (found === 0) throw new UsageError(NAME, `${binary}: ${path} has no readline function`);
   const source: ChosenSource = { kind: "uprobe", targets: [`${path}:readline`], forced: false };
   const b = await loadToolProgram(NAME, PROGRAM);
-  attachToolProgram(NAME, b, (x) => x.attachUretprobe({ name: path!, sym: "readline", fnName: "on_readline_return" }));
+  attachToolProgram(NAME, b, (x) => x.attachUretprobe({ name: path, sym: "readline", fnName: "on_readline_return" }));
   return eventStream<{ pid: number; comm: string; str: string }, ReadlineEvent>(b, "events", source, opts, (r) => ({ pid: r.pid, comm: r.comm, command: r.str }));
 }
 
