@@ -5,7 +5,7 @@ import { UsageError } from "./lib/errors.js";
 import { diskFilter, diskName } from "./lib/disks.js";
 import { addSums, formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
-import { intervalPositionals } from "./lib/options.js";
+import { intervalPositionals, millisecondsOption, timeOption } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
@@ -164,9 +164,9 @@ export const spec: ToolSpec = {
   json: "interval",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+    timeOption(),
     { name: "queued", short: "Q", long: "queued", kind: "flag", help: "include OS queued time in I/O time" },
-    { name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help: "millisecond histogram" },
+    millisecondsOption(),
     { name: "disks", short: "D", long: "disks", kind: "flag", help: "print a histogram per disk device" },
     { name: "flags", short: "F", long: "flags", kind: "flag", help: "print a histogram per set of I/O flags" },
     { name: "extension", short: "e", long: "extension", kind: "flag", help: "summarize average/total value" },

@@ -3,7 +3,7 @@
 // once the local port is known. -c counts connects per address pair instead.
 import { UsageError } from "./lib/errors.js";
 import { left } from "./lib/format.js";
-import { uidOption } from "./lib/options.js";
+import { uidOption, pidOption, printUidOption, timeOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
@@ -117,12 +117,12 @@ export const spec: ToolSpec = {
   json: "event",
   sources: TCP_STATE_SOURCES,
   options: [
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
+    timeOption(undefined, "t"),
+    pidOption(),
     { name: "port", short: "P", long: "port", kind: "value", parse: parsePortList, help: "comma-separated list of destination ports to trace." },
     ...familyOptions(),
     { name: "lport", short: "L", long: "lport", kind: "flag", help: "include LPORT on output" },
-    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "include UID on output" },
+    printUidOption("include UID on output"),
     uidOption(),
     { name: "count", short: "c", long: "count", kind: "flag", help: "count connects per src ip and dest ip/port" },
   ],

@@ -9,6 +9,7 @@ import {
   tcpStateDefines, timeOptions,
 } from "./lib/tcp.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { pidOption } from "./lib/options.js";
 
 const NAME = "tcplife";
 
@@ -141,7 +142,7 @@ export const spec: ToolSpec = {
   sources: TCP_STATE_SOURCES,
   options: [
     ...timeOptions(),
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
+    pidOption(),
     ...portOptions(),
     ...familyOptions(),
   ],

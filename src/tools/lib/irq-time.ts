@@ -5,7 +5,7 @@ import { UsageError } from "./errors.js";
 import { clock, left, right } from "./format.js";
 import { formatHistogramReport, histogramMetric, readSlots } from "./histogram.js";
 import { report, toNumber, type CounterMetric, type HistogramMetric, type IntervalReport, type Labels } from "./metrics.js";
-import { intervalPositionals } from "./options.js";
+import { intervalPositionals, timeOption } from "./options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./source.js";
 import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./stream.js";
 import type { OptionSpec } from "./args.js";
@@ -129,7 +129,7 @@ export async function irqTime(k: IrqKind, opts: IrqTimeOptions, chosen?: ChosenS
 }
 
 export const irqTimeOptions = (countLong: string): OptionSpec[] => [
-  { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+  timeOption(),
   { name: "nanoseconds", short: "N", long: "nanoseconds", kind: "flag", help: "output in nanoseconds" },
   { name: "countMode", short: "C", long: countLong, kind: "flag", help: countLong === "events" ? "show the number of soft irq events" : "show event counts instead of timing" },
   { name: "dist", short: "d", long: "dist", kind: "flag", help: "show distributions as histograms" },

@@ -9,8 +9,13 @@ export const tidOption = (help = "trace this TID only"): OptionSpec => ({ name: 
 export const uidOption = (help = "trace this UID only"): OptionSpec => ({ name: "uid", short: "u", long: "uid", kind: "value", parse: userId, metavar: "UID", help });
 export const durationOption = (short: string | undefined = "d"): OptionSpec =>
   ({ name: "duration", short, long: "duration", kind: "value", parse: "number", help: "total duration of trace in seconds" });
-export const timeOption = (help = "include timestamp on output"): OptionSpec => ({ name: "timestamp", short: "T", long: "timestamp", kind: "flag", help });
+export const timeOption = (help = "include timestamp on output", short = "T"): OptionSpec => ({ name: "timestamp", short, long: "timestamp", kind: "flag", help });
 export const failedOption = (help = "only show failed calls"): OptionSpec => ({ name: "failed", short: "x", long: "failed", kind: "flag", help });
+export const printUidOption = (help = "print UID column"): OptionSpec => ({ name: "printUid", short: "U", long: "print-uid", kind: "flag", help });
+export const millisecondsOption = (help = "millisecond histogram"): OptionSpec => ({ name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help });
+/** Histogram tools' -P / -L: one histogram per process ID / per thread ID. */
+export const perProcessOption = (): OptionSpec => ({ name: "pids", short: "P", long: "pids", kind: "flag", help: "print a histogram per process ID" });
+export const perThreadOption = (): OptionSpec => ({ name: "tids", short: "L", long: "tids", kind: "flag", help: "print a histogram per thread ID" });
 export const bufferPagesOption = (): OptionSpec => ({
   name: "bufferPages", short: "b", long: "buffer-pages", kind: "value", parse: (s) => {
     const n = Number(s);

@@ -6,6 +6,7 @@ import type { OptionSpec } from "./args.js";
 import { UsageError } from "./errors.js";
 import { symbolicNames } from "./tracepoint-symbols.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
+import { timeOption } from "./options.js";
 
 /** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...). */
 export function tcpStateNames(): Map<number, string> {
@@ -130,7 +131,7 @@ export const portOptions = (): OptionSpec[] => [
 ];
 export const timeOptions = (): OptionSpec[] => [
   { name: "time", short: "T", long: "time", kind: "flag", help: "include time column on output (HH:MM:SS)" },
-  { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output (seconds)" },
+  timeOption("include timestamp on output (seconds)", "t"),
   { name: "wide", short: "w", long: "wide", kind: "flag", help: "wide column output (fits IPv6 addresses)" },
   { name: "csv", short: "s", long: "csv", kind: "flag", help: "comma separated values output" },
 ];
