@@ -7,23 +7,18 @@ import { uidOption, pidOption, printUidOption, timeOption } from "./lib/options.
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, tcpStateDefines, tcpStateName,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, tcpStateDefines, tcpStateName, type TcpEndpoints,
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpconnect";
 
-export interface TcpConnectEvent {
+export interface TcpConnectEvent extends TcpEndpoints {
   ts: bigint;
   pid: number;
   uid: number;
   comm: string;
-  ipVersion: 4 | 6;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
   /** The state it left SYN_SENT for: "ESTABLISHED", or "CLOSE" when the connect failed. */
   result: string;
 }

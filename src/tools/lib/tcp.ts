@@ -94,8 +94,16 @@ export function formatAddr(family: number, bytes: ArrayLike<number> | string): s
 }
 
 /** The raw endpoint fields of a TCP tool's event (see ADDR_FIELDS) as the typed events carry them. */
-export function endpoints(r: { family: number; saddr: Uint8Array; daddr: Uint8Array; sport: number; dport: number }):
-  { ipVersion: 4 | 6; localAddr: string; localPort: number; remoteAddr: string; remotePort: number } {
+/** A TCP event's two ends, as the TCP tools' events carry them (addresses as text). */
+export interface TcpEndpoints {
+  ipVersion: 4 | 6;
+  localAddr: string;
+  localPort: number;
+  remoteAddr: string;
+  remotePort: number;
+}
+
+export function endpoints(r: { family: number; saddr: Uint8Array; daddr: Uint8Array; sport: number; dport: number }): TcpEndpoints {
   return {
     ipVersion: ipVersion(r.family), localAddr: formatAddr(r.family, r.saddr), localPort: r.sport,
     remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
