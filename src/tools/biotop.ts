@@ -6,19 +6,17 @@ import { blockRequestTrackingC, COMPLETED_REQUEST_C } from "./lib/block-requests
 import { diskName } from "./lib/disks.js";
 import { left, right } from "./lib/format.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, pidOption, positiveInt } from "./lib/options.js";
+import { intervalPositionals, pidOption, positiveInt, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "biotop";
 const MINOR_BITS = 20;
 
-export interface BiotopOptions extends StreamOptions {
+export interface BiotopOptions extends IntervalOptions {
   pid?: number;
-  interval?: number;
-  count?: number;
 }
 
 /** One row: a process's I/O to one disk in one direction during the interval. */

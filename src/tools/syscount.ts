@@ -4,17 +4,17 @@ import { constants } from "node:os";
 import { UsageError } from "./lib/errors.js";
 import { clock, left, right } from "./lib/format.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { durationOption, positiveInt, positiveNumber, millisecondsOption, pidOption, tidOption } from "./lib/options.js";
+import { durationOption, positiveInt, positiveNumber, millisecondsOption, pidOption, tidOption, type IntervalOptions } from "./lib/options.js";
 import { processComm } from "./lib/procfs.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { syscallName, syscallNumber, syscallTable } from "./lib/syscall-table.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "syscount";
 
-export interface SyscountOptions extends StreamOptions {
+export interface SyscountOptions extends IntervalOptions {
   pid?: number;
   tid?: number;
   /** Only children of this pid. */
@@ -31,10 +31,6 @@ export interface SyscountOptions extends StreamOptions {
   byProcess?: boolean;
   /** Only this syscall (number). */
   syscall?: number;
-  /** Report every `interval` seconds (default: once, when the stream stops). */
-  interval?: number;
-  /** Stop after this many reports. */
-  count?: number;
 }
 
 const SOURCES = [{ kind: "tracepoint", targets: ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit"] }] as const;

@@ -5,20 +5,18 @@ import { UsageError } from "./errors.js";
 import { clock, left, right } from "./format.js";
 import { formatHistogramReport, histogramMetric, readSlots } from "./histogram.js";
 import { report, toNumber, type CounterMetric, type HistogramMetric, type IntervalReport, type Labels } from "./metrics.js";
-import { intervalPositionals, timeOption } from "./options.js";
+import { intervalPositionals, timeOption, type IntervalOptions } from "./options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./stream.js";
 import type { OptionSpec } from "./args.js";
 import type { ToolRun } from "./tool.js";
 
-export interface IrqTimeOptions extends StreamOptions {
+export interface IrqTimeOptions extends IntervalOptions {
   /** "time" sums the time (default), "count" counts events, "dist" makes histograms. */
   mode?: "time" | "count" | "dist";
   nanoseconds?: boolean;
   /** Only this CPU. */
   cpu?: number;
-  interval?: number;
-  count?: number;
 }
 
 export interface IrqKind {

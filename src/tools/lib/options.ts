@@ -1,6 +1,7 @@
 // Option specs that recur across BCC's tools, with BCC's letters and help texts, so each tool declares them in one
 // word and they behave the same everywhere.
 import type { OptionSpec, PositionalSpec } from "./args.js";
+import type { StreamOptions } from "./stream.js";
 import { userId } from "./users.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
 
@@ -23,6 +24,14 @@ export const bufferPagesOption = (): OptionSpec => ({
     return n;
   }, default: 64, help: "size of the perf ring buffer (must be a power of two number of pages and defaults to 64)",
 });
+
+/** What interval tools take besides the stream's options (their `[interval] [count]` positionals). */
+export interface IntervalOptions extends StreamOptions {
+  /** Report every `interval` seconds (default: once, when the stream stops). */
+  interval?: number;
+  /** Stop after this many reports. */
+  count?: number;
+}
 
 /** BCC's `[interval] [count]` positionals. */
 export const intervalPositionals = (intervalHelp = "output interval, in seconds", countHelp = "number of outputs"): PositionalSpec[] => [
