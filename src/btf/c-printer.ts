@@ -16,7 +16,8 @@
  *   integer of the same size, so their enumerators are never defined twice.
  */
 import type { Btf } from "./btf.js";
-import { BTF_KIND, sizeof as btfSizeof, type BtfType, type CompositeType, type Member } from "./types.js";
+import { CLayouts } from "./c-layout.js";
+import { BTF_KIND, type BtfType, type CompositeType, type Member } from "./types.js";
 
 export interface PrintOptions {
   /** Include guard macro (default `__VMLINUX_H__`); "" for none. */
@@ -40,18 +41,6 @@ export function printCHeaderWithNames(btf: Btf, opts: PrintOptions = {}): { text
 
 const NONE = 0, DECLARED = 1, IN_PROGRESS = 2, DONE = 3;
 
-interface Layout {
-  packed: boolean;
-  /** Alignment of the printed type. */
-  align: number;
-  alignAttr: number;
-  /** Padding bitfields to print before member i. */
-  pads: (string[] | undefined)[];
-  tail: string[];
-  /** Unions only: a char array member that brings the size up when no alignment can. */
-  sizeMember: number;
-}
-
 const VALID_INT = /^(?:(?:signed|unsigned|char|short|int|long|_Bool|__int128)\s*)+$/;
 
 class Printer {
@@ -61,10 +50,11 @@ class Printer {
   private readonly ordinary = new Map<number, string>();
   private readonly enumerators = new Map<number, string[]>();
   private readonly declaredTags = new Set<string>();
-  private readonly layouts = new Map<number, Layout>();
+  private readonly layouts: CLayouts;
 
   constructor(private readonly btf: Btf) {
     this.state = new Uint8Array(btf.length);
+    this.layouts = new CLayouts(btf);
     this.assignNames();
   }
 
@@ -227,7 +217,7 @@ class Printer {
 
   /** `struct { ... } attrs` body text of a struct/union at nesting `depth`. */
   private body(t: CompositeType, depth: number): string {
-    const lay = this.layout(t);
+    const lay = this.layouts.layout(t);
     const ind = indent(depth + 1);
     const lines: string[] = [];
     t.members.forEach((m, i) => {
@@ -309,89 +299,6 @@ class Printer {
         return "void";
     }
   }
-
-  // ------------------------------------------------------------------------------------------ layout
-
-  private alignOf(id: number): number {
-    const t = this.btf.type(id);
-    switch (t.kind) {
-      case "int": case "float": case "enum": case "enum64": return Math.min(t.size, 16) || 1;
-      case "ptr": return 8;
-      case "array": case "typedef": case "const": case "volatile": case "restrict": case "type_tag":
-        return this.alignOf(t.type);
-      case "struct": case "union": return this.layout(t).align;
-      default: return 1;
-    }
-  }
-
-  private layout(t: CompositeType): Layout {
-    let lay = this.layouts.get(t.id);
-    if (!lay) {
-      lay = t.kind === "union" ? this.unionLayout(t) : (this.structLayout(t, false) ?? this.structLayout(t, true)!);
-      this.layouts.set(t.id, lay);
-    }
-    return lay;
-  }
-
-  private unionLayout(t: CompositeType): Layout {
-    let bits = 0;
-    let align = 1;
-    for (const m of t.members) {
-      bits = Math.max(bits, m.bitfieldSize || btfSizeof(this.btf, m.type) * 8);
-      align = Math.max(align, this.alignOf(m.type));
-    }
-    const bytes = Math.ceil(bits / 8);
-    const lay: Layout = { packed: false, align, alignAttr: 0, pads: [], tail: [], sizeMember: 0 };
-    if (roundUp(bytes, align) === t.size) return lay;
-    if (t.size < roundUp(bytes, align)) {
-      lay.packed = true;
-      lay.align = 1;
-      if (bytes < t.size) lay.sizeMember = t.size;
-      return lay;
-    }
-    for (let n = align * 2; n <= t.size; n *= 2) {
-      if (roundUp(bytes, n) === t.size) return { ...lay, align: n, alignAttr: n };
-    }
-    lay.sizeMember = t.size;
-    if (t.size % align !== 0) Object.assign(lay, { packed: true, align: 1 });
-    return lay;
-  }
-
-  // Simulates clang's placement; null when the natural layout cannot produce the BTF offsets/size.
-  private structLayout(t: CompositeType, packed: boolean): Layout | null {
-    const pads: (string[] | undefined)[] = [];
-    let pos = 0; // bits
-    let align = 1;
-    for (let i = 0; i < t.members.length; i++) {
-      const m = t.members[i]!;
-      const want = m.bitOffset;
-      let natural: number;
-      let end: number;
-      if (m.bitfieldSize) {
-        const unit = btfSizeof(this.btf, m.type) * 8;
-        const fits = (at: number) => Math.floor(at / unit) === Math.floor((at + m.bitfieldSize - 1) / unit);
-        natural = packed || fits(pos) ? pos : roundUp(pos, unit);
-        if (!packed && !fits(want)) return null;
-        end = want + m.bitfieldSize;
-      } else {
-        const a = packed ? 8 : this.alignOf(m.type) * 8;
-        natural = roundUp(pos, a);
-        if (want % a !== 0) return null;
-        end = want + btfSizeof(this.btf, m.type) * 8;
-      }
-      if (want < natural) {
-        if (packed) return { packed, align: 1, alignAttr: 0, pads, tail: [], sizeMember: 0 }; // overlapping members: give up
-        return null;
-      }
-      if (want > natural) pads[i] = padding(pos, want);
-      if (!packed) align = Math.max(align, this.alignOf(m.type));
-      pos = end;
-    }
-    const size = t.size * 8;
-    const a = packed ? 8 : align * 8;
-    if (size % a !== 0 || roundUp(pos, a) > size) return null;
-    return { packed, align: packed ? 1 : align, alignAttr: 0, pads, tail: roundUp(pos, a) < size ? padding(pos, size) : [], sizeMember: 0 };
-  }
 }
 
 const INDENTS: string[] = [];
@@ -400,30 +307,6 @@ function indent(depth: number): string {
 }
 
 const MODES: Record<number, string> = { 1: "QI", 2: "HI", 4: "SI", 8: "DI" };
-
-function roundUp(x: number, a: number): number {
-  return a <= 1 ? x : Math.ceil(x / a) * a;
-}
-
-// Unnamed bitfields from bit `from` to bit `to`, each inside its own storage unit so that clang puts it
-// exactly there; unnamed bitfields do not change the struct's alignment.
-function padding(from: number, to: number): string[] {
-  const out: string[] = [];
-  let pos = from;
-  while (pos < to) {
-    const left = to - pos;
-    if (pos % 8 !== 0 || left < 8) {
-      const n = Math.min(8 - (pos % 8), left);
-      out.push(`unsigned char: ${n}`);
-      pos += n;
-      continue;
-    }
-    const unit = [64, 32, 16, 8].find((u) => pos % u === 0 && left >= u)!;
-    out.push(`${{ 64: "long", 32: "int", 16: "short", 8: "char" }[unit]}: ${unit}`);
-    pos += unit;
-  }
-  return out;
-}
 
 function cIdent(name: string): string {
   // The kernel's `__builtin_va_list` (x86: a 24-byte array) is not the BPF target's (a pointer), and a

@@ -5,14 +5,14 @@ import { UsageError } from "./lib/errors.js";
 import { diskFilter, diskName } from "./lib/disks.js";
 import { addSums, formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
-import { intervalPositionals } from "./lib/options.js";
+import { intervalPositionals, millisecondsOption, timeOption, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "biolatency";
 
-export interface BiolatencyOptions extends StreamOptions {
+export interface BiolatencyOptions extends IntervalOptions {
   /** Include the time queued in the OS (from block_rq_insert). */
   queued?: boolean;
   milliseconds?: boolean;
@@ -20,8 +20,6 @@ export interface BiolatencyOptions extends StreamOptions {
   perFlags?: boolean;
   /** Only this disk (name, e.g. "sda"). */
   disk?: string;
-  interval?: number;
-  count?: number;
 }
 
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?"] }] as const;
@@ -164,9 +162,9 @@ export const spec: ToolSpec = {
   json: "interval",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+    timeOption(),
     { name: "queued", short: "Q", long: "queued", kind: "flag", help: "include OS queued time in I/O time" },
-    { name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help: "millisecond histogram" },
+    millisecondsOption(),
     { name: "disks", short: "D", long: "disks", kind: "flag", help: "print a histogram per disk device" },
     { name: "flags", short: "F", long: "flags", kind: "flag", help: "print a histogram per set of I/O flags" },
     { name: "extension", short: "e", long: "extension", kind: "flag", help: "summarize average/total value" },

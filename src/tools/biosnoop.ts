@@ -1,9 +1,10 @@
 // biosnoop: one line per block I/O with its process, disk, direction, sector, size and latency (and with -Q the
 // OS queue time), from block tracepoints: block_io_start (the submitter's pid and comm, when the kernel has it),
 // block_rq_insert (queue start), block_rq_issue (device start) and block_rq_complete.
+import { blockRequestTrackingC, COMPLETED_REQUEST_C } from "./lib/block-requests.js";
 import { diskFilter, diskName } from "./lib/disks.js";
 import { left, right } from "./lib/format.js";
-import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
+import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
@@ -34,24 +35,8 @@ export interface BiosnoopOptions extends StreamOptions {
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?", "block:block_io_start?"] }] as const;
 
 function program(o: BiosnoopOptions, dev: number, source: ChosenSource): string {
-  const insert = sourceHas(source, "block:block_rq_insert");
-  const ioStart = sourceHas(source, "block:block_io_start");
   return `
 #define FILTER_DEV ${dev}
-
-struct rq_key_t {
-    u64 sector;
-    u32 dev;
-    u32 pad;
-};
-
-struct rq_state_t {
-    u64 insert_ts;
-    u64 issue_ts;
-    u32 pid;
-    u32 pad;
-    char comm[TASK_COMM_LEN];
-};
 
 struct bio_event_t {
     u64 ts;
@@ -66,54 +51,10 @@ struct bio_event_t {
     char comm[TASK_COMM_LEN];
 };
 
-BPF_HASH(state, struct rq_key_t, struct rq_state_t, 10240);
+${blockRequestTrackingC(source, { skip: "FILTER_DEV && args->dev != FILTER_DEV", stampInsert: true })}
 BPF_PERF_OUTPUT(events);
 
-static struct rq_state_t *lookup_or_add(u32 dev, u64 sector) {
-    struct rq_key_t k = {};
-    k.sector = sector;
-    k.dev = dev;
-    struct rq_state_t zero = {};
-    return state.lookup_or_try_init(&k, &zero);
-}
-
-static void owner(struct rq_state_t *s) {
-    if (s->pid) return;
-    s->pid = bpf_get_current_pid_tgid() >> 32;
-    bpf_get_current_comm(&s->comm, sizeof(s->comm));
-}
-
-${ioStart ? `TRACEPOINT_PROBE(block, block_io_start) {
-    if (FILTER_DEV && args->dev != FILTER_DEV) return 0;
-    struct rq_state_t *s = lookup_or_add(args->dev, args->sector);
-    if (s) owner(s);
-    return 0;
-}` : ""}
-
-${insert ? `TRACEPOINT_PROBE(block, block_rq_insert) {
-    if (FILTER_DEV && args->dev != FILTER_DEV) return 0;
-    struct rq_state_t *s = lookup_or_add(args->dev, args->sector);
-    if (!s) return 0;
-    owner(s);
-    s->insert_ts = bpf_ktime_get_ns();
-    return 0;
-}` : ""}
-
-TRACEPOINT_PROBE(block, block_rq_issue) {
-    if (FILTER_DEV && args->dev != FILTER_DEV) return 0;
-    struct rq_state_t *s = lookup_or_add(args->dev, args->sector);
-    if (!s) return 0;
-    owner(s);
-    s->issue_ts = bpf_ktime_get_ns();
-    return 0;
-}
-
-TRACEPOINT_PROBE(block, block_rq_complete) {
-    struct rq_key_t k = {};
-    k.sector = args->sector;
-    k.dev = args->dev;
-    struct rq_state_t *s = state.lookup(&k);
-    if (!s) return 0;
+TRACEPOINT_PROBE(block, block_rq_complete) {${COMPLETED_REQUEST_C}
     if (s->issue_ts == 0) { state.delete(&k); return 0; }
     struct bio_event_t ev = {};
     ev.ts = bpf_ktime_get_ns();

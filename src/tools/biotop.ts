@@ -2,22 +2,21 @@
 // device time. The block tracepoints carry all of it (BCC's kprobes on the accounting functions add nothing a
 // tracepoint does not show): the submitter from block_io_start (or the process found at insert/issue on kernels
 // without it), the device time from block_rq_issue to block_rq_complete, requests followed by (device, sector).
+import { blockRequestTrackingC, COMPLETED_REQUEST_C } from "./lib/block-requests.js";
 import { diskName } from "./lib/disks.js";
 import { left, right } from "./lib/format.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, pidOption, positiveInt } from "./lib/options.js";
-import { chooseSource, sourceHas, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalPositionals, pidOption, positiveInt, type IntervalOptions } from "./lib/options.js";
+import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "biotop";
 const MINOR_BITS = 20;
 
-export interface BiotopOptions extends StreamOptions {
+export interface BiotopOptions extends IntervalOptions {
   pid?: number;
-  interval?: number;
-  count?: number;
 }
 
 /** One row: a process's I/O to one disk in one direction during the interval. */
@@ -40,30 +39,8 @@ const SOURCES: readonly SourceCandidate[] = [
 ];
 
 function program(o: BiotopOptions, source: ChosenSource): string {
-  const insert = sourceHas(source, "block:block_rq_insert");
-  const ioStart = sourceHas(source, "block:block_io_start");
-  const ownerProbe = (event: string, stamp: boolean): string => `TRACEPOINT_PROBE(block, ${event}) {
-    struct rq_state_t *s = rq_state(args->dev, args->sector);
-    if (!s) return 0;
-    owner(s);
-    ${stamp ? "s->issue_ts = bpf_ktime_get_ns();" : ""}
-    return 0;
-}`;
   return `
 #define FILTER_PID ${o.pid ?? 0}
-
-struct rq_key_t {
-    u64 sector;
-    u32 dev;
-    u32 pad;
-};
-
-struct rq_state_t {
-    u64 issue_ts;
-    u32 pid;
-    u32 pad;
-    char comm[TASK_COMM_LEN];
-};
 
 struct io_key_t {
     u32 pid;
@@ -79,33 +56,9 @@ struct io_val_t {
     u64 io;
 };
 
-BPF_HASH(state, struct rq_key_t, struct rq_state_t, 10240);
 BPF_HASH(counts, struct io_key_t, struct io_val_t, 4096);
-
-static struct rq_state_t *rq_state(u32 dev, u64 sector) {
-    struct rq_key_t k = {};
-    k.sector = sector;
-    k.dev = dev;
-    struct rq_state_t zero = {};
-    return state.lookup_or_try_init(&k, &zero);
-}
-
-static void owner(struct rq_state_t *s) {
-    if (s->pid) return;
-    s->pid = bpf_get_current_pid_tgid() >> 32;
-    bpf_get_current_comm(&s->comm, sizeof(s->comm));
-}
-
-${ioStart ? ownerProbe("block_io_start", false) : ""}
-${insert ? ownerProbe("block_rq_insert", false) : ""}
-${ownerProbe("block_rq_issue", true)}
-
-TRACEPOINT_PROBE(block, block_rq_complete) {
-    struct rq_key_t k = {};
-    k.sector = args->sector;
-    k.dev = args->dev;
-    struct rq_state_t *s = state.lookup(&k);
-    if (!s) return 0;
+${blockRequestTrackingC(source)}
+TRACEPOINT_PROBE(block, block_rq_complete) {${COMPLETED_REQUEST_C}
     if (s->issue_ts == 0 || (FILTER_PID && s->pid != FILTER_PID)) { state.delete(&k); return 0; }
     struct io_key_t key = {};
     key.pid = s->pid;

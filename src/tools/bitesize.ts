@@ -2,18 +2,15 @@
 // block:block_rq_issue tracepoint (which carries the issuing comm and the size).
 import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals } from "./lib/options.js";
+import { intervalPositionals, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { UsageError } from "./lib/errors.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "bitesize";
 
-export interface BitesizeOptions extends StreamOptions {
-  interval?: number;
-  count?: number;
-}
+export type BitesizeOptions = IntervalOptions;
 
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue"] }] as const;
 

@@ -9,18 +9,15 @@ import { readFileSync } from "node:fs";
 import { clock, left, right } from "./lib/format.js";
 import { fnProbeText, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, timeOption } from "./lib/options.js";
+import { intervalPositionals, timeOption, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "cachestat";
 
-export interface CachestatOptions extends StreamOptions {
-  interval?: number;
-  count?: number;
-}
+export type CachestatOptions = IntervalOptions;
 
 /** One interval's figures, as BCC prints them. */
 export interface CacheStats {

@@ -3,14 +3,14 @@
 import { UsageError } from "./lib/errors.js";
 import { addSums, formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
-import { intervalPositionals, pidOption } from "./lib/options.js";
+import { intervalPositionals, pidOption, millisecondsOption, perProcessOption, perThreadOption, timeOption, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "cpudist";
 
-export interface CpudistOptions extends StreamOptions {
+export interface CpudistOptions extends IntervalOptions {
   /** Off-CPU time instead of on-CPU time. */
   offcpu?: boolean;
   pid?: number;
@@ -18,8 +18,6 @@ export interface CpudistOptions extends StreamOptions {
   by?: "pid" | "tid";
   /** Count the idle task (pid 0) too. */
   includeIdle?: boolean;
-  interval?: number;
-  count?: number;
 }
 
 const SOURCES = [{ kind: "raw_tracepoint", targets: ["sched:sched_switch"] }] as const;
@@ -113,10 +111,10 @@ export const spec: ToolSpec = {
   sources: SOURCES,
   options: [
     { name: "offcpu", short: "O", long: "offcpu", kind: "flag", help: "measure off-CPU time" },
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help: "millisecond histogram" },
-    { name: "pids", short: "P", long: "pids", kind: "flag", help: "print a histogram per process ID" },
-    { name: "tids", short: "L", long: "tids", kind: "flag", help: "print a histogram per thread ID" },
+    timeOption(),
+    millisecondsOption(),
+    perProcessOption(),
+    perThreadOption(),
     pidOption(),
     { name: "includeIdle", short: "I", long: "include-idle", kind: "flag", help: "include CPU idle time" },
     { name: "extension", short: "e", long: "extension", kind: "flag", help: "show extension summary (average/total/count)" },

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
-import { durationOption, pidOption, tidOption, uidOption } from "./lib/options.js";
+import { durationOption, pidOption, tidOption, uidOption, printUidOption, timeOption } from "./lib/options.js";
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
@@ -127,8 +127,8 @@ export const spec: ToolSpec = {
   json: "event",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "print UID column" },
+    timeOption(),
+    printUidOption(),
     pidOption(), tidOption(), uidOption(), durationOption(),
     { name: "name", short: "n", long: "name", kind: "value", help: "only print process names containing this name" },
     { name: "memState", short: "v", long: "verbose", kind: "flag", help: "show system memory state" },

@@ -7,6 +7,7 @@ import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { clock, left, right } from "./lib/format.js";
 import { UsageError } from "./lib/errors.js";
 import { userId } from "./lib/users.js";
+import { printUidOption, timeOption } from "./lib/options.js";
 
 const NAME = "execsnoop";
 const MAX_ARGS_DEFAULT = 20;
@@ -162,13 +163,13 @@ export const spec: ToolSpec = {
   sources: SOURCES,
   options: [
     { name: "time", short: "T", long: "time", kind: "flag", help: "include time column on output (HH:MM:SS)" },
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+    timeOption(undefined, "t"),
     { name: "fails", short: "x", long: "fails", kind: "flag", help: "include failed exec()s" },
     { name: "uid", short: "u", long: "uid", kind: "value", metavar: "USER", parse: userId, help: "trace this UID only" },
     { name: "quote", short: "q", long: "quote", kind: "flag", help: 'Add quotemarks (") around arguments.' },
     { name: "name", short: "n", long: "name", kind: "value", parse: (s) => new RegExp(s), help: "only print commands matching this name (regex), any arg" },
     { name: "line", short: "l", long: "line", kind: "value", parse: (s) => new RegExp(s), help: "only print commands where arg contains this line (regex)" },
-    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "print UID column" },
+    printUidOption(),
     { name: "maxArgs", long: "max-args", kind: "value", metavar: "MAX_ARGS", parse: "uint", default: MAX_ARGS_DEFAULT, help: "maximum number of arguments parsed and displayed, defaults to 20" },
     { name: "ppid", short: "P", long: "ppid", kind: "value", parse: "uint", help: "trace this parent PID only" },
     { name: "duration", long: "duration", kind: "value", metavar: "SECONDS", parse: "number", help: "stop after this many seconds (tsbcc)" },

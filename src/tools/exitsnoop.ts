@@ -2,7 +2,7 @@
 // code, or the signal that killed it), from the sched:sched_process_exit tracepoint and the exiting task's BTF.
 import { UsageError } from "./lib/errors.js";
 import { left } from "./lib/format.js";
-import { pidOption } from "./lib/options.js";
+import { pidOption, failedOption, timeOption } from "./lib/options.js";
 import { signalName } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
@@ -110,11 +110,11 @@ export const spec: ToolSpec = {
   json: "event",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp (local time default)" },
+    timeOption("include timestamp (local time default)", "t"),
     { name: "utc", long: "utc", kind: "flag", help: "include timestamp in UTC (-t implied)" },
     pidOption(),
     { name: "label", long: "label", kind: "value", help: "label each line" },
-    { name: "failed", short: "x", long: "failed", kind: "flag", help: "trace only fails, exclude exit(0)" },
+    failedOption("trace only fails, exclude exit(0)"),
     { name: "perThread", long: "per-thread", kind: "flag", help: "trace per thread termination" },
   ],
   examples: [

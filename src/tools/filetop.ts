@@ -6,9 +6,9 @@
 import { left } from "./lib/format.js";
 import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, pidOption, positiveInt } from "./lib/options.js";
+import { intervalPositionals, pidOption, positiveInt, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C, FILE_TYPE_C } from "./lib/vfs-c.js";
@@ -17,12 +17,10 @@ const NAME = "filetop";
 /** The kernel keeps names up to this length inline in the dentry; BCC marks longer ones with "...". */
 const DNAME_INLINE_LEN = 32;
 
-export interface FiletopOptions extends StreamOptions {
+export interface FiletopOptions extends IntervalOptions {
   pid?: number;
   /** Include non-regular files (sockets, FIFOs, devices). */
   allFiles?: boolean;
-  interval?: number;
-  count?: number;
 }
 
 /** One row: a thread's I/O on one file during the interval. */

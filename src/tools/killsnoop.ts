@@ -6,6 +6,7 @@ import { parseSignal } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { failedOption, pidOption } from "./lib/options.js";
 
 const NAME = "killsnoop";
 
@@ -109,8 +110,8 @@ export const spec: ToolSpec = {
   json: "event",
   sources: SOURCES,
   options: [
-    { name: "failed", short: "x", long: "failed", kind: "flag", help: "only show failed kill syscalls" },
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only which is the sender of signal" },
+    failedOption("only show failed kill syscalls"),
+    pidOption("trace this PID only which is the sender of signal"),
     { name: "tpid", short: "T", long: "tpid", kind: "value", parse: "int", help: "trace this target PID only which is the receiver of signal" },
     { name: "signal", short: "s", long: "signal", kind: "value", parse: parseSignal, help: "trace this signal only" },
   ],

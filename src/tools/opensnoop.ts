@@ -3,7 +3,7 @@
 import { OpenFlags } from "../sys/abi.js";
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
-import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption } from "./lib/options.js";
+import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption, failedOption, printUidOption, timeOption } from "./lib/options.js";
 import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
@@ -82,9 +82,9 @@ export const spec: ToolSpec = {
   json: "event",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "print UID column" },
-    { name: "failed", short: "x", long: "failed", kind: "flag", help: "only show failed opens" },
+    timeOption(),
+    printUidOption(),
+    failedOption("only show failed opens"),
     pidOption(), tidOption(), uidOption(), durationOption(),
     { name: "name", short: "n", long: "name", kind: "value", help: "only print process names containing this name" },
     { name: "extended", short: "e", long: "extended_fields", kind: "flag", help: "show extended fields" },

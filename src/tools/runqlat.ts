@@ -3,21 +3,19 @@
 import { UsageError } from "./lib/errors.js";
 import { formatHistogramReport, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, type HistogramMetric, type IntervalReport, type Labels } from "./lib/metrics.js";
-import { intervalPositionals, pidOption } from "./lib/options.js";
+import { intervalPositionals, pidOption, millisecondsOption, perProcessOption, perThreadOption, timeOption, type IntervalOptions } from "./lib/options.js";
 import { RUNQ_SOURCES, runqProgram } from "./lib/runq-program.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
 const NAME = "runqlat";
 
-export interface RunqlatOptions extends StreamOptions {
+export interface RunqlatOptions extends IntervalOptions {
   pid?: number;
   milliseconds?: boolean;
   /** One histogram per process, per thread, or per pid namespace. */
   by?: "pid" | "tid" | "pidns";
-  interval?: number;
-  count?: number;
 }
 
 function program(o: RunqlatOptions): string {
@@ -58,11 +56,11 @@ export const spec: ToolSpec = {
   json: "interval",
   sources: RUNQ_SOURCES,
   options: [
-    { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help: "millisecond histogram" },
-    { name: "pids", short: "P", long: "pids", kind: "flag", help: "print a histogram per process ID" },
+    timeOption(),
+    millisecondsOption(),
+    perProcessOption(),
     { name: "pidnss", long: "pidnss", kind: "flag", help: "print a histogram per PID namespace" },
-    { name: "tids", short: "L", long: "tids", kind: "flag", help: "print a histogram per thread ID" },
+    perThreadOption(),
     pidOption(),
   ],
   positionals: intervalPositionals(),

@@ -6,6 +6,7 @@ import { RUNQ_SOURCES, runqProgram } from "./lib/runq-program.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { pidOption, tidOption } from "./lib/options.js";
 
 const NAME = "runqslower";
 const DEFAULT_MIN_US = 10000;
@@ -81,8 +82,8 @@ export const spec: ToolSpec = {
   sources: RUNQ_SOURCES,
   options: [
     { name: "previous", short: "P", long: "previous", kind: "flag", help: "also show previous task name and TID" },
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
-    { name: "tid", short: "t", long: "tid", kind: "value", parse: "uint", help: "trace this TID only" },
+    pidOption(),
+    tidOption(),
   ],
   positionals: [{ name: "min_us", parse: "uint", default: DEFAULT_MIN_US, help: "minimum run queue latency to trace, in us (default 10000)" }],
   examples: [

@@ -2,7 +2,7 @@
 // syscall tracepoints through the shared path-syscall program.
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
-import { pidOption } from "./lib/options.js";
+import { pidOption, failedOption, timeOption } from "./lib/options.js";
 import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
@@ -59,8 +59,8 @@ export const spec: ToolSpec = {
   json: "event",
   sources: SOURCES,
   options: [
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "failed", short: "x", long: "failed", kind: "flag", help: "only show failed stats" },
+    timeOption(undefined, "t"),
+    failedOption("only show failed stats"),
     pidOption(),
   ],
   examples: [

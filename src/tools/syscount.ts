@@ -4,17 +4,17 @@ import { constants } from "node:os";
 import { UsageError } from "./lib/errors.js";
 import { clock, left, right } from "./lib/format.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { durationOption, positiveInt, positiveNumber } from "./lib/options.js";
+import { durationOption, positiveInt, positiveNumber, millisecondsOption, pidOption, tidOption, type IntervalOptions } from "./lib/options.js";
 import { processComm } from "./lib/procfs.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { syscallName, syscallNumber, syscallTable } from "./lib/syscall-table.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "syscount";
 
-export interface SyscountOptions extends StreamOptions {
+export interface SyscountOptions extends IntervalOptions {
   pid?: number;
   tid?: number;
   /** Only children of this pid. */
@@ -31,10 +31,6 @@ export interface SyscountOptions extends StreamOptions {
   byProcess?: boolean;
   /** Only this syscall (number). */
   syscall?: number;
-  /** Report every `interval` seconds (default: once, when the stream stops). */
-  interval?: number;
-  /** Stop after this many reports. */
-  count?: number;
 }
 
 const SOURCES = [{ kind: "tracepoint", targets: ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit"] }] as const;
@@ -157,8 +153,8 @@ export const spec: ToolSpec = {
   json: "interval",
   sources: SOURCES,
   options: [
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace only this pid" },
-    { name: "tid", short: "t", long: "tid", kind: "value", parse: "uint", help: "trace only this tid" },
+    pidOption("trace only this pid"),
+    tidOption("trace only this tid"),
     { name: "ppid", short: "c", long: "ppid", kind: "value", parse: "uint", help: "trace only child of this pid" },
     { name: "interval", short: "i", long: "interval", kind: "value", parse: positiveNumber, help: "print summary at this interval (seconds)" },
     durationOption(),
@@ -166,7 +162,7 @@ export const spec: ToolSpec = {
     { name: "failures", short: "x", long: "failures", kind: "flag", help: "trace only failed syscalls (return < 0)" },
     { name: "errno", short: "e", long: "errno", kind: "value", parse: parseErrno, help: "trace only syscalls that return this error (numeric or EPERM, etc.)" },
     { name: "latency", short: "L", long: "latency", kind: "flag", help: "collect syscall latency" },
-    { name: "milliseconds", short: "m", long: "milliseconds", kind: "flag", help: "display latency in milliseconds (default: microseconds)" },
+    millisecondsOption("display latency in milliseconds (default: microseconds)"),
     { name: "process", short: "P", long: "process", kind: "flag", help: "count by process and not by syscall" },
     { name: "list", short: "l", long: "list", kind: "flag", help: "print list of recognized syscalls and exit" },
     { name: "syscall", long: "syscall", kind: "value", parse: syscallNumber, help: "trace this syscall only (use option -l to get all recognized syscalls)" },

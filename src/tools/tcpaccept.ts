@@ -5,21 +5,17 @@ import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import { ADDR_FIELDS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition } from "./lib/tcp.js";
+import { ADDR_FIELDS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, type TcpEndpoints } from "./lib/tcp.js";
 import { checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { pidOption, timeOption } from "./lib/options.js";
 
 const NAME = "tcpaccept";
 
-export interface TcpAcceptEvent {
+export interface TcpAcceptEvent extends TcpEndpoints {
   ts: bigint;
   pid: number;
   comm: string;
-  ipVersion: 4 | 6;
-  remoteAddr: string;
-  remotePort: number;
-  localAddr: string;
-  localPort: number;
 }
 
 export interface TcpacceptOptions extends StreamOptions {
@@ -115,8 +111,8 @@ export const spec: ToolSpec = {
   sources: SOURCES,
   options: [
     { name: "time", short: "T", long: "time", kind: "flag", help: "include time column on output (HH:MM:SS)" },
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
+    timeOption(undefined, "t"),
+    pidOption(),
     { name: "port", short: "P", long: "port", kind: "value", parse: parsePortList, help: "comma-separated list of local ports to trace" },
     ...familyOptions(),
   ],

@@ -3,27 +3,22 @@
 // once the local port is known. -c counts connects per address pair instead.
 import { UsageError } from "./lib/errors.js";
 import { left } from "./lib/format.js";
-import { uidOption } from "./lib/options.js";
+import { uidOption, pidOption, printUidOption, timeOption } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, tcpStateDefines, tcpStateName,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, parsePortList, portCondition, tcpStateDefines, tcpStateName, type TcpEndpoints,
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpconnect";
 
-export interface TcpConnectEvent {
+export interface TcpConnectEvent extends TcpEndpoints {
   ts: bigint;
   pid: number;
   uid: number;
   comm: string;
-  ipVersion: 4 | 6;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
   /** The state it left SYN_SENT for: "ESTABLISHED", or "CLOSE" when the connect failed. */
   result: string;
 }
@@ -117,12 +112,12 @@ export const spec: ToolSpec = {
   json: "event",
   sources: TCP_STATE_SOURCES,
   options: [
-    { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output" },
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
+    timeOption(undefined, "t"),
+    pidOption(),
     { name: "port", short: "P", long: "port", kind: "value", parse: parsePortList, help: "comma-separated list of destination ports to trace." },
     ...familyOptions(),
     { name: "lport", short: "L", long: "lport", kind: "flag", help: "include LPORT on output" },
-    { name: "printUid", short: "U", long: "print-uid", kind: "flag", help: "include UID on output" },
+    printUidOption("include UID on output"),
     uidOption(),
     { name: "count", short: "c", long: "count", kind: "flag", help: "count connects per src ip and dest ip/port" },
   ],

@@ -6,21 +6,17 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
   ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, portOptions, stateChangePrologue,
-  tcpStateDefines, timeOptions,
+  tcpStateDefines, timeOptions, type TcpEndpoints,
 } from "./lib/tcp.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { pidOption } from "./lib/options.js";
 
 const NAME = "tcplife";
 
-export interface TcpSessionEvent {
+export interface TcpSessionEvent extends TcpEndpoints {
   ts: bigint;
   pid: number;
   comm: string;
-  ipVersion: 4 | 6;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
   /** Bytes the peer acknowledged (sent) and bytes received, from struct tcp_sock. */
   txBytes: number;
   rxBytes: number;
@@ -141,7 +137,7 @@ export const spec: ToolSpec = {
   sources: TCP_STATE_SOURCES,
   options: [
     ...timeOptions(),
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "trace this PID only" },
+    pidOption(),
     ...portOptions(),
     ...familyOptions(),
   ],

@@ -4,21 +4,16 @@ import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
-import { ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, tcpStateName } from "./lib/tcp.js";
+import { ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, tcpStateName, type TcpEndpoints } from "./lib/tcp.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "tcpretrans";
 
-export interface RetransmitEvent {
+export interface RetransmitEvent extends TcpEndpoints {
   ts: bigint;
   /** The process current when the retransmit happened (often 0: timers run in softirq). */
   pid: number;
-  ipVersion: 4 | 6;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
   state: string;
   /** "R" retransmit ("L" tail loss probe, with kprobes). */
   type: "R" | "L";

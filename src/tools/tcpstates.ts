@@ -5,25 +5,20 @@ import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import {
-  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, portOptions, stateChangePrologue, tcpStateDefines, tcpStateName, timeOptions,
+  ADDR_FIELDS, COPY_ADDRS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, endpoints, portOptions, stateChangePrologue, tcpStateDefines, tcpStateName, timeOptions, type TcpEndpoints,
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "tcpstates";
 
-export interface TcpStateEvent {
+export interface TcpStateEvent extends TcpEndpoints {
   ts: bigint;
   /** The socket's kernel address (identifies the session). */
   skaddr: bigint;
   /** The process in whose context the change happened. */
   pid: number;
   comm: string;
-  ipVersion: 4 | 6;
-  localAddr: string;
-  localPort: number;
-  remoteAddr: string;
-  remotePort: number;
   oldState: string;
   newState: string;
   /** Time in the old state, milliseconds (0 for the first change seen). */

@@ -7,9 +7,9 @@ import { AddressFamily, IpProto } from "../sys/abi.js";
 import { left, right } from "./lib/format.js";
 import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, pidOption } from "./lib/options.js";
+import { intervalPositionals, pidOption, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from "./lib/top.js";
 import { chosenFamily, familyNumber, familyOptions, formatAddr } from "./lib/tcp.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
@@ -17,11 +17,9 @@ import { FD_FILE_C } from "./lib/vfs-c.js";
 
 const NAME = "tcptop";
 
-export interface TcptopOptions extends StreamOptions {
+export interface TcptopOptions extends IntervalOptions {
   pid?: number;
   ipVersion?: 4 | 6;
-  interval?: number;
-  count?: number;
 }
 
 /** One row: a process's traffic on one connection during the interval. */

@@ -6,6 +6,7 @@ import { listTracepoints, tracepointFormatPath, USDT, type UsdtProbe } from "../
 import { UsageError } from "./lib/errors.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
+import { pidOption } from "./lib/options.js";
 
 const NAME = "tplist";
 
@@ -81,7 +82,7 @@ export const spec: ToolSpec = {
   description: "Display kernel tracepoints or USDT probes and their formats.",
   json: "list",
   options: [
-    { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "List USDT probes in the specified process" },
+    pidOption("List USDT probes in the specified process"),
     { name: "lib", short: "l", long: "lib", kind: "value", help: "List USDT probes in the specified library or executable" },
     { name: "verbose", short: "v", kind: "count", help: "Increase verbosity level (print variables, arguments, etc.)" },
   ],

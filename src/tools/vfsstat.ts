@@ -6,9 +6,9 @@
 import { clock, left, right } from "./lib/format.js";
 import { fnProbeText, isFnKind, type FnProbe } from "./lib/fn-probes.js";
 import { report, toNumber, type CounterMetric, type IntervalReport } from "./lib/metrics.js";
-import { intervalPositionals, pidOption } from "./lib/options.js";
+import { intervalPositionals, pidOption, type IntervalOptions } from "./lib/options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/source.js";
-import { intervalStream, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
@@ -18,12 +18,8 @@ const NAME = "vfsstat";
 export const VFS_OPS = ["read", "write", "fsync", "open", "create"] as const;
 export type VfsOp = (typeof VFS_OPS)[number];
 
-export interface VfsstatOptions extends StreamOptions {
+export interface VfsstatOptions extends IntervalOptions {
   pid?: number;
-  /** Report every `interval` seconds (default: once, when the stream stops). */
-  interval?: number;
-  /** Stop after this many reports. */
-  count?: number;
 }
 
 const FUNCTIONS = ["vfs_read", "vfs_write", "vfs_fsync_range", "vfs_open", "vfs_create"];

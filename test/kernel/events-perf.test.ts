@@ -7,6 +7,7 @@ import { openPerfBuffer, pollReaders, type PerfBuffer, type PerfEvent } from "..
 import { tracepointExists, tracepointId } from "../../src/kernel/tracefs.js";
 import { possibleCpus } from "../../src/kernel/cpus.js";
 import { skipUnlessRoot } from "../helpers/root.js";
+import { cpuMicrosIdle } from "../helpers/cpu.js";
 import {
   decodeRecord, eventProgram, loadProgram, processResources, producer, ProgType, readStats, run, runOnCpu, Stat, statsMap,
 } from "../helpers/asm.js";
@@ -144,10 +145,8 @@ test("perf buffer: an idle reader with unread data does not spin the event loop"
   const pb = openPerfBuffer(r.perfMap.value, cb);
   try {
     run(r.prog.value, 10); // wakes the reader, but nobody polls
-    const cpu0 = process.cpuUsage();
-    await new Promise((res) => setTimeout(res, 300));
-    const cpu = process.cpuUsage(cpu0);
-    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while idle`);
+    const cpu = await cpuMicrosIdle(300);
+    assert.ok(cpu < 100_000, `${cpu / 1000} ms of CPU while idle`);
     assert.equal(got.length, 0, "callbacks run only inside poll/consume");
     assert.equal(await pb.poll(1000), 10);
   } finally {

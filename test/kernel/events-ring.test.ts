@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { bpf, type Fd } from "../../src/sys/index.js";
 import { openRingBuffer, pollReaders, RingBufferManager } from "../../src/events/index.js";
 import { skipUnlessRoot } from "../helpers/root.js";
+import { cpuMicrosDuring, cpuMicrosIdle } from "../helpers/cpu.js";
 import {
   decodeRecord, eventProgram, loadProgram, type Output, processResources, producer, ProgType, readStats, RECORD_SIZE,
   run, Stat, statsMap,
@@ -152,20 +153,19 @@ test("ring buffer: unread data does not spin the event loop (idle, or after a ca
   const m = openRingBuffer(r.ring.value, () => (++calls === 1 ? -1 : 0));
   try {
     run(r.prog.value, 10); // wakes the manager, but nobody polls
-    let cpu0 = process.cpuUsage();
-    await new Promise((res) => setTimeout(res, 300));
-    let cpu = process.cpuUsage(cpu0);
-    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while idle`);
+    const idle = await cpuMicrosIdle(300);
+    assert.ok(idle < 100_000, `${idle / 1000} ms of CPU while idle`);
     assert.equal(calls, 0);
     assert.equal(await m.poll(1000), -1, "the callback stopped after one record");
     // 9 records still unread; a poll that waits must not spin on them either: it finds them first.
-    cpu0 = process.cpuUsage();
-    assert.equal(await m.poll(1000), 9);
-    const waiting = m.poll(300);
-    await new Promise((res) => setTimeout(res, 300));
-    cpu = process.cpuUsage(cpu0);
+    let waiting: Promise<number> | undefined;
+    const cpu = await cpuMicrosDuring(async () => {
+      assert.equal(await m.poll(1000), 9);
+      waiting = m.poll(300);
+      await new Promise((res) => setTimeout(res, 300));
+    });
     assert.equal(await waiting, 0);
-    assert.ok(cpu.user + cpu.system < 100_000, `${(cpu.user + cpu.system) / 1000} ms of CPU while waiting`);
+    assert.ok(cpu < 100_000, `${cpu / 1000} ms of CPU while waiting`);
   } finally {
     m.close();
     r.close();

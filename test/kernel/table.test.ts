@@ -16,18 +16,13 @@ import { QueueStackTable } from "../../src/api/tables/queue.js";
 import { PerfEventArrayTable, ProgArrayTable, RingBufTable, StackTraceTable } from "../../src/api/tables/special.js";
 import { TableKeyError, TableValueError } from "../../src/api/tables/errors.js";
 import { bpfObject } from "../helpers/build.js";
+import { TABLE_TEST_TYPES_C } from "../helpers/table-types.js";
 import { Asm, R0, R1, R2, R3, R4, R6, R10, loadProgram } from "../helpers/asm.js";
 import { missing } from "../helpers/root.js";
 
 const skip = missing("root", "clang");
 
-const TYPES_C = `
-typedef unsigned int u32; typedef unsigned long long u64; typedef unsigned char u8; typedef unsigned short u16;
-struct key_t { u32 pid; u32 tid; char comm[16]; };
-struct padded { u8 a; u64 b; u16 c; };
-struct inner { u32 x; u16 y; };
-struct nested { struct inner in; union { u32 u; u8 bytes[4]; } un; char name[6]; };
-struct pval { u32 a; u64 b; };
+const TYPES_C = `${TABLE_TEST_TYPES_C}struct pval { u32 a; u64 b; };
 struct lpm_key { u32 prefixlen; u8 data[4]; };
 struct hist_key { char comm[8]; u64 slot; };
 struct key_t g1; struct padded g2; struct nested g3; struct pval g4; struct lpm_key g5; struct hist_key g6; u64 g7; u32 g8;

@@ -16,6 +16,7 @@ import { ElfFile } from "../../src/elf/index.js";
 import { SyscallError, type Fd } from "../../src/sys/index.js";
 import { batchSupported, resetBatchProbe, tryBatch } from "../../src/api/tables/iter.js";
 import { bpfObject, haveClang } from "../helpers/build.js";
+import { TABLE_TEST_TYPES_C } from "../helpers/table-types.js";
 
 // Never reaches the kernel in these tests: errors are raised while encoding.
 const noFd = { value: -1, closed: false, label: "unit", close() {} } as unknown as Fd;
@@ -138,13 +139,7 @@ test("histograms: int keys are slots, struct keys give one section per first fie
   assert.match(s, /\ncomm = 'b'\n/);
 });
 
-const TYPES_C = `
-typedef unsigned int u32; typedef unsigned long long u64; typedef unsigned char u8; typedef unsigned short u16;
-struct key_t { u32 pid; u32 tid; char comm[16]; };
-struct padded { u8 a; u64 b; u16 c; };
-struct inner { u32 x; u16 y; };
-struct nested { struct inner in; union { u32 u; u8 bytes[4]; } un; char name[6]; };
-struct key_t g_key; struct padded g_padded; struct nested g_nested;
+const TYPES_C = `${TABLE_TEST_TYPES_C}struct key_t g_key; struct padded g_padded; struct nested g_nested;
 `;
 
 test("BTF adapter: struct keys with padding, char arrays, nested structs and unions", { skip: !haveClang && "clang is needed" }, () => {

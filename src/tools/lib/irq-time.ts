@@ -5,20 +5,18 @@ import { UsageError } from "./errors.js";
 import { clock, left, right } from "./format.js";
 import { formatHistogramReport, histogramMetric, readSlots } from "./histogram.js";
 import { report, toNumber, type CounterMetric, type HistogramMetric, type IntervalReport, type Labels } from "./metrics.js";
-import { intervalPositionals } from "./options.js";
+import { intervalPositionals, timeOption, type IntervalOptions } from "./options.js";
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./source.js";
-import { intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./stream.js";
+import { intervalStream, loadToolProgram, type ToolStream } from "./stream.js";
 import type { OptionSpec } from "./args.js";
 import type { ToolRun } from "./tool.js";
 
-export interface IrqTimeOptions extends StreamOptions {
+export interface IrqTimeOptions extends IntervalOptions {
   /** "time" sums the time (default), "count" counts events, "dist" makes histograms. */
   mode?: "time" | "count" | "dist";
   nanoseconds?: boolean;
   /** Only this CPU. */
   cpu?: number;
-  interval?: number;
-  count?: number;
 }
 
 export interface IrqKind {
@@ -129,7 +127,7 @@ export async function irqTime(k: IrqKind, opts: IrqTimeOptions, chosen?: ChosenS
 }
 
 export const irqTimeOptions = (countLong: string): OptionSpec[] => [
-  { name: "timestamp", short: "T", long: "timestamp", kind: "flag", help: "include timestamp on output" },
+  timeOption(),
   { name: "nanoseconds", short: "N", long: "nanoseconds", kind: "flag", help: "output in nanoseconds" },
   { name: "countMode", short: "C", long: countLong, kind: "flag", help: countLong === "events" ? "show the number of soft irq events" : "show event counts instead of timing" },
   { name: "dist", short: "d", long: "dist", kind: "flag", help: "show distributions as histograms" },

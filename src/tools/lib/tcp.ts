@@ -6,6 +6,7 @@ import type { OptionSpec } from "./args.js";
 import { UsageError } from "./errors.js";
 import { symbolicNames } from "./tracepoint-symbols.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
+import { timeOption } from "./options.js";
 
 /** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...). */
 export function tcpStateNames(): Map<number, string> {
@@ -93,8 +94,16 @@ export function formatAddr(family: number, bytes: ArrayLike<number> | string): s
 }
 
 /** The raw endpoint fields of a TCP tool's event (see ADDR_FIELDS) as the typed events carry them. */
-export function endpoints(r: { family: number; saddr: Uint8Array; daddr: Uint8Array; sport: number; dport: number }):
-  { ipVersion: 4 | 6; localAddr: string; localPort: number; remoteAddr: string; remotePort: number } {
+/** A TCP event's two ends, as the TCP tools' events carry them (addresses as text). */
+export interface TcpEndpoints {
+  ipVersion: 4 | 6;
+  localAddr: string;
+  localPort: number;
+  remoteAddr: string;
+  remotePort: number;
+}
+
+export function endpoints(r: { family: number; saddr: Uint8Array; daddr: Uint8Array; sport: number; dport: number }): TcpEndpoints {
   return {
     ipVersion: ipVersion(r.family), localAddr: formatAddr(r.family, r.saddr), localPort: r.sport,
     remoteAddr: formatAddr(r.family, r.daddr), remotePort: r.dport,
@@ -130,7 +139,7 @@ export const portOptions = (): OptionSpec[] => [
 ];
 export const timeOptions = (): OptionSpec[] => [
   { name: "time", short: "T", long: "time", kind: "flag", help: "include time column on output (HH:MM:SS)" },
-  { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "include timestamp on output (seconds)" },
+  timeOption("include timestamp on output (seconds)", "t"),
   { name: "wide", short: "w", long: "wide", kind: "flag", help: "wide column output (fits IPv6 addresses)" },
   { name: "csv", short: "s", long: "csv", kind: "flag", help: "comma separated values output" },
 ];
