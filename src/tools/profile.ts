@@ -6,7 +6,7 @@ import { BPF, PerfSWConfig, PerfType } from "../index.js";
 import { UsageError } from "./lib/errors.js";
 import { positiveInt, positiveNumber } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { printStacks, readStackCounts, stackOptions, stackStream, type StackCount } from "./lib/stacks.js";
+import { printStacks, readStackCounts, stackOptions, stackCountMapsC, stackStream, type StackCount } from "./lib/stacks.js";
 import { attachToolProgram, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
@@ -36,15 +36,7 @@ export interface ProfileOptions extends StreamOptions {
 function program(o: ProfileOptions): string {
   return `
 #include <uapi/linux/bpf_perf_event.h>
-struct key_t {
-    u32 pid;
-    int user_stack_id;
-    int kernel_stack_id;
-    char name[TASK_COMM_LEN];
-};
-BPF_HASH(counts, struct key_t, u64, ${o.hashStorageSize ?? 40960});
-BPF_STACK_TRACE(stack_traces, ${o.stackStorageSize ?? 16384});
-
+${stackCountMapsC(o.hashStorageSize ?? 40960, o.stackStorageSize ?? 16384)}
 int on_cpu_clock(struct bpf_perf_event_data *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     u32 tgid = id >> 32, tid = (u32)id;

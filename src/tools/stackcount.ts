@@ -7,7 +7,7 @@ import { UsageError } from "./lib/errors.js";
 import { clock } from "./lib/format.js";
 import { positiveNumber } from "./lib/options.js";
 import { attachPlan, parseProbeSpec, pidFilter, planProbes, probeFunction, type ProbePlan } from "./lib/probe-spec.js";
-import { readStackCounts, stackOptions, stackStream, writeStackFiles, type StackCount } from "./lib/stacks.js";
+import { readStackCounts, stackOptions, stackStream, stackCountMapsC, writeStackFiles, type StackCount } from "./lib/stacks.js";
 import { attachToolProgram, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 
@@ -38,15 +38,7 @@ function program(plan: ProbePlan, o: StackcountOptions, user: boolean, kernel: b
     key.kernel_stack_id = ${kernel ? "stack_traces.get_stackid(__ctx, 0)" : "-1"};
     counts.increment(key);`;
   return `
-struct key_t {
-    u32 pid;
-    int user_stack_id;
-    int kernel_stack_id;
-    char name[TASK_COMM_LEN];
-};
-BPF_HASH(counts, struct key_t, u64, 10240);
-BPF_STACK_TRACE(stack_traces, 4096);
-` + plan.targets.map((t) => probeFunction(plan, t, body)).join("\n");
+${stackCountMapsC(10240, 4096)}` + plan.targets.map((t) => probeFunction(plan, t, body)).join("\n");
 }
 
 /** Equal frames of different processes add up (BCC's output without -P). */

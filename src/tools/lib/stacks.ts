@@ -41,6 +41,22 @@ const EFAULT = -14;
 const TRACING_FRAME = /^(bpf_prog_[0-9a-f]+_|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_|perf_syscall_(enter|exit))/;
 
 /** A kernel stack without the BPF/tracepoint frames above the traced function. */
+/**
+ * The maps a stack-counting tool declares: counts per (pid, user stack, kernel stack, comm) and the stack table
+ * that readStackCounts reads back ("counts", "stack_traces").
+ */
+export function stackCountMapsC(countEntries: number | string, stackEntries: number | string): string {
+  return `struct key_t {
+    u32 pid;
+    int user_stack_id;
+    int kernel_stack_id;
+    char name[TASK_COMM_LEN];
+};
+BPF_HASH(counts, struct key_t, u64, ${countEntries});
+BPF_STACK_TRACE(stack_traces, ${stackEntries});
+`;
+}
+
 export function dropTracingFrames(frames: string[]): string[] {
   let i = 0;
   while (i < frames.length && TRACING_FRAME.test(frames[i]!)) i++;
