@@ -264,21 +264,40 @@ export abstract class PollingReader {
 
   #armed = false;
   #recheck: NodeJS.Immediate | undefined;
+  /** An arm came after the pending recheck turn was queued: it must wait one more loop turn. */
+  #recheckFresh = false;
 
   #updateWaiting(): void {
     if (this.#closed) return;
     const waiting = this.#waiters.length + this.#listeners.size + this.#watchers.size > 0;
     this.readiness.setWaiting(waiting);
-    // A kernel wakeup that came while the watch was stopped can be lost: perf fds reset their readiness when
-    // polled, and the stopped watch's stale registration in libuv may poll them once more and drop the event.
-    // So each time the watch is armed, look at the rings themselves once (a memory read), on the next turn.
+    // Perf fds reset their readiness when polled, so a poll whose result nobody reports swallows a wakeup:
+    // - libuv registers a started (or re-started) watch with its epoll only at the start of the loop's next
+    //   poll phase, and that epoll_ctl polls the fds once; epoll_wait then polls again and finds nothing. A
+    //   record written between opening the reader (or re-arming a stopped per-fd watch) and that registration
+    //   wakes nobody.
+    // - a stopped watch's stale registration in libuv may poll them once more and drop the event.
+    // The records are still in the rings. So each time the watch is armed, look at the rings themselves once (a
+    // memory read), after the next poll phase has run (see #recheckTurn).
     if (waiting && !this.#armed) {
-      this.#recheck ??= setImmediate(() => {
-        this.#recheck = undefined;
-        this.#onWake();
-      });
+      this.#recheckFresh = true;
+      this.#recheck ??= setImmediate(() => this.#recheckTurn());
     }
     this.#armed = waiting;
+  }
+
+  /**
+   * An immediate queued from an I/O callback runs in this turn's check phase, before the registration above;
+   * one queued from an immediate runs on the next turn, after its poll phase. So the re-check takes two turns.
+   */
+  #recheckTurn(): void {
+    if (this.#recheckFresh) {
+      this.#recheckFresh = false;
+      this.#recheck = setImmediate(() => this.#recheckTurn());
+      return;
+    }
+    this.#recheck = undefined;
+    this.#onWake();
   }
 
   #removeWaiter(w: Waiter): void {

@@ -5,6 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
+import { stat } from "node:fs";
 import { bpf, type Fd } from "../../src/sys/index.js";
 import { openPerfBuffer, pollReaders } from "../../src/events/index.js";
 import { possibleCpus } from "../../src/kernel/cpus.js";
@@ -74,4 +75,35 @@ for (const mode of ["poll", "pollReaders"] as const) {
       [prog, stats, perfMap].forEach((f) => f.close());
     }
   });
+}
+
+// libuv registers a started watch with its epoll only at the start of the loop's next poll phase, and that
+// epoll_ctl polls the fds once: perf fds reset their readiness when polled, so a record written after the reader
+// opened but before that registration wakes nobody (epoll_wait's own poll then finds nothing). Here the reader is
+// opened and waited on from an I/O callback (poll phase: registration waits for the next turn) and the record is
+// written by an immediate queued after it, i.e. before the registration. The wait must still see it.
+for (const watch of ["epoll", "per-fd"] as const) {
+  for (const mode of ["poll", "pollReaders"] as const) {
+    test(`perf buffer: a record written before libuv registers the new watch still ends a ${mode}(-1) (${watch})`, async (t) => {
+      if (!skipUnlessRoot(t, "bpf, perf_event_open")) return;
+      const perfMap: Fd = bpf.mapCreate({ mapType: 4, keySize: 4, valueSize: 4, maxEntries: possibleCpus().length, name: "wake_perf" });
+      const stats = statsMap();
+      const prog = loadProgram(ProgType.SCHED_CLS, eventProgram(stats.value, { kind: "perf", mapFd: perfMap.value }));
+      const counters: bigint[] = [];
+      let pb: ReturnType<typeof openPerfBuffer> | undefined;
+      try {
+        // Continue inside an fs callback, i.e. in the poll phase, after libuv took this turn's watch changes.
+        await new Promise((resolve) => stat("/", resolve));
+        pb = openPerfBuffer(perfMap.value, (_cpu, data) => counters.push(decodeRecord(data).counter), { pageCnt: 1, watch });
+        const waited = mode === "poll" ? pb.poll(-1) : pollReaders([pb], -1);
+        setImmediate(() => bpf.progTestRun({ progFd: prog.value, dataIn: new Uint8Array(64), repeat: 1 }));
+        const n = await Promise.race([waited, new Promise<number>((r) => setTimeout(() => r(-1), 2000).unref())]);
+        assert.equal(n, 1, "the wait stalled for 2 s: the record's wakeup was lost");
+        assert.deepEqual(counters, [1n]);
+      } finally {
+        pb?.close();
+        [prog, stats, perfMap].forEach((f) => f.close());
+      }
+    });
+  }
 }

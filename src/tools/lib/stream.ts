@@ -70,13 +70,10 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** How long one wait for events lasts before the stop signal is checked again (ms). */
-const POLL_SLICE_MS = 100;
-
 /**
  * Events of the program's perf output table `table`, each turned into the tool's event by `map` (undefined drops
- * it). The reader is open when this returns; the program is closed when the iteration ends. Waits are bounded
- * (POLL_SLICE_MS) rather than indefinite, so a wakeup the reader misses delays an event by at most one slice.
+ * it). The reader is open when this returns; the program is closed when the iteration ends, or as soon as the
+ * stop signal aborts: closing it ends a wait in progress, so waits need no timeout.
  */
 export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, opts: StreamOptions & { pageCnt?: number },
   map: (raw: R) => T | undefined, lost?: (count: number) => void): ToolStream<T> {
@@ -97,8 +94,10 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
   const finish = (): void => {
     if (closed) return;
     closed = true;
+    signal.removeEventListener("abort", finish);
     b.close();
   };
+  signal.addEventListener("abort", finish, { once: true });
   return {
     source,
     close: () => {
@@ -109,7 +108,7 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
       started = true;
       try {
         while (!signal.aborted) {
-          if (queue.length === 0) await b.perfBufferPoll(POLL_SLICE_MS);
+          if (queue.length === 0) await b.perfBufferPoll(-1);
           for (const ev of queue.splice(0)) {
             if (signal.aborted) break;
             yield ev;
