@@ -22,7 +22,9 @@ test("runqlat -P -p PID: the child's section counts at least its N wake-ups, BCC
   assert.equal(out.match(/pid = /g)?.length, 1, "only the filtered process");
   let total = 0;
   for (const m of out.matchAll(/^ +\d+ -> \d+ +: (\d+) +\|[* ]{40}\|$/gm)) total += Number(m[1]);
-  assert.ok(total >= N, `${total} samples for ${N} wake-ups:\n${out}`);
+  // A timer that fires before the child has left the CPU wakes a task that is still running: sched_wakeup fires but
+  // no switch follows, so that wake-up leaves no sample (rare; seen once in 100 on a loaded machine).
+  assert.ok(total >= N - 2, `${total} samples for ${N} wake-ups:\n${out}`);
 });
 
 test("runqlat as a library: interval reports in msecs with per-thread labels", { skip }, async () => {
