@@ -1,6 +1,8 @@
 // Tier 2: a flame graph of a profiled test binary. A CPU-clock perf event sampling only the child runs a BPF
 // program that counts user stacks (bpf_get_stackid); the stacks are symbolized with the binary's symbol table
-// (non-PIE, -O0 so every function keeps its frame pointer), folded, and drawn by flameGraphSvg. The hot function
+// (non-PIE, -O0 so every function keeps its frame pointer), folded, and drawn by flameGraphSvg. The hot loop is 5x
+// the warm one and the sampler uses a fixed 1 ms period of the child's own CPU time (a frequency target lets the
+// kernel retune the period mid-run, which skewed the ratio on a loaded machine), so hot > 2x warm has wide margin. The hot function
 // is the widest frame at its level; headless Chromium opens the SVG, and a click on the hot function zooms it to the
 // full width (checked in the DOM). The profile tool's own sampler and symbolizer replace this scaffolding later.
 import { test } from "node:test";
@@ -22,8 +24,8 @@ const PROGRAM = `
 #include <stdlib.h>
 #include <unistd.h>
 volatile unsigned long sink;
-__attribute__((noinline)) void hot_function(void) { for (long i = 0; i < 1500000; i++) sink += i * i; }
-__attribute__((noinline)) void warm_function(void) { for (long i = 0; i < 500000; i++) sink += i ^ 3; }
+__attribute__((noinline)) void hot_function(void) { for (long i = 0; i < 2000000; i++) sink += i * i; }
+__attribute__((noinline)) void warm_function(void) { for (long i = 0; i < 400000; i++) sink += i * i; }
 __attribute__((noinline)) void work(void) { hot_function(); warm_function(); }
 int main(int argc, char **argv) { char c; if (read(0, &c, 1) < 0) return 2; long n = atol(argv[1]); for (long i = 0; i < n; i++) work(); return 0; }
 `;
@@ -61,7 +63,7 @@ int on_sample(struct bpf_perf_event_data *ctx) {
 }`,
   });
   const fn = b.loadFunc("on_sample", BPF.PERF_EVENT);
-  const event = perf.perfEventOpen({ type: perf.PerfType.SOFTWARE, config: perf.PerfSwConfig.CPU_CLOCK, sampleFreq: 997 }, child.pid, -1, "cpu-clock");
+  const event = perf.perfEventOpen({ type: perf.PerfType.SOFTWARE, config: perf.PerfSwConfig.CPU_CLOCK, samplePeriod: 1_000_000 }, child.pid, -1, "cpu-clock");
   const link = attachToPerfEvent(fn.fd, event, "cpu-clock sampling");
   const browser = await launchChromium();
   try {
