@@ -1,5 +1,8 @@
-// Tier 2: drsnoop sees a child reclaim memory itself: it writes 160 MiB of page cache inside a 32 MiB memory
-// cgroup, so its own allocations must reclaim (cgroup direct reclaim), with pages reclaimed.
+// Tier 2: drsnoop sees a child reclaim memory itself: it reads a 160 MiB file into the page cache inside a 32 MiB
+// memory cgroup, so its own allocations must reclaim (cgroup direct reclaim), with pages reclaimed. The file is
+// written beforehand with O_DIRECT outside the cgroup: the child's cache pages are clean and always reclaimable (a
+// child writing dirty pages could outrun writeback on a loaded machine and be OOM-killed inside the cgroup).
+import { execFileSync } from "node:child_process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +20,9 @@ test("drsnoop -p PID: the child's reclaims with latency and pages; library event
   if ("reason" in cg) return t.skip(cg.reason);
   const dir = mkdtempSync("/var/tmp/tsbcc-drsnoop-");
   try {
-    const child = pausedChild("/bin/sh", ["-c", `read x; echo $$ > ${cg.procs}; exec dd if=/dev/zero of=${join(dir, "data")} bs=1M count=160 status=none`]);
+    const data = join(dir, "data");
+    execFileSync("dd", ["if=/dev/zero", `of=${data}`, "bs=1M", "count=160", "oflag=direct", "status=none"]);
+    const child = pausedChild("/bin/sh", ["-c", `read x; echo $$ > ${cg.procs}; exec dd if=${data} of=/dev/null bs=1M status=none`]);
     const run = startTool(tool, ["-p", String(child.pid)]);
     assert.ok(await run.waitFor(/PAGES\n/), run.err());
     assert.equal(run.out(), "COMM           PID     LAT(ms) PAGES\n");
