@@ -19,14 +19,17 @@ test("drsnoop -p PID: the child's reclaims with latency and pages; library event
   const cg = memoryCgroup(`tsbcc-drsnoop-${process.pid}`, 32 << 20);
   if ("reason" in cg) return t.skip(cg.reason);
   const dir = mkdtempSync("/var/tmp/tsbcc-drsnoop-");
+  const cleanups: (() => unknown)[] = []; // on a failed assertion: stop the tool and the stream, or the file hangs
   try {
     const data = join(dir, "data");
     execFileSync("dd", ["if=/dev/zero", `of=${data}`, "bs=1M", "count=160", "oflag=direct", "status=none"]);
     const child = pausedChild("/bin/sh", ["-c", `read x; echo $$ > ${cg.procs}; exec dd if=${data} of=/dev/null bs=1M status=none`]);
     const run = startTool(tool, ["-p", String(child.pid)]);
+    cleanups.push(() => run.stop().then(() => undefined), () => child.child.kill("SIGKILL"));
     assert.ok(await run.waitFor(/PAGES\n/), run.err());
     assert.equal(run.out(), "COMM           PID     LAT(ms) PAGES\n");
     const lib = await drsnoop({ pid: child.pid, duration: 20 });
+    cleanups.push(() => lib.close());
     assert.equal(await child.go(), 0);
     const line = await run.waitFor(new RegExp(`^dd +${child.pid} +[\\d.]+ +\\d+$`, "m"));
     assert.equal(await run.stop(), 0);
@@ -44,6 +47,7 @@ test("drsnoop -p PID: the child's reclaims with latency and pages; library event
     const total = run.out().split("\n").slice(1).filter(Boolean).reduce((n, l) => n + Number(l.trim().split(/\s+/)[3]), 0);
     assert.ok(total > 0, `pages reclaimed:\n${run.out()}`);
   } finally {
+    for (const c of cleanups.reverse()) await c();
     rmSync(dir, { recursive: true, force: true });
     await cg.remove();
   }

@@ -23,7 +23,9 @@ test("runqslower -P -p PID 0: one line per wake-up of the child, BCC's columns",
   assert.equal(await t.stop(), 0);
   const lines = t.out().split("\n").slice(2).filter(Boolean);
   const mine = lines.filter((l) => new RegExp(`^\\d\\d:\\d\\d:\\d\\d python3 +${child.pid} +\\d+ \\S`).test(l));
-  assert.ok(mine.length >= N, `${mine.length} lines for ${N} wake-ups:\n${t.out()}`);
+  // At least one line per sleep, less the rare sleep absorbed into a preemption on a loaded machine (the timer
+  // fires while the child waits on the run queue after being preempted: no wake-up of its own).
+  assert.ok(mine.length >= N * 0.9, `${mine.length} lines for ${N} wake-ups:\n${t.out()}`);
   assert.equal(mine.length, lines.length, "only the filtered process");
   await assert.rejects(runqslower({ pid: 1, tid: 1 }), /cannot be combined/);
 });
@@ -37,9 +39,14 @@ test("cpudist -O -P -p PID: off-CPU periods of the child, each at least the slee
   const out = t.out();
   assert.match(out, new RegExp(`^Tracing off-CPU time\\.\\.\\. Hit Ctrl-C to end\\.\\n\\n\\npid = ${child.pid}\\n     usecs `));
   const rows = [...out.matchAll(/^ +(\d+) -> (\d+) +: (\d+) +\|/gm)].map((m) => ({ high: Number(m[2]), count: Number(m[3]) }));
+  // Each sleep keeps the child off-CPU for the sleep time (less the few microseconds between arming the timer and
+  // switching out), so the total is at least N sleeps. The count of periods is not exactly N on a loaded machine:
+  // a child preempted after arming its timer may be woken before it switches out voluntarily, and that sleep is
+  // absorbed into the preemption's off-CPU period (seen: 49 periods for 50 sleeps, total 200.4 ms).
   const long = rows.filter((r) => r.high >= SLEEP_MS * 1000 - 1).reduce((n, r) => n + r.count, 0);
-  assert.ok(long >= N, `${long} off-CPU periods of >= ${SLEEP_MS} ms for ${N} sleeps:\n${out}`);
-  assert.match(out, /\navg = \d+ usecs, total: \d+ usecs, count: \d+\n/);
+  assert.ok(long >= N * 0.9, `${long} off-CPU periods of >= ${SLEEP_MS} ms for ${N} sleeps:\n${out}`);
+  const total = Number(/\navg = \d+ usecs, total: (\d+) usecs, count: \d+\n/.exec(out)?.[1]);
+  assert.ok(total >= N * (SLEEP_MS * 1000 - 50), `total off-CPU ${total} us for ${N} sleeps of ${SLEEP_MS} ms:\n${out}`);
 });
 
 test("cpudist as a library: on-CPU time per thread of the child", { skip }, async () => {
