@@ -50,6 +50,12 @@ export interface BPFLoadOptions {
    * compile, verifier and map errors then say the program is embedded there rather than pointing at "<text>".
    */
   origin?: string;
+  /**
+   * Values for the program's `const volatile` globals, by name, set before the programs are verified (libbpf's
+   * read-only data): the verifier sees them as constants and prunes what they switch off. Unlike `cflags`
+   * (`-DPID=...`), a new value needs no new compile, so a cached object serves every value.
+   */
+  constants?: Record<string, number | bigint | boolean | Uint8Array>;
 }
 
 export interface BPFFunction {
@@ -91,6 +97,9 @@ export class BPF extends BPFClassApi {
     if (opts.debug !== undefined && !Number.isInteger(opts.debug)) throw new ArgumentError("debug", "must be an integer of DEBUG_* flags");
     if (opts.mapsNamespace !== undefined && typeof opts.mapsNamespace !== "string") throw new ArgumentError("mapsNamespace", "must be a string");
     if (opts.origin !== undefined && typeof opts.origin !== "string") throw new ArgumentError("origin", "must be a string naming who wrote the program");
+    if (opts.constants !== undefined && (typeof opts.constants !== "object" || opts.constants === null || Array.isArray(opts.constants))) {
+      throw new ArgumentError("constants", "must be an object of const volatile global name -> value");
+    }
     const usdt = opts.usdtContexts?.length ? planUsdt(opts.usdtContexts) : undefined;
     const text = opts.text ?? (await readSource(opts.srcFile!));
     const compiled = await compileDialect({
@@ -101,7 +110,7 @@ export class BPF extends BPFClassApi {
     try {
       obj = new LoadedObject(parseObject(compiled.object), {
         logLevel: debugLogLevel(opts.debug ?? 0), pinned: compiled.metadata.pinned, shared: compiled.metadata.shared,
-        mapsNamespace: opts.mapsNamespace, source: { file: opts.srcFile ?? "<text>", text },
+        mapsNamespace: opts.mapsNamespace, source: { file: opts.srcFile ?? "<text>", text }, constants: opts.constants,
       });
     } catch (e) {
       const map = (e as { map?: unknown }).map;

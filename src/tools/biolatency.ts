@@ -9,6 +9,7 @@ import { intervalPositionals, millisecondsOption, timeOption, type IntervalOptio
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "biolatency";
 
@@ -24,10 +25,10 @@ export interface BiolatencyOptions extends IntervalOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?"] }] as const;
 
-function program(o: BiolatencyOptions, dev: number, source: ChosenSource): string {
+function program(o: BiolatencyOptions, dev: number, source: ChosenSource, k: ToolConstants): string {
   const insert = o.queued && sourceHas(source, "block:block_rq_insert");
   return `
-#define FILTER_DEV ${dev}
+${k.u32("FILTER_DEV", dev)}
 #define BY_DISK ${o.perDisk ? 1 : 0}
 #define BY_FLAGS ${o.perFlags ? 1 : 0}
 #define QUEUED ${insert ? 1 : 0}
@@ -142,7 +143,7 @@ export async function biolatency(opts: BiolatencyOptions = {}, chosen?: ChosenSo
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
   const dev = diskFilter(NAME, opts.disk);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, dev, source));
+  const b = await loadToolProgram(NAME, (k) => program(opts, dev, source, k));
   const dist = b.table("dist");
   const ext = b.table("ext");
   const unit = opts.milliseconds ? "msecs" : "usecs";

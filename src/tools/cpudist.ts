@@ -7,6 +7,7 @@ import { intervalPositionals, pidOption, millisecondsOption, perProcessOption, p
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "cpudist";
 
@@ -22,7 +23,7 @@ export interface CpudistOptions extends IntervalOptions {
 
 const SOURCES = [{ kind: "raw_tracepoint", targets: ["sched:sched_switch"] }] as const;
 
-function program(o: CpudistOptions): string {
+function program(o: CpudistOptions, k: ToolConstants): string {
   const key = (t: string): string => (o.by === "pid" ? `${t}->tgid` : o.by === "tid" ? `${t}->pid` : "0");
   // On-CPU: a task's time ends when it switches out (prev) and starts when it switches in (next); off-CPU the
   // other way round.
@@ -30,7 +31,7 @@ function program(o: CpudistOptions): string {
   return `
 #include <linux/sched.h>
 
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define INCLUDE_IDLE ${o.includeIdle ? 1 : 0}
 #define UNIT_NS ${o.milliseconds ? 1000000 : 1000}
 
@@ -90,7 +91,7 @@ export async function cpudist(opts: CpudistOptions = {}, chosen?: ChosenSource):
   if (opts.by !== undefined && !["pid", "tid"].includes(opts.by)) throw new UsageError(NAME, `by must be "pid" or "tid", got ${String(opts.by)}`);
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   const dist = b.table("dist");
   const ext = b.table("ext");
   const unit = opts.milliseconds ? "msecs" : "usecs";

@@ -8,6 +8,7 @@ import { durationOption, pidOption, tidOption, uidOption, printUidOption, timeOp
 import { chooseSource, sourceHas, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "drsnoop";
 
@@ -36,7 +37,7 @@ const SOURCES = [{
   targets: ["vmscan:mm_vmscan_direct_reclaim_begin", "vmscan:mm_vmscan_direct_reclaim_end", "vmscan:mm_vmscan_memcg_reclaim_begin?", "vmscan:mm_vmscan_memcg_reclaim_end?"],
 }] as const;
 
-function program(o: DrsnoopOptions, memcg: boolean): string {
+function program(o: DrsnoopOptions, memcg: boolean, k: ToolConstants): string {
   const pair = (prefix: string, kind: number): string => `
 TRACEPOINT_PROBE(vmscan, ${prefix}_begin) {
     return begin();
@@ -45,9 +46,9 @@ TRACEPOINT_PROBE(vmscan, ${prefix}_end) {
     return end(args, args->nr_reclaimed, ${kind});
 }`;
   return `
-#define FILTER_PID ${o.pid ?? 0}
-#define FILTER_TID ${o.tid ?? 0}
-#define FILTER_UID ${o.uid ?? -1}
+${k.u32("FILTER_PID", o.pid ?? 0)}
+${k.u32("FILTER_TID", o.tid ?? 0)}
+${k.s64("FILTER_UID", o.uid ?? -1)}
 
 struct reclaim_event_t {
     u64 ts;
@@ -106,7 +107,7 @@ export async function drsnoop(opts: DrsnoopOptions = {}, chosen?: ChosenSource):
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${v}`);
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, sourceHas(source, "vmscan:mm_vmscan_memcg_reclaim_begin")));
+  const b = await loadToolProgram(NAME, (k) => program(opts, sourceHas(source, "vmscan:mm_vmscan_memcg_reclaim_begin"), k));
   return eventStream<RawReclaim, ReclaimEvent>(b, "events", source, opts, (r) => (opts.name && !r.comm.includes(opts.name) ? undefined : {
     ts: r.ts, pid: r.pid, tid: r.tid, uid: r.uid, comm: r.comm, latencyMs: Number(r.delta_ns) / 1e6, pagesReclaimed: Number(r.nr_reclaimed),
     kind: r.kind === 1 ? "memcg" : "direct",

@@ -7,6 +7,7 @@ import { signalName } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "exitsnoop";
 
@@ -36,11 +37,11 @@ export interface ExitsnoopOptions extends StreamOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["sched:sched_process_exit"] }] as const;
 
-function program(o: ExitsnoopOptions): string {
+function program(o: ExitsnoopOptions, k: ToolConstants): string {
   return `
 #include <linux/sched.h>
 
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define PER_THREAD ${o.perThread ? 1 : 0}
 #define ONLY_FAILED ${o.failed ? 1 : 0}
 
@@ -86,7 +87,7 @@ const CORE_DUMP_BIT = 0x80;
 export async function exitsnoop(opts: ExitsnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<ExitEvent>> {
   if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   return eventStream<RawExit, ExitEvent>(b, "events", source, opts, (r) => {
     const sig = r.exit_code & SIGNAL_MASK;
     return {

@@ -14,6 +14,7 @@ import { eventStream, type StreamOptions, type ToolStream } from "./lib/stream.j
 import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C } from "./lib/vfs-c.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "filelife";
 const NAME_LEN = 32;
@@ -130,7 +131,7 @@ function tracepointProbes(source: ChosenSource): string {
   }).join("\n");
 }
 
-function program(o: FilelifeOptions, source: ChosenSource): string {
+function program(o: FilelifeOptions, source: ChosenSource, k: ToolConstants): string {
   const probes = isFnKind(source.kind)
     ? fnProbes(source).map((p) => fnProbeText(source.kind as "fentry" | "kprobe", p)).join("\n")
     : TRACEPOINT_PART + tracepointProbes(source);
@@ -140,7 +141,7 @@ function program(o: FilelifeOptions, source: ChosenSource): string {
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define NAME_LEN ${NAME_LEN}
 #define TSBCC_FMODE_CREATED ${FMODE_CREATED}
 
@@ -195,7 +196,7 @@ export async function filelife(opts: FilelifeOptions = {}, chosen?: ChosenSource
   checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const probes = isFnKind(source.kind) ? fnProbes(source) : [];
-  const b = await loadSourceProgram(NAME, program(opts, source), source, () => probes);
+  const b = await loadSourceProgram(NAME, (k) => program(opts, source, k), source, () => probes);
   return eventStream<RawLife, FileLifeEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, ageSeconds: Number(r.age_ns) / 1e9, file: r.file,
   }));

@@ -12,6 +12,7 @@ import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C, FILE_TYPE_C } from "./lib/vfs-c.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "filetop";
 /** The kernel keeps names up to this length inline in the dentry; BCC marks longer ones with "...". */
@@ -49,7 +50,7 @@ function fnProbes(source: ChosenSource): FnProbe[] {
   });
 }
 
-function program(o: FiletopOptions, source: ChosenSource): string {
+function program(o: FiletopOptions, source: ChosenSource, k: ToolConstants): string {
   const probes = isFnKind(source.kind)
     ? fnProbes(source).map((p) => fnProbeText(source.kind as "fentry" | "kprobe", p)).join("\n")
     : source.targets.map((t) => {
@@ -61,7 +62,7 @@ function program(o: FiletopOptions, source: ChosenSource): string {
 #include <linux/sched.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define ALL_FILES ${o.allFiles ? 1 : 0}
 
 struct file_key_t {
@@ -148,7 +149,7 @@ export function filetopRows(r: IntervalReport): FileIoRow[] {
 export async function filetop(opts: FiletopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
   checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
+  const b = await loadSourceProgram(NAME, (k) => program(opts, source, k), source, () => fnProbes(source));
   const counts = b.table("counts");
   const collect = (seconds: number): IntervalReport => {
     const rows = ([...counts] as Array<[RawKey, RawIo]>).map(([k, v]) => rowOf(k, v));

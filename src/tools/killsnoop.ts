@@ -7,6 +7,7 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { failedOption, pidOption } from "./lib/options.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "killsnoop";
 
@@ -33,13 +34,13 @@ export interface KillsnoopOptions extends StreamOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["syscalls:sys_enter_kill", "syscalls:sys_exit_kill"] }] as const;
 
-function program(o: KillsnoopOptions): string {
+function program(o: KillsnoopOptions, k: ToolConstants): string {
   return `
 #include <linux/sched.h>
 
-#define FILTER_PID ${o.pid ?? 0}
-#define FILTER_TPID ${o.targetPid ?? 0}
-#define FILTER_SIG ${o.signalFilter ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
+${k.u32("FILTER_TPID", o.targetPid ?? 0)}
+${k.s32("FILTER_SIG", o.signalFilter ?? 0)}
 
 struct kill_args_t {
     int tpid;
@@ -99,7 +100,7 @@ export async function killsnoop(opts: KillsnoopOptions = {}, chosen?: ChosenSour
   }
   if (opts.targetPid !== undefined && !Number.isInteger(opts.targetPid)) throw new UsageError(NAME, `targetPid must be an integer, got ${opts.targetPid}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   return eventStream<RawKill, KillEvent>(b, "events", source, opts, (r) =>
     opts.failed && r.ret >= 0 ? undefined : { ts: r.ts, pid: r.pid, comm: r.comm, signal: r.sig, targetPid: r.tpid, result: r.ret });
 }

@@ -8,6 +8,7 @@ import { RUNQ_SOURCES, runqProgram } from "./lib/runq-program.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "runqlat";
 
@@ -18,9 +19,9 @@ export interface RunqlatOptions extends IntervalOptions {
   by?: "pid" | "tid" | "pidns";
 }
 
-function program(o: RunqlatOptions): string {
+function program(o: RunqlatOptions, k: ToolConstants): string {
   const keyExpr = o.by === "pid" ? "next->tgid" : o.by === "tid" ? "next->pid" : o.by === "pidns" ? "next->nsproxy->pid_ns_for_children->ns.inum" : "0";
-  return runqProgram({ pid: o.pid }, `
+  return runqProgram(k, { pid: o.pid }, `
 struct hist_key_t {
     u64 key;
     u64 slot;
@@ -40,7 +41,7 @@ export async function runqlat(opts: RunqlatOptions = {}, chosen?: ChosenSource):
   if (opts.by !== undefined && !["pid", "tid", "pidns"].includes(opts.by)) throw new UsageError(NAME, `by must be "pid", "tid" or "pidns", got ${String(opts.by)}`);
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
   const source = chosen ?? chooseSource(NAME, RUNQ_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   const dist = b.table("dist");
   const unit = opts.milliseconds ? "msecs" : "usecs";
   const labels = (k: { key: number | bigint }): Labels => (opts.by ? { [opts.by]: String(k.key) } : {});

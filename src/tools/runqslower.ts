@@ -7,6 +7,7 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { pidOption, tidOption } from "./lib/options.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "runqslower";
 const DEFAULT_MIN_US = 10000;
@@ -30,8 +31,8 @@ export interface RunqslowerOptions extends StreamOptions {
   tid?: number;
 }
 
-function program(o: RunqslowerOptions): string {
-  return runqProgram({ pid: o.pid, tid: o.tid }, `
+function program(o: RunqslowerOptions, k: ToolConstants): string {
+  return runqProgram(k, { pid: o.pid, tid: o.tid }, `
 #define MIN_US ${o.minUs ?? DEFAULT_MIN_US}
 struct slow_event_t {
     u64 ts;
@@ -69,7 +70,7 @@ export async function runqslower(opts: RunqslowerOptions = {}, chosen?: ChosenSo
   }
   if (opts.pid !== undefined && opts.tid !== undefined) throw new UsageError(NAME, "pid and tid cannot be combined");
   const source = chosen ?? chooseSource(NAME, RUNQ_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   return eventStream<RawSlow, RunqSlowEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, tid: r.tid, pid: r.pid, comm: r.comm, latencyUs: Number(r.delta_us), prevTid: r.prev_tid, prevComm: r.prev_comm,
   }));

@@ -11,6 +11,7 @@ import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.j
 import { syscallName, syscallNumber, syscallTable } from "./lib/syscall-table.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "syscount";
 
@@ -35,16 +36,16 @@ export interface SyscountOptions extends IntervalOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["raw_syscalls:sys_enter", "raw_syscalls:sys_exit"] }] as const;
 
-function program(o: SyscountOptions): string {
+function program(o: SyscountOptions, k: ToolConstants): string {
   return `
 #include <linux/sched.h>
 
-#define FILTER_PID ${o.pid ?? 0}
-#define FILTER_TID ${o.tid ?? 0}
-#define FILTER_PPID ${o.ppid ?? 0}
-#define FILTER_SYSCALL ${o.syscall ?? -1}
+${k.u32("FILTER_PID", o.pid ?? 0)}
+${k.u32("FILTER_TID", o.tid ?? 0)}
+${k.u32("FILTER_PPID", o.ppid ?? 0)}
+${k.s64("FILTER_SYSCALL", o.syscall ?? -1)}
 #define FILTER_FAILED ${o.failures ? 1 : 0}
-#define FILTER_ERRNO ${o.errno ?? 0}
+${k.s64("FILTER_ERRNO", o.errno ?? 0)}
 #define BY_PROCESS ${o.byProcess ? 1 : 0}
 #define LATENCY ${o.latency ? 1 : 0}
 
@@ -115,7 +116,7 @@ export async function syscount(opts: SyscountOptions = {}, chosen?: ChosenSource
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${opts.interval}`);
   if (opts.count !== undefined && !(Number.isInteger(opts.count) && opts.count > 0)) throw new UsageError(NAME, `count must be a positive integer, got ${opts.count}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   const data = b.table("data");
   const timeUnit = opts.milliseconds ? "msecs" : "usecs";
   const divisor = opts.milliseconds ? 1e6 : 1e3;

@@ -10,6 +10,7 @@ import {
 } from "./lib/tcp.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { pidOption } from "./lib/options.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "tcplife";
 
@@ -33,13 +34,13 @@ export interface TcplifeOptions extends StreamOptions {
 
 export const TCP_STATE_SOURCES = [{ kind: "tracepoint", targets: ["sock:inet_sock_set_state"] }] as const;
 
-function program(o: TcplifeOptions): string {
+function program(o: TcplifeOptions, k: ToolConstants): string {
   return `
 #include <net/sock.h>
 #include <linux/tcp.h>
 ${TCP_DEFINES}
 ${tcpStateDefines()}
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define FILTER_FAMILY ${familyNumber(o.ipVersion)}
 
 struct who_t {
@@ -124,7 +125,7 @@ export function checkTcpFilters(tool: string, o: { pid?: number; ipVersion?: num
 export async function tcplife(opts: TcplifeOptions = {}, chosen?: ChosenSource): Promise<ToolStream<TcpSessionEvent>> {
   checkTcpFilters(NAME, opts);
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, (k) => program(opts, k));
   return eventStream<RawLife, TcpSessionEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, ...endpoints(r), txBytes: Number(r.tx_b), rxBytes: Number(r.rx_b), durationMs: Number(r.span_ns) / 1e6,
   }));

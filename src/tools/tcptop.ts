@@ -14,6 +14,7 @@ import { checkIntervalOptions, loadSourceProgram, runTop, writeTopHeader } from 
 import { chosenFamily, familyNumber, familyOptions, formatAddr } from "./lib/tcp.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C } from "./lib/vfs-c.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "tcptop";
 
@@ -94,7 +95,7 @@ function syscallProbes(): string {
   return [...SEND.map((s) => enter(s, true)), ...RECV.map((s) => enter(s, false)), ...[...SEND, ...RECV].map(exit)].join("\n");
 }
 
-function program(o: TcptopOptions, source: ChosenSource): string {
+function program(o: TcptopOptions, source: ChosenSource, k: ToolConstants): string {
   const probes = isFnKind(source.kind) ? fnProbes(source).map((p) => fnProbeText(source.kind as "fentry" | "kprobe", p)).join("\n") : SYSCALL_PART + syscallProbes();
   return `
 #include <uapi/linux/ptrace.h>
@@ -102,7 +103,7 @@ function program(o: TcptopOptions, source: ChosenSource): string {
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <net/sock.h>
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define FILTER_FAMILY ${familyNumber(o.ipVersion)}
 #define AF_INET_NR ${AddressFamily.AF_INET}
 #define AF_INET6_NR ${AddressFamily.AF_INET6}
@@ -174,7 +175,7 @@ export function tcptopRows(r: IntervalReport): TcpTopRow[] {
 export async function tcptop(opts: TcptopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
   checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
+  const b = await loadSourceProgram(NAME, (k) => program(opts, source, k), source, () => fnProbes(source));
   const flows = b.table("flows");
   const collect = (seconds: number): IntervalReport => {
     const rows: TcpTopRow[] = ([...flows] as Array<[RawKey, RawVal]>).map(([k, v]) => ({

@@ -11,6 +11,7 @@ import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/sou
 import { intervalStream, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, loadSourceProgram } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "vfsstat";
 
@@ -49,7 +50,7 @@ function fnProbes(source: ChosenSource): FnProbe[] {
   return source.targets.map((fn) => ({ fn, name: `on_${baseName(fn)}`, body: `    return count_op(${VFS_OPS.indexOf(FN_OP[baseName(fn)])});` }));
 }
 
-function program(o: VfsstatOptions, source: ChosenSource): string {
+function program(o: VfsstatOptions, source: ChosenSource, k: ToolConstants): string {
   let probes: string;
   if (isFnKind(source.kind)) {
     probes = fnProbes(source).map((p) => fnProbeText(source.kind as "fentry" | "kprobe", p)).join("\n");
@@ -65,7 +66,7 @@ function program(o: VfsstatOptions, source: ChosenSource): string {
   return `
 #include <uapi/linux/ptrace.h>
 #include <uapi/linux/stat.h>
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 
 BPF_ARRAY(stats, u64, ${VFS_OPS.length});
 
@@ -83,7 +84,7 @@ ${probes}
 export async function vfsstat(opts: VfsstatOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
   checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadSourceProgram(NAME, program(opts, source), source, () => fnProbes(source));
+  const b = await loadSourceProgram(NAME, (k) => program(opts, source, k), source, () => fnProbes(source));
   const stats = b.table("stats");
   const collect = (seconds: number): IntervalReport => {
     const values = VFS_OPS.map((_, i) => toNumber((stats.get(i) as number | bigint | undefined) ?? 0));

@@ -138,3 +138,36 @@ TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
     b.close();
   }
 });
+
+test("constants: one program text, a const volatile filter set at load, each load counts exactly its own child", { skip }, async () => {
+  const before = liveFds().size;
+  const text = `
+const volatile u32 FILTER_PID = 0;
+BPF_HASH(counts, u32, u64);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    u32 pid = bpf_get_current_pid_tgid() >> 32;
+    if (pid != FILTER_PID) return 0;
+    counts.increment(pid);
+    return 0;
+}`;
+  const first = pausedChild(syscallLoop("getppid"), ["700"]);
+  const second = pausedChild(syscallLoop("getppid"), ["300"]);
+  const a = await BPF.load({ text, constants: { FILTER_PID: first.pid } });
+  const b = await BPF.load({ text, constants: { FILTER_PID: second.pid } });
+  try {
+    assert.equal(await first.go(), 0);
+    assert.equal(await second.go(), 0);
+    assert.deepEqual([...a.table("counts").entries()], [[first.pid, 700n]]);
+    assert.deepEqual([...b.table("counts").entries()], [[second.pid, 300n]]);
+  } finally {
+    a.close();
+    b.close();
+  }
+  // Wrong input: a clear ArgumentError naming `constants`, and nothing left in the kernel.
+  await assert.rejects(BPF.load({ text, constants: { NO_SUCH: 1 } }), (e: Error & { code?: string }) =>
+    e.code === "BAD_ARGUMENT" && /unknown constant "NO_SUCH" \(known: FILTER_PID\)/.test(e.message));
+  await assert.rejects(BPF.load({ text, constants: { FILTER_PID: "12" as unknown as number } }), /constant "FILTER_PID" must be a number/);
+  await assert.rejects(BPF.load({ text, constants: { FILTER_PID: 2 ** 40 } }), /FILTER_PID/);
+  await assert.rejects(BPF.load({ text, constants: [] as unknown as Record<string, number> }), /constants: must be an object/);
+  assert.equal(liveFds().size, before);
+});

@@ -12,6 +12,7 @@ import { eventStream, type StreamOptions, type ToolStream } from "./stream.js";
 import { checkIntervalOptions, loadSourceProgram } from "./top.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./tool.js";
 import { FD_FILE_C, fileOnFsC } from "./vfs-c.js";
+import type { ToolConstants } from "./constants.js";
 
 export interface FsSlowerConfig {
   /** Tool name, "ext4slower". */
@@ -86,7 +87,7 @@ function tracepointProbes(): string {
   ].join("\n");
 }
 
-function program(c: FsSlowerConfig, o: FsSlowerOptions, source: ChosenSource): string {
+function program(c: FsSlowerConfig, o: FsSlowerOptions, source: ChosenSource, k: ToolConstants): string {
   const fn = isFnKind(source.kind);
   const probes = fn ? fnProbes(source).map((p) => fnProbeText(source.kind as "fentry" | "kprobe", p)).join("\n") : tracepointProbes();
   return `
@@ -95,8 +96,8 @@ function program(c: FsSlowerConfig, o: FsSlowerOptions, source: ChosenSource): s
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/dcache.h>
-#define FILTER_PID ${o.pid ?? 0}
-#define MIN_US ${Math.round((o.minMs ?? 10) * 1000)}ULL
+${k.u32("FILTER_PID", o.pid ?? 0)}
+${k.u64("MIN_US", Math.round((o.minMs ?? 10) * 1000))}
 #define OP_OPEN 2
 
 struct op_start_t {
@@ -198,7 +199,7 @@ export async function fsSlower(c: FsSlowerConfig, opts: FsSlowerOptions = {}, ch
   checkIntervalOptions(c.tool, opts);
   if (opts.minMs !== undefined && !(Number.isFinite(opts.minMs) && opts.minMs >= 0)) throw new UsageError(c.tool, `minMs must be a non-negative number, got ${opts.minMs}`);
   const source = chosen ?? chooseSource(c.tool, fsSlowerSources(c), opts.source);
-  const b = await loadSourceProgram(c.tool, program(c, opts, source), source, () => fnProbes(source));
+  const b = await loadSourceProgram(c.tool, (k) => program(c, opts, source, k), source, () => fnProbes(source));
   return eventStream<RawSlow, FsSlowEvent>(b, "events", source, { ...opts, pageCnt: 64 }, (r) => ({
     endUs: Number(r.end_us), pid: r.pid, comm: r.comm, type: TYPES[Number(r.type)] ?? "R", bytes: Number(r.size), offset: Number(r.offset),
     latencyUs: Number(r.delta_us), file: r.file,

@@ -4,16 +4,18 @@
 // tgid, pid namespace and comm come from the tasks themselves (BTF). `onLatency` is C run with `next`, `delta_ns`
 // and `ctx` in scope.
 
+import type { ToolConstants } from "./constants.js";
+
 export const RUNQ_SOURCES = [{ kind: "raw_tracepoint", targets: ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"] }] as const;
 
-export function runqProgram(f: { pid?: number; tid?: number }, declarations: string, onLatency: string): string {
+export function runqProgram(k: ToolConstants, f: { pid?: number; tid?: number }, declarations: string, onLatency: string): string {
   return `
 #include <linux/sched.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 
-#define FILTER_PID ${f.pid ?? 0}
-#define FILTER_TID ${f.tid ?? 0}
+${k.u32("FILTER_PID", f.pid ?? 0)}
+${k.u32("FILTER_TID", f.tid ?? 0)}
 #define TASK_RUNNING_STATE 0
 
 BPF_HASH(start, u32, u64, 10240);

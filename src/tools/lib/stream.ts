@@ -3,6 +3,7 @@
 // caller that prints a header afterwards misses nothing), ending on `close()`, on its `signal`, after `count`
 // intervals or `duration` seconds. Closing detaches and frees everything the tool created.
 import { BPF, type BPFLoadOptions } from "../../index.js";
+import { ToolConstants, type ProgramText } from "./constants.js";
 import { ToolProgramError } from "./errors.js";
 import { mergeReports, type IntervalReport } from "./metrics.js";
 import { currentReportSink } from "./report-sink.js";
@@ -26,9 +27,11 @@ export interface StreamOptions {
 }
 
 /** Loads a tool's embedded program; any failure names the tool (it is the tool's program, not the user's). */
-export async function loadToolProgram(tool: string, text: string, opts: Omit<BPFLoadOptions, "text" | "srcFile"> = {}): Promise<BPF> {
+export async function loadToolProgram(tool: string, text: ProgramText, opts: Omit<BPFLoadOptions, "text" | "srcFile" | "constants"> = {}): Promise<BPF> {
+  const k = new ToolConstants();
+  const source = typeof text === "function" ? text(k) : text;
   try {
-    return await BPF.load({ ...opts, text });
+    return await BPF.load({ ...opts, text: source, constants: Object.keys(k.values).length ? k.values : undefined });
   } catch (e) {
     throw new ToolProgramError(tool, e);
   }

@@ -3,6 +3,7 @@
 // BCC's top-style tools (clear or blank line, the loadavg line, one table per interval, "Detaching...").
 import { readFileSync } from "node:fs";
 import type { BPF } from "../../index.js";
+import type { ProgramText } from "./constants.js";
 import { UsageError } from "./errors.js";
 import { clock, left } from "./format.js";
 import { attachFnProbes, isFnKind, type FnProbe } from "./fn-probes.js";
@@ -19,7 +20,7 @@ export function checkIntervalOptions(tool: string, o: { pid?: number; interval?:
 }
 
 /** Loads the tool's program and, for fentry/kprobe sources, attaches `probes()` (tracepoints attach themselves). */
-export async function loadSourceProgram(tool: string, text: string, source: ChosenSource, probes: () => FnProbe[]): Promise<BPF> {
+export async function loadSourceProgram(tool: string, text: ProgramText, source: ChosenSource, probes: () => FnProbe[]): Promise<BPF> {
   const b = await loadToolProgram(tool, text);
   if (isFnKind(source.kind)) {
     const kind = source.kind;
