@@ -8,10 +8,10 @@ import { listTracepoints, tracepointExists } from "../kernel/tracefs.js";
 import { kernelEnumHasVal, kernelStructHasField } from "../kernel/btf.js";
 import { fixSyscallFnName, syscallFnName, syscallPrefix } from "../kernel/syscalls.js";
 import { haveKprobes, haveFentry, haveFmodRet, haveLsm, haveRawTracepoints, haveRawTracepointsInModules } from "../kernel/features.js";
-import { patternArgument } from "../errors.js";
+import { ArgumentError, patternArgument } from "../errors.js";
 import { defaultSymbolizer, type SymOptions } from "../symbols/index.js";
 import { numOpenUprobes } from "../link/index.js";
-import { findLibrary, resolveBinary } from "../symbols/libraries.js";
+import { findExecutable, findLibrary, resolveBinary } from "../symbols/libraries.js";
 import { matchUserFunctions, type UserFunction } from "../symbols/resolve.js";
 import { XdpFlags } from "../sys/abi.js";
 
@@ -112,6 +112,11 @@ export class BPFClassApi {
   static numOpenUprobes(): number { return numOpenUprobes(); }
   /** BCC's find_library: the file of library `name` ("c" -> /lib/.../libc.so.6), or undefined. */
   static findLibrary(name: string, pid?: number): string | undefined { return findLibrary(name, pid); }
+  /** BCC's find_exe: `name` if it is a path to an executable file, else the first executable `name` on PATH. */
+  static findExe(name: string): string | undefined {
+    if (typeof name !== "string" || name === "") throw new ArgumentError("name", "must be a non-empty program name or path");
+    return findExecutable(name);
+  }
   /** BCC's get_user_functions: names of `name`'s functions whose whole name matches `re`. */
   static getUserFunctions(name: string, re: string | RegExp): string[] { return matchUserFunctions(resolveBinary(name), re).map((f) => f.name); }
   /** BCC's get_user_addresses: their file offsets (what a uprobe is placed at), with names and link-time addresses. */

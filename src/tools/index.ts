@@ -53,6 +53,7 @@ export { filelife, type FilelifeOptions, type FileLifeEvent } from "./filelife.j
 export { ext4slower } from "./ext4slower.js";
 export type { FsSlowerOptions, FsSlowEvent, FsOpType } from "./lib/fs-slower.js";
 export { cachestat, cacheStats, cacheStatsOf, type CachestatOptions, type CacheStats } from "./cachestat.js";
+export { tcpStateName } from "./lib/tcp.js";
 export { tcpdrop, tcpFlagNames, type TcpdropOptions, type TcpDropEvent } from "./tcpdrop.js";
 export { tcptop, tcptopRows, type TcptopOptions, type TcpTopRow } from "./tcptop.js";
 export { xfsslower } from "./xfsslower.js";
