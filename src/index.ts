@@ -35,5 +35,6 @@ export { onlineCpus as getOnlineCpus, possibleCpus as getPossibleCpus } from "./
 export { Symbolizer, symbolizeStack, symbolizeAddresses, stackAddresses, KernelSymbols, type SymOptions, type SymbolizerOptions, type StackSymOptions } from "./symbols/index.js";
 export { USDT, type UsdtProbe, type UsdtLocation, type UsdtArg } from "./usdt/index.js";
 export { openPerfCounters, type PerfEventOptions } from "./link/index.js";
+export type { PerfEventRawAttr } from "./api/user-probes.js";
 export * from "./export/index.js";
 export { tracepointExists, listTracepoints, tracepointFormatPath } from "./kernel/tracefs.js";

@@ -27,7 +27,7 @@ import { defaultSymbolizer, symbolizeStack, type SymOptions, type StackSymOption
 import type { PerfEventOptions } from "../link/index.js";
 import { planUsdt, type USDT } from "../usdt/index.js";
 import type { UprobeSpec } from "../symbols/resolve.js";
-import { UserProbes } from "./user-probes.js";
+import { perfEventOptionsFromAttr, UserProbes, type PerfEventRawAttr } from "./user-probes.js";
 import * as net from "../net/bpf-api.js";
 import { netHost } from "./net-attachments.js";
 
@@ -403,6 +403,14 @@ export class BPF extends BPFClassApi {
   /** BCC's attach_perf_event: runs PERF_EVENT program `fnName` every samplePeriod events or sampleFreq times a second. */
   attachPerfEvent(opts: PerfEventOptions & { fnName: string }): this { this.#user.attachPerfEvent(opts); return this; }
   detachPerfEvent(opts: { evType: number; evConfig: number }): void { this.#user.detachPerfEvent(opts); }
+  /**
+   * BCC's attach_perf_event_raw: the caller gives the perf_event_attr fields (type, config, period or frequency,
+   * exclude_user/exclude_kernel, precise_ip); detach with detachPerfEvent({ evType: attr.type, evConfig: attr.config }).
+   */
+  attachPerfEventRaw(opts: { attr: PerfEventRawAttr; fnName: string; pid?: number; cpu?: number; groupFd?: number }): this {
+    this.#user.attachPerfEvent(perfEventOptionsFromAttr(opts));
+    return this;
+  }
   // ---- networking: thin delegation to src/net/bpf-methods.ts. Devices by name or index; `fn` is a function
   // name (loaded with the hook's program type) or a BPFFunction from loadFunc.
   /** BCC's attach_xdp: `flags` is XDP_FLAGS_* or { mode, flags, via }; a BPF link where the kernel has one. */

@@ -71,3 +71,28 @@ export class UserProbes {
     for (const link of attachUsdt(plan, (fn) => this.attach.loadFunc(fn, ProgType.KPROBE))) this.attach.remember("usdt", link);
   }
 }
+
+/** The perf_event_attr fields attachPerfEventRaw takes (BCC's Perf.perf_event_attr, the ones a program can use). */
+export interface PerfEventRawAttr {
+  type: number;
+  config: number;
+  samplePeriod?: number;
+  sampleFreq?: number;
+  excludeUser?: boolean;
+  excludeKernel?: boolean;
+  preciseIp?: number;
+}
+
+/** attachPerfEventRaw's options in attachPerfEvent's terms; wrong input names the attr field. */
+export function perfEventOptionsFromAttr(o: { attr: PerfEventRawAttr; fnName: string; pid?: number; cpu?: number; groupFd?: number }): PerfEventOptions & { fnName: string } {
+  if (typeof o !== "object" || o === null) throw new ArgumentError("opts", "needs { attr, fnName }");
+  const a = o.attr;
+  if (typeof a !== "object" || a === null) throw new ArgumentError("attr", "must be a perf_event_attr object ({ type, config, samplePeriod | sampleFreq, ... })");
+  for (const k of ["excludeUser", "excludeKernel"] as const) {
+    if (a[k] !== undefined && typeof a[k] !== "boolean") throw new ArgumentError(`attr.${k}`, `must be a boolean, got ${String(a[k])}`);
+  }
+  return {
+    fnName: o.fnName, pid: o.pid, cpu: o.cpu, groupFd: o.groupFd, evType: a.type, evConfig: a.config, samplePeriod: a.samplePeriod,
+    sampleFreq: a.sampleFreq, excludeUser: a.excludeUser, excludeKernel: a.excludeKernel, preciseIp: a.preciseIp,
+  };
+}

@@ -23,6 +23,11 @@ export interface PerfEventOptions {
   cpu?: number;
   /** Perf event group leader fd. */
   groupFd?: number;
+  /** perf_event_attr bits BCC's attach_perf_event_raw lets the caller set: skip samples taken in user / kernel mode. */
+  excludeUser?: boolean;
+  excludeKernel?: boolean;
+  /** precise_ip (0-3): skid constraint of hardware sampling events. */
+  preciseIp?: number;
 }
 
 const TYPE_NAMES = ["hardware", "software", "tracepoint", "hw-cache", "raw", "breakpoint"];
@@ -65,6 +70,9 @@ export function attachPerfEvent(progFd: number, o: PerfEventOptions): Link {
   checkInt("samplePeriod", o.samplePeriod, 0);
   checkInt("sampleFreq", o.sampleFreq, 0);
   checkInt("groupFd", o.groupFd, -1);
+  if (o.preciseIp !== undefined && !(Number.isInteger(o.preciseIp) && o.preciseIp >= 0 && o.preciseIp <= 3)) {
+    throw new ArgumentError("preciseIp", `must be 0, 1, 2 or 3, got ${o.preciseIp}`);
+  }
   if (!!o.samplePeriod === !!o.sampleFreq) throw new ArgumentError("samplePeriod", "give exactly one of samplePeriod or sampleFreq (> 0)");
   const pid = o.pid !== undefined && o.pid > 0 ? o.pid : -1;
   const cpus = cpusFor(o.pid, o.cpu);
@@ -76,7 +84,7 @@ export function attachPerfEvent(progFd: number, o: PerfEventOptions): Link {
       try {
         fd = perf.perfEventOpen({
           type: o.evType, config: o.evConfig, ...(o.sampleFreq ? { sampleFreq: o.sampleFreq } : { samplePeriod: o.samplePeriod }),
-          inherit: pid > 0, disabled: true,
+          inherit: pid > 0, disabled: true, excludeUser: o.excludeUser, excludeKernel: o.excludeKernel, preciseIp: o.preciseIp,
         }, pid, cpu, `${what} cpu ${cpu}`, undefined, o.groupFd ?? -1);
       } catch (e) {
         if (e instanceof SyscallError) throw openError(what, e, o);

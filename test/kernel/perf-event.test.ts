@@ -126,3 +126,45 @@ test("perf event bad input", { skip }, async () => {
     b.close();
   }
 });
+
+test("attachPerfEventRaw: exclude_kernel keeps only user-mode samples, exclude_user only kernel-mode ones; bad attr", { skip }, async () => {
+  const { target } = buildTargets();
+  const t = await startTarget(target);
+  const KERNEL_HALF = 0xffff800000000000n; // x86-64: kernel addresses are the upper canonical half
+  const samplesWith = async (attr: { excludeUser?: boolean; excludeKernel?: boolean }): Promise<{ user: bigint; kernel: bigint }> => {
+    const b = await BPF.load({ text: SAMPLE, cflags: [`-DTARGET_PID=${t.pid}`] });
+    try {
+      b.attachPerfEventRaw({ attr: { type: PerfType.SOFTWARE, config: PerfSWConfig.CPU_CLOCK, samplePeriod: 1_000_000, ...attr }, pid: t.pid, fnName: "on_sample" });
+      await t.send("b 300");
+      b.detachPerfEvent({ evType: PerfType.SOFTWARE, evConfig: PerfSWConfig.CPU_CLOCK });
+      const out = { user: 0n, kernel: 0n };
+      for (const [ip, n] of b.table("ips").entries() as Iterable<[bigint, bigint]>) out[ip >= KERNEL_HALF ? "kernel" : "user"] += n;
+      return out;
+    } finally {
+      b.close();
+    }
+  };
+  try {
+    const userOnly = await samplesWith({ excludeKernel: true });
+    assert.equal(userOnly.kernel, 0n, "exclude_kernel: no kernel-mode sample");
+    assert.ok(userOnly.user >= 50n, `${userOnly.user} user-mode samples in 300 ms of spinning at 1 ms`);
+    const kernelOnly = await samplesWith({ excludeUser: true });
+    assert.equal(kernelOnly.user, 0n, "exclude_user: no user-mode sample");
+    assert.ok(kernelOnly.kernel < userOnly.user / 4n, `a user-space spinner has few kernel-mode samples: ${kernelOnly.kernel}`);
+
+    const b = await BPF.load({ text: SAMPLE, cflags: [`-DTARGET_PID=${t.pid}`] });
+    try {
+      const bad = (attr: unknown, re: RegExp) => assert.throws(() => b.attachPerfEventRaw({ attr: attr as never, fnName: "on_sample" }), (e: Error & { code?: string }) => e.code === "BAD_ARGUMENT" && re.test(e.message));
+      bad(undefined, /attr/);
+      bad({ type: PerfType.SOFTWARE, config: PerfSWConfig.CPU_CLOCK, samplePeriod: 1000, excludeUser: "yes" }, /attr\.excludeUser/);
+      bad({ type: PerfType.SOFTWARE, config: PerfSWConfig.CPU_CLOCK, samplePeriod: 1000, preciseIp: 5 }, /preciseIp/);
+      bad({ type: -1, config: 0, samplePeriod: 1000 }, /evType/);
+      bad({ type: PerfType.SOFTWARE, config: PerfSWConfig.CPU_CLOCK }, /samplePeriod/);
+      assert.equal(BPF.numOpenUprobes(), 0);
+    } finally {
+      b.close();
+    }
+  } finally {
+    await t.stop();
+  }
+});
