@@ -3,25 +3,16 @@
 // offset plus one page-aligned load base; the library gives the same addresses in StackCount.userAddresses.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { tool } from "../../src/tools/stackcount.js";
 import { stackcount } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { nmFunctions as nm } from "../helpers/nm.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 import { caller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 7;
-
-function nm(bin: string): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  for (const line of execFileSync("nm", [bin], { encoding: "utf8" }).split("\n")) {
-    const m = /^([0-9a-f]+) [Tt] (\S+)$/.exec(line);
-    if (m) out.set(m[2]!, BigInt(`0x${m[1]}`));
-  }
-  return out;
-}
 
 test("stackcount -v -s -P -p PID BIN:tsbcc_work: addresses = load base + nm + offset", { skip }, async () => {
   const child = pausedChild(caller(), [String(N)]);

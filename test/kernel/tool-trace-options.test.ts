@@ -5,26 +5,17 @@
 // process's own getppid calls show; -c keeps only the child put in a cgroup; -Z cuts strings; -A counts messages.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { tool } from "../../src/tools/trace.js";
 import { trace, type TraceEvent } from "../../src/tools/index.js";
 import { haveGcc, openFiles } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { nmFunctions as nm } from "../helpers/nm.js";
 import { startTool, toolSkip, sleepMs } from "../helpers/tool-run.js";
 import { caller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 5;
-
-function nm(bin: string): Map<string, bigint> {
-  const out = new Map<string, bigint>();
-  for (const line of execFileSync("nm", [bin], { encoding: "utf8" }).split("\n")) {
-    const m = /^([0-9a-f]+) [Tt] (\S+)$/.exec(line);
-    if (m) out.set(m[2]!, BigInt(`0x${m[1]}`));
-  }
-  return out;
-}
 
 async function collect(stream: AsyncIterable<TraceEvent>): Promise<TraceEvent[]> {
   const all: TraceEvent[] = [];
