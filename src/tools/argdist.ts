@@ -91,7 +91,7 @@ export const spec: ToolSpec = {
   options: [
     { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "id of the process to trace (optional)" },
     { name: "tid", short: "t", long: "tid", kind: "value", parse: "uint", help: "id of the thread to trace (optional)" },
-    { name: "stringSize", short: "z", long: "string-size", kind: "value", parse: "uint", default: DEFAULT_STRING_SIZE, help: `maximum string size to read from char* arguments (at most ${MAX_STRING})` },
+    { name: "stringSize", short: "z", long: "string-size", kind: "value", metavar: "STRING_SIZE", parse: "uint", default: DEFAULT_STRING_SIZE, help: `maximum string size to read from char* arguments (at most ${MAX_STRING})` },
     { name: "interval", short: "i", long: "interval", kind: "value", parse: positiveNumber, default: 1, help: "output interval, in seconds (default 1 second)" },
     { name: "duration", short: "d", long: "duration", kind: "value", parse: positiveNumber, help: "total duration of trace, in seconds" },
     { name: "number", short: "n", long: "number", kind: "value", parse: positiveInt, help: "number of outputs" },

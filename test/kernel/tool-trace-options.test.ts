@@ -46,9 +46,9 @@ test("trace -U -a -t -C -p PID: the binary's callers under each line, addresses 
   });
 });
 
-test("trace -K -n NAME on the getpid tracepoint: only the child's comm, N lines, each over the syscall path", { skip }, async () => {
+test("trace -b 1024 -K -n NAME on the getpid tracepoint (all processes): only the child's comm, N lines, each over the syscall path", { skip }, async () => {
   const child = pausedChild(caller(), [String(N)]);
-  const t = startTool(tool, ["-K", "-n", "sbcccal", 't:syscalls:sys_enter_getpid "pid"']);
+  const t = startTool(tool, ["-b", "1024", "-K", "-n", "sbcccal", 't:syscalls:sys_enter_getpid "pid"']);
   assert.ok(await t.waitFor(/^PID/), t.err());
   assert.equal(await child.go(), 0);
   await sleepMs(300);
