@@ -1,52 +1,22 @@
 // argdist: the distribution of a traced function's argument (or return value, or tracepoint field) as a log2
 // histogram (-H) or as counts of each value (-C), per interval. Specifiers follow BCC's
-// {p,r,t}:{library,category}:function(signature):type:expr[:filter][#label]; the signature names the arguments
-// (p: PT_REGS_PARM1.., r: $retval). Numeric types only here (char* strings are not read).
+// {p,r,t}:{library,category}:function(signature):type[,type...]:expr[,expr...][:filter][#label] (parsed and turned
+// into C in lib/argdist-program.ts): numbers and char* strings, $retval, $latency and $entry(param) in return probes.
 import { UsageError } from "./lib/errors.js";
 import { formatHistogramMetric, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, toNumber, type CounterMetric, type HistogramMetric, type IntervalReport, type Metric } from "./lib/metrics.js";
 import { positiveInt, positiveNumber } from "./lib/options.js";
-import { attachPlan, parseProbeSpec, pidFilter, planProbes, probeFunction, type ProbePlan } from "./lib/probe-spec.js";
+import { argdistProgram, DEFAULT_STRING_SIZE, parseSpecifier, placements, type ArgdistSpecifier, type Planned } from "./lib/argdist-program.js";
+import { attachPlan, parseProbeSpec, planProbes } from "./lib/probe-spec.js";
 import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import type { BPF } from "../index.js";
 
 const NAME = "argdist";
 const SIGNED = /^(int|long|long long|short|char|s8|s16|s32|s64|signed.*|ssize_t|off_t|pid_t)$/;
+const MAX_STRING = 4096;
 
-export interface ArgdistSpecifier {
-  kind: "histogram" | "count";
-  text: string;
-  probe: string;
-  params: { type: string; name: string }[];
-  type: string;
-  expr: string;
-  filter?: string;
-  label?: string;
-}
-
-/** Parses one specifier; `kind` is -H (histogram) or -C (count). */
-export function parseSpecifier(text: string, kind: "histogram" | "count"): ArgdistSpecifier {
-  if (typeof text !== "string") throw new UsageError(NAME, "a specifier must be a string");
-  const hash = text.indexOf("#");
-  const label = hash >= 0 ? text.slice(hash + 1) : undefined;
-  const body = hash >= 0 ? text.slice(0, hash) : text;
-  const m = /^([prt]):([^:]*):([A-Za-z_][\w.]*)(?:\(([^)]*)\))?(?::([^:]+):([^:]+)(?::(.+))?)?$/.exec(body);
-  if (!m) throw new UsageError(NAME, `invalid specifier "${text}": expected {p,r,t}:{library,category}:function(signature):type:expr[:filter][#label]`);
-  const [, type, lib, fn, sig, ctype, expr, filter] = m;
-  if (ctype !== undefined && ctype.includes(",")) throw new UsageError(NAME, `"${text}": one type and expression per specifier here`);
-  if (ctype !== undefined && /char\s*\*/.test(ctype)) throw new UsageError(NAME, `"${text}": string (char *) values are not supported here; use a numeric type`);
-  const params = (sig ?? "").split(",").map((p) => p.trim()).filter(Boolean).map((p) => {
-    const pm = /^(.*?)([A-Za-z_]\w*)$/.exec(p);
-    if (!pm || !pm[1]!.trim()) throw new UsageError(NAME, `"${text}": bad parameter "${p}" (want "type name")`);
-    return { type: pm[1]!.trim(), name: pm[2]! };
-  });
-  if (params.length > 6) throw new UsageError(NAME, `"${text}": at most 6 parameters`);
-  if (type === "r" && expr !== undefined && params.some((p) => new RegExp(`\\b${p.name}\\b`).test(expr))) {
-    throw new UsageError(NAME, `"${text}": return probes see $retval, not the parameters`);
-  }
-  return { kind, text, probe: `${type}:${lib}:${fn}`, params, type: ctype ?? "u64", expr: expr ?? "1", filter, label };
-}
+export { parseSpecifier, type ArgdistSpecifier } from "./lib/argdist-program.js";
 
 export interface ArgdistOptions extends Omit<StreamOptions, "source"> {
   histograms?: string[];
@@ -55,27 +25,18 @@ export interface ArgdistOptions extends Omit<StreamOptions, "source"> {
   tid?: number;
   /** Keep values across intervals instead of clearing them. */
   cumulative?: boolean;
+  /** Bytes kept of each char* value (default 80). */
+  stringSize?: number;
   /** Interval in seconds (default 1), `count` reports. */
   interval?: number;
   count?: number;
 }
 
-function handler(s: ArgdistSpecifier, i: number, o: ArgdistOptions): string {
-  const tid = o.tid === undefined ? "" : `    if ((u32)bpf_get_current_pid_tgid() != ${o.tid}) return 0;\n`;
-  const params = s.params.map((p, j) => `    ${p.type} ${p.name} = (${p.type})PT_REGS_PARM${j + 1}(ctx);\n`).join("");
-  const expr = s.expr.replace(/\$retval/g, "PT_REGS_RC(ctx)");
-  const filter = s.filter ? `    if (!(${s.filter.replace(/\$retval/g, "PT_REGS_RC(ctx)")})) break;\n` : "";
-  const record = s.kind === "histogram" ? `    hist_${i}.atomic_increment(bpf_log2l((u64)v));` : `    u64 key = (u64)v;\n    counts_${i}.increment(key);`;
-  // A block of its own: specifiers on the same function share one handler, and a filter skips only its own.
-  return `${pidFilter(o.pid)}${tid}    do {\n${params}${filter}    ${s.type} v = (${s.type})(${expr});\n${record}\n    } while (0);`;
-}
-
-interface Planned { spec: ArgdistSpecifier; plan: ProbePlan }
-
 function planAll(o: ArgdistOptions): Planned[] {
   if (o === null || typeof o !== "object") throw new UsageError(NAME, "options are required");
   for (const k of ["pid", "tid"] as const) if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${o[k]}`);
   if (o.interval !== undefined && !(o.interval > 0)) throw new UsageError(NAME, `interval must be positive, got ${o.interval}`);
+  if (o.stringSize !== undefined && (!Number.isInteger(o.stringSize) || o.stringSize < 1 || o.stringSize > MAX_STRING)) throw new UsageError(NAME, `stringSize must be an integer from 1 to ${MAX_STRING}, got ${o.stringSize}`);
   const specs = [...(o.histograms ?? []).map((t) => parseSpecifier(t, "histogram")), ...(o.counts ?? []).map((t) => parseSpecifier(t, "count"))];
   if (specs.length === 0) throw new UsageError(NAME, "at least one probe must be specified (-H or -C)");
   return specs.map((spec, i) => {
@@ -85,34 +46,29 @@ function planAll(o: ArgdistOptions): Planned[] {
   });
 }
 
-/** Specifiers probing the same place (kind, binary, target) share one handler: a probe attaches once per object. */
-function groups(planned: Planned[]): Planned[][] {
-  const by = new Map<string, Planned[]>();
-  for (const p of planned) {
-    const key = `${p.plan.spec.type}:${p.plan.binary ?? p.plan.spec.library}:${p.plan.targets[0]!.name}`;
-    by.set(key, [...(by.get(key) ?? []), p]);
-  }
-  return [...by.values()];
+function program(planned: Planned[], o: ArgdistOptions): string {
+  return argdistProgram(planned, { pid: o.pid, tid: o.tid, stringSize: o.stringSize ?? DEFAULT_STRING_SIZE });
 }
 
-function program(planned: Planned[], o: ArgdistOptions): string {
-  const maps = planned.map(({ spec }, i) => (spec.kind === "histogram" ? `BPF_HISTOGRAM(hist_${i}, u64, 64);` : `BPF_HASH(counts_${i}, u64, u64, 10240);`)).join("\n");
-  const handlers = groups(planned).map((g) => {
-    const { plan } = g[0]!;
-    return probeFunction(plan, plan.targets[0]!, g.map((p) => handler(p.spec, planned.indexOf(p), o)).join("\n"));
-  });
-  return `${maps}\n${handlers.join("\n")}`;
-}
+/** The label of a key's expression j ("value" for the first, "value2", ... after it). */
+const labelOf = (j: number): string => (j === 0 ? "value" : `value${j + 1}`);
 
 function metricOf(b: BPF, { spec }: Planned, i: number, clear: boolean): Metric {
   const name = `argdist_${i}`;
   const help = spec.label ?? spec.text;
-  if (spec.kind === "histogram") return histogramMetric({ name, unit: spec.expr, help }, readSlots(b.table<any>(`hist_${i}`), undefined, clear).values());
+  if (spec.kind === "histogram") return histogramMetric({ name, unit: spec.label ?? (spec.defaultExpr ? "retval" : spec.expr), help }, readSlots(b.table<any>(`hist_${i}`), undefined, clear).values());
   const table = b.table<any>(`counts_${i}`);
-  const signed = SIGNED.test(spec.type);
-  const series = [...table as Iterable<[bigint, bigint]>].map(([k, v]) => ({ labels: { value: String(signed ? BigInt.asIntN(64, BigInt(k)) : BigInt(k)) }, value: toNumber(v) }));
+  const series = [...table as Iterable<[Record<string, unknown>, bigint]>].map(([k, v]) => ({
+    labels: Object.fromEntries(spec.exprs.map((e, j) => [labelOf(j), valueText(k[`v${j}`], e.type)])),
+    value: toNumber(v),
+  }));
   if (clear) table.clear();
   return { kind: "counter", name, unit: "count", help, series } as CounterMetric;
+}
+
+function valueText(v: unknown, type: string): string {
+  if (typeof v === "bigint" || typeof v === "number") return String(SIGNED.test(type) ? BigInt.asIntN(64, BigInt(v)) : v);
+  return String(v);
 }
 
 /** argdist as a library: IntervalReports, one metric per specifier (histogram for -H, counter by value for -C). */
@@ -120,7 +76,9 @@ export async function argdist(opts: ArgdistOptions): Promise<ToolStream<Interval
   const planned = planAll(opts);
   const usdt = planned.flatMap((p) => (p.plan.usdt ? [p.plan.usdt] : []));
   const b = await loadToolProgram(NAME, program(planned, opts), usdt.length ? { usdtContexts: usdt } : {});
-  attachToolProgram(NAME, b, (x) => groups(planned).forEach((g) => attachPlan(x, g[0]!.plan, { pid: opts.pid })));
+  attachToolProgram(NAME, b, (x) => placements(planned).forEach((pl) => {
+    attachPlan(x, { ...pl.plan, targets: [{ ...pl.plan.targets[0]!, fnName: pl.fnName }] }, { pid: opts.pid, ret: pl.ret });
+  }));
   const collect = (seconds: number): IntervalReport => report(NAME, seconds, planned.map((p, i) => metricOf(b, p, i, !opts.cumulative)));
   const stream = intervalStream(planned[0]!.plan.source, { ...opts, interval: opts.interval ?? 1 }, collect, () => b.close());
   return Object.assign(stream, { specifiers: planned.map((p) => p.spec) });
@@ -133,6 +91,7 @@ export const spec: ToolSpec = {
   options: [
     { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "id of the process to trace (optional)" },
     { name: "tid", short: "t", long: "tid", kind: "value", parse: "uint", help: "id of the thread to trace (optional)" },
+    { name: "stringSize", short: "z", long: "string-size", kind: "value", metavar: "STRING_SIZE", parse: "uint", default: DEFAULT_STRING_SIZE, help: `maximum string size to read from char* arguments (at most ${MAX_STRING})` },
     { name: "interval", short: "i", long: "interval", kind: "value", parse: positiveNumber, default: 1, help: "output interval, in seconds (default 1 second)" },
     { name: "duration", short: "d", long: "duration", kind: "value", parse: positiveNumber, help: "total duration of trace, in seconds" },
     { name: "number", short: "n", long: "number", kind: "value", parse: positiveInt, help: "number of outputs" },
@@ -149,18 +108,26 @@ export const spec: ToolSpec = {
     ["tsbcc argdist -C 'r:c:read():int:$retval:$retval < 0'", "count of read() errors by return value"],
     ["tsbcc argdist -H 't:block:block_rq_issue():u32:args->bytes'", "histogram of block I/O sizes from a tracepoint"],
     ["tsbcc argdist -C 't:syscalls:sys_enter_kill():int:args->sig#signals sent'", "signals sent, with a label"],
+    ["tsbcc argdist -C 'p:c:puts(char *s):char*:s'", "count of each string passed to puts()"],
+    ["tsbcc argdist -H 'r:c:usleep():u64:$latency'", "histogram of usleep() latency in nanoseconds"],
+    ["tsbcc argdist -H 'r:c:read(int fd, void *buf, size_t n):size_t:$entry(n):$latency > 1000000'", "sizes of reads that took over 1 ms"],
+    ["tsbcc argdist -C 'p:c:write(int fd, char *buf, size_t n):int,size_t:fd,n'", "count of (fd, size) pairs written"],
   ],
 };
 
-/** BCC's count table: "COUNT EVENT" rows, "expr = value", smallest first (the `top` largest with -T). */
-function formatCounts(m: CounterMetric, expr: string, top?: number): string {
+/** BCC's count table: "COUNT EVENT" rows ("expr = value, ..."), smallest first (the `top` largest with -T). */
+function formatCounts(m: CounterMetric, s: ArgdistSpecifier, top?: number): string {
   let rows = [...m.series].sort((a, b) => a.value - b.value);
   if (top !== undefined) rows = rows.slice(-top);
-  return `\t${"COUNT".padEnd(10)} EVENT\n${rows.map((s) => `\t${String(s.value).padEnd(10)} ${expr} = ${s.labels.value}\n`).join("")}`;
+  const event = (labels: Record<string, string>): string => {
+    if (s.defaultExpr) return s.probe.startsWith("r:") ? `retval = ${labels.value}` : "total calls";
+    return s.exprs.map((e, j) => `${e.expr} = ${labels[j === 0 ? "value" : `value${j + 1}`]}`).join(", ");
+  };
+  return `${s.label ?? s.text}\n\t${"COUNT".padEnd(10)} EVENT\n${rows.map((r) => `\t${String(r.value).padEnd(10)} ${event(r.labels)}\n`).join("")}`;
 }
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const opts: ArgdistOptions = { histograms: o.histogram, counts: o.count, pid: o.pid, tid: o.tid, cumulative: o.cumulative, interval: o.interval, count: o.number, duration: o.duration, signal: run.signal };
+  const opts: ArgdistOptions = { histograms: o.histogram, counts: o.count, pid: o.pid, tid: o.tid, stringSize: o.stringSize, cumulative: o.cumulative, interval: o.interval, count: o.number, duration: o.duration, signal: run.signal };
   if (o.verbose) run.err.write(program(planAll(opts), opts) + "\n");
   const stream = await argdist(opts);
   for await (const r of stream) {
@@ -171,8 +138,8 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
     let text = `[${new Date(r.time).toTimeString().slice(0, 8)}]\n`;
     r.metrics.forEach((m, i) => {
       const s = stream.specifiers[i]!;
-      text += `${s.label ?? s.text}\n`;
-      text += m.kind === "histogram" ? formatHistogramMetric(m as HistogramMetric, undefined, s.expr) : formatCounts(m as CounterMetric, s.expr, o.top);
+      // As BCC: a histogram is headed by its column label only (the label, or the expression), counts by the specifier.
+      text += m.kind === "histogram" ? formatHistogramMetric(m as HistogramMetric, undefined, m.unit) : formatCounts(m as CounterMetric, s, o.top);
     });
     run.out.write(text);
   }

@@ -25,6 +25,8 @@ export interface StackcountOptions extends Omit<StreamOptions, "source"> {
   kernelStacks?: boolean;
   /** Frames with "+0x.." offsets. */
   showOffset?: boolean;
+  /** Also the raw address of each frame (StackCount.userAddresses / kernelAddresses; BCC's -v). */
+  addresses?: boolean;
   interval?: number;
   count?: number;
 }
@@ -41,11 +43,11 @@ function program(plan: ProbePlan, o: StackcountOptions, user: boolean, kernel: b
 ${stackCountMapsC(10240, 4096)}` + plan.targets.map((t) => probeFunction(plan, t, body)).join("\n");
 }
 
-/** Equal frames of different processes add up (BCC's output without -P). */
+/** Equal frames of different processes add up (BCC's output without -P); with addresses, equal addresses too. */
 function mergeProcesses(stacks: StackCount[]): StackCount[] {
   const byFrames = new Map<string, StackCount>();
   for (const s of stacks) {
-    const id = JSON.stringify([s.user, s.kernel]);
+    const id = JSON.stringify([s.user, s.kernel, ...(s.userAddresses ? [String(s.userAddresses), String(s.kernelAddresses)] : [])]);
     const hit = byFrames.get(id);
     if (hit) hit.value += s.value;
     else byFrames.set(id, { ...s, pid: -1, comm: "" });
@@ -72,7 +74,7 @@ export async function stackcount(opts: StackcountOptions): Promise<ToolStream<St
   attachToolProgram(NAME, b, (x) => attachPlan(x, p, { pid: opts.pid }));
   if (opts.pid !== undefined) BPF.rememberProcess(opts.pid);
   const collect = (): StackCount[] => {
-    const stacks = readStackCounts(b, "counts", "stack_traces", { user, kernel, clear: true, showOffset: opts.showOffset });
+    const stacks = readStackCounts(b, "counts", "stack_traces", { user, kernel, clear: true, showOffset: opts.showOffset, addresses: opts.addresses });
     return opts.perPid ? stacks : mergeProcesses(stacks);
   };
   return Object.assign(stackStream(p.source, opts, collect, () => b.close()), { targets: p.targets.map((t) => t.name) });
@@ -91,6 +93,7 @@ export const spec: ToolSpec = {
     { name: "regexp", short: "r", long: "regexp", kind: "flag", help: "use regular expressions. Default is \"*\" wildcards only." },
     { name: "offset", short: "s", long: "offset", kind: "flag", help: "show address offsets" },
     { name: "perpid", short: "P", long: "perpid", kind: "flag", help: "display stacks separately for each process" },
+    { name: "verbose", short: "v", long: "verbose", kind: "flag", help: "show raw addresses" },
     { name: "kernelOnly", short: "K", long: "kernel-stacks-only", kind: "flag", help: "kernel stack only" },
     { name: "userOnly", short: "U", long: "user-stacks-only", kind: "flag", help: "user stack only" },
     ...stackOptions().filter((o) => ["delimited", "folded", "flamegraph", "foldedFile"].includes(o.name)),
@@ -101,6 +104,7 @@ export const spec: ToolSpec = {
     ["tsbcc stackcount submit_bio", "count kernel stack traces for submit_bio (needs kprobes)"],
     ["tsbcc stackcount -d t:block:block_rq_issue", "kernel and user stacks of block I/O issues, with a delimiter"],
     ["tsbcc stackcount -s t:sched:sched_switch", "show symbol offsets"],
+    ["tsbcc stackcount -sv c:malloc", "show offsets and raw addresses (verbose)"],
     ["tsbcc stackcount 't:syscalls:sys_enter_open*'", "count stacks for tracepoints matching the wildcard"],
     ["tsbcc stackcount -r '^t:syscalls:sys_enter_(read|write)$'", "regular expressions instead of wildcards"],
     ["tsbcc stackcount -Ti 5 t:sched:sched_wakeup", "output every 5 seconds, with timestamps"],
@@ -114,12 +118,15 @@ export const spec: ToolSpec = {
   ],
 };
 
+/** A frame line: two spaces, with -v the address (left-aligned hex, 16 wide), the symbol. */
+const frameLine = (f: string, addr: bigint | undefined): string => `  ${addr !== undefined ? `${addr.toString(16).padEnd(16)} ` : ""}${f}\n`;
+
 /** BCC's stackcount block: frames with two spaces, "    --" between kernel and user, "    comm [pid]" with -P. */
 function formatBlock(s: StackCount, o: Record<string, any>): string {
   let text = "";
-  for (const f of s.kernel) text += `  ${f}\n`;
+  s.kernel.forEach((f, i) => (text += frameLine(f, s.kernelAddresses?.[i])));
   if (o.delimited && s.kernel.length && s.user.length) text += "    --\n";
-  for (const f of s.user) text += `  ${f}\n`;
+  s.user.forEach((f, i) => (text += frameLine(f, s.userAddresses?.[i])));
   if (o.perpid) text += `    ${s.comm} [${s.pid}]\n`;
   return text + `    ${s.value}\n\n`;
 }
@@ -131,7 +138,7 @@ function folded(stacks: StackCount[], o: Record<string, any>): FoldedStack[] {
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.userOnly && o.kernelOnly) throw new UsageError(NAME, "argument -U/--user-stacks-only: not allowed with argument -K/--kernel-stacks-only");
   const opts: StackcountOptions = {
-    pattern: o.pattern, regexp: o.regexp, pid: o.pid, cpu: o.cpu, perPid: o.perpid, showOffset: o.offset,
+    pattern: o.pattern, regexp: o.regexp, pid: o.pid, cpu: o.cpu, perPid: o.perpid, showOffset: o.offset, addresses: o.verbose,
     userStacks: o.userOnly ? true : o.kernelOnly ? false : undefined, kernelStacks: o.kernelOnly ? true : o.userOnly ? false : undefined,
     interval: o.interval, duration: o.duration, signal: run.signal,
   };

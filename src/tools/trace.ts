@@ -1,149 +1,145 @@
 // trace: prints a line per hit of one or more probes (uprobes, uretprobes, tracepoints, USDT, and kprobes where the
 // kernel has them) with a printf-style message of their arguments, as BCC's trace does:
 // 'p:lib:func (filter) "format", arg1, arg2' with arg1..arg6, retval (r:) and args->field (t:).
+import { closeSync, openSync, statSync } from "node:fs";
+import { BPF } from "../index.js";
+import { symbolizeFrame } from "../symbols/index.js";
 import { UsageError } from "./lib/errors.js";
-import { left } from "./lib/format.js";
-import { attachPlan, parseProbeSpec, planProbes, probeFunction, type ProbePlan } from "./lib/probe-spec.js";
+import { clock, left, monotonicNs } from "./lib/format.js";
+import { bufferPagesOption, uidOption } from "./lib/options.js";
+import { attachPlan, parseProbeSpec, planProbes } from "./lib/probe-spec.js";
+import { readAddressedStack, type AddressedStack } from "./lib/stacks.js";
+import { DEFAULT_STRING_SIZE, parseTraceProbe, renderMessage, traceProgram } from "./lib/trace-program.js";
 import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
 const NAME = "trace";
-const MAX_ARGS = 6;
 
-export interface TraceProbe {
-  text: string;
-  probe: string;
-  filter?: string;
-  format: string;
-  args: string[];
-  /** Per argument: a string (%s) or a number. */
-  strings: boolean[];
-}
-
-/** Splits on top-level commas (not inside parentheses or quotes). */
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0, cur = "", quote = false;
-  for (const c of s) {
-    if (c === '"') quote = !quote;
-    if (!quote && c === "(") depth++;
-    if (!quote && c === ")") depth--;
-    if (!quote && depth === 0 && c === ",") { out.push(cur.trim()); cur = ""; } else cur += c;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
-}
-
-const CONVERSION = /%(-?\d*)(ll|l|h|hh|z)?([diuxXcsp%])/g;
-
-export function parseTraceProbe(text: string): TraceProbe {
-  if (typeof text !== "string" || !text.trim()) throw new UsageError(NAME, "a probe is required");
-  const m = /^\s*(\S+?)(?:\s*\((.*?)\))?\s*(?:"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?)?\s*$/.exec(text);
-  if (!m) throw new UsageError(NAME, `invalid probe "${text}": want TYPE:LIB:FUNC [(filter)] ["format"[, arg...]]`);
-  const [, probe, filter, format = "", rest = ""] = m;
-  const args = rest.trim() ? splitArgs(rest) : [];
-  const convs = [...format.matchAll(CONVERSION)].filter((c) => c[3] !== "%");
-  if (convs.length !== args.length) throw new UsageError(NAME, `"${text}": the format has ${convs.length} conversions for ${args.length} arguments`);
-  if (args.length > MAX_ARGS) throw new UsageError(NAME, `"${text}": at most ${MAX_ARGS} arguments`);
-  return { text, probe: probe!, filter, format, args, strings: convs.map((c) => c[3] === "s") };
-}
-
-function cExpr(e: string): string {
-  return e.replace(/\barg([1-6])\b/g, "PT_REGS_PARM$1(ctx)").replace(/\bretval\b/g, "PT_REGS_RC(ctx)");
-}
-
-const STR = 80;
-
-function program(probes: { p: TraceProbe; plan: ProbePlan }[], o: TraceOptions): string {
-  const handlers = probes.map(({ p, plan }, i) => probeFunction(plan, plan.targets[0]!, `
-    u64 id = bpf_get_current_pid_tgid();
-    ${o.pid !== undefined ? `if ((id >> 32) != ${o.pid}) return 0;` : ""}
-    ${o.tid !== undefined ? `if ((u32)id != ${o.tid}) return 0;` : ""}
-    ${p.filter ? `if (!(${cExpr(p.filter)})) return 0;` : ""}
-    int zero = 0;
-    struct trace_event_t *ev = scratch.lookup(&zero);
-    if (!ev) return 0;
-    ev->probe = ${i};
-    ev->pid = id >> 32;
-    ev->tid = (u32)id;
-    ev->ts = bpf_ktime_get_ns();
-    bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-${p.args.map((a, j) => p.strings[j]
-    ? `    bpf_probe_read_user_str(&ev->s[${j}], sizeof(ev->s[${j}]), (void *)(${cExpr(a)}));`
-    : `    ev->n[${j}] = (u64)(${cExpr(a)});`).join("\n")}
-    events.perf_submit(__ctx, ev, sizeof(*ev));`)).join("\n");
-  return `
-struct trace_event_t {
-    u64 ts;
-    u32 probe;
-    u32 pid;
-    u32 tid;
-    char comm[TASK_COMM_LEN];
-    u64 n[${MAX_ARGS}];
-    char s[${MAX_ARGS}][${STR}];
-};
-BPF_PERCPU_ARRAY(scratch, struct trace_event_t, 1);
-BPF_PERF_OUTPUT(events);
-${handlers}`;
-}
+export { parseTraceProbe, type TraceProbe } from "./lib/trace-program.js";
 
 export interface TraceOptions extends Omit<StreamOptions, "source"> {
   probes: string[];
   pid?: number;
   tid?: number;
-  /** Stop after this many events. */
+  uid?: number;
+  /** Stop after this many events (counted after the name and message filters). */
   maxEvents?: number;
+  /** Also trace this process itself (by default its own hits are filtered out, as BCC's trace does without -S). */
+  includeSelf?: boolean;
+  /** Only tasks in this cgroup (v2 directory) or below it. */
+  cgroupPath?: string;
+  /** Only events whose comm contains this text. */
+  name?: string;
+  /** Only events whose formatted message contains this text. */
+  msgFilter?: string;
+  /** STRCMP's literal is a C array initializer of binary values. */
+  binCmp?: boolean;
+  /** Bytes read for each %s (default 80). */
+  stringSize?: number;
+  /** Capture the kernel / user stack of each event. */
+  kernelStack?: boolean;
+  userStack?: boolean;
+  /** Perf buffer pages per CPU (default 64). */
+  bufferPages?: number;
 }
 
 export interface TraceEvent {
   pid: number;
   tid: number;
   comm: string;
+  cpu: number;
   /** The traced function, tracepoint or USDT probe. */
   function: string;
   message: string;
   /** Kernel monotonic time of the hit (ns). */
   ts: bigint;
+  /** With kernelStack / userStack: the frames, innermost first ("func+0x1a [module]"), and their addresses. */
+  kernelStack?: AddressedStack;
+  userStack?: AddressedStack;
+  /** The stack id's error (e.g. -14, -EFAULT) when that stack could not be taken. */
+  kernelStackError?: number;
+  userStackError?: number;
 }
 
-/** printf of BCC's conversions over the captured values. */
-function render(format: string, values: Array<bigint | string>): string {
-  let i = 0;
-  return format.replace(CONVERSION, (_all, width: string, len: string | undefined, conv: string) => {
-    if (conv === "%") return "%";
-    const v = values[i++]!;
-    let s: string;
-    if (typeof v === "string") s = v;
-    else if (conv === "d" || conv === "i") s = String(len === "ll" || len === "l" || len === "z" ? BigInt.asIntN(64, v) : BigInt.asIntN(32, v));
-    else if (conv === "u") s = String(len ? v : BigInt.asUintN(32, v));
-    else if (conv === "x" || conv === "X") { s = (len ? v : BigInt.asUintN(32, v)).toString(16); if (conv === "X") s = s.toUpperCase(); }
-    else if (conv === "p") s = `0x${v.toString(16)}`;
-    else s = String.fromCharCode(Number(v & 0xffn));
-    const w = Number(width || 0);
-    return w < 0 ? s.padEnd(-w) : s.padStart(w);
-  }).replace(/\\n/g, "\n").replace(/\\t/g, "\t");
+function checkOptions(o: TraceOptions): void {
+  if (o === null || typeof o !== "object" || !Array.isArray(o.probes) || o.probes.length === 0) throw new UsageError(NAME, "at least one probe is required");
+  for (const k of ["pid", "tid", "uid", "maxEvents"] as const) if (o[k] !== undefined && (!Number.isInteger(o[k]) || o[k]! < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${o[k]}`);
+  if (o.stringSize !== undefined && (!Number.isInteger(o.stringSize) || o.stringSize < 1 || o.stringSize > MAX_STRING)) throw new UsageError(NAME, `stringSize must be an integer from 1 to ${MAX_STRING}, got ${o.stringSize}`);
+  if (o.bufferPages !== undefined && (!Number.isInteger(o.bufferPages) || o.bufferPages <= 0 || (o.bufferPages & (o.bufferPages - 1)) !== 0)) throw new UsageError(NAME, `bufferPages must be a power of two, got ${o.bufferPages}`);
+  for (const k of ["name", "msgFilter", "cgroupPath"] as const) if (o[k] !== undefined && (typeof o[k] !== "string" || o[k] === "")) throw new UsageError(NAME, `${k} must be a non-empty string`);
+  if (o.cgroupPath !== undefined && !isDirectory(o.cgroupPath)) throw new UsageError(NAME, `cgroup path ${o.cgroupPath} is not a directory`);
 }
 
-/** trace as a library: one TraceEvent per probe hit. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Puts the cgroup directory's fd into slot 0 of the program's cgroup array (check_current_task compares with it). */
+function setCgroup(b: BPF, path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    b.table<any>("trace_cgroup").set(0, fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const MAX_STRING = 4096;
+
+interface RawEvent { ts: bigint; probe: number; pid: number; tid: number; cpu: number; kstack: number; ustack: number; comm: string; n: bigint[]; s: string[] }
+
+/** trace as a library: one TraceEvent per probe hit (that passes the name and message filters). */
 export async function trace(opts: TraceOptions): Promise<ToolStream<TraceEvent>> {
-  if (opts === null || typeof opts !== "object" || !Array.isArray(opts.probes) || opts.probes.length === 0) throw new UsageError(NAME, "at least one probe is required");
-  for (const k of ["pid", "tid", "maxEvents"] as const) if (opts[k] !== undefined && (!Number.isInteger(opts[k]) || opts[k]! < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${opts[k]}`);
+  checkOptions(opts);
   const probes = opts.probes.map((text, i) => {
     const p = parseTraceProbe(text);
     const plan = planProbes(NAME, parseProbeSpec(NAME, p.probe, ["p", "r", "t", "u"]), { pid: opts.pid, prefix: `probe${i}` });
     if (plan.targets.length !== 1) throw new UsageError(NAME, `"${p.probe}" matches ${plan.targets.length} targets; name one`);
     return { p, plan };
   });
-  const usdt = probes.flatMap((x) => (x.plan.usdt ? [x.plan.usdt] : []));
-  const b = await loadToolProgram(NAME, program(probes, opts), usdt.length ? { usdtContexts: usdt } : {});
-  attachToolProgram(NAME, b, (x) => probes.forEach((pr) => attachPlan(x, pr.plan, { pid: opts.pid })));
-  const stream = eventStream<{ ts: bigint; probe: number; pid: number; tid: number; comm: string; n: bigint[]; s: string[] }, TraceEvent>(b, "events", probes[0]!.plan.source, { ...opts, pageCnt: 256 }, (r) => {
-    const pr = probes[r.probe]!;
-    const values = pr.p.strings.map((isStr, j) => (isStr ? String(r.s[j]) : BigInt(r.n[j]!)));
-    return { pid: r.pid, tid: r.tid, comm: r.comm, function: pr.plan.targets[0]!.name, message: render(pr.p.format, values), ts: r.ts };
+  const text = traceProgram(probes, {
+    pid: opts.pid, tid: opts.tid, uid: opts.uid, selfPid: opts.pid === undefined && !opts.includeSelf ? process.pid : undefined,
+    cgroup: opts.cgroupPath !== undefined, kernelStack: opts.kernelStack, userStack: opts.userStack,
+    stringSize: opts.stringSize ?? DEFAULT_STRING_SIZE, binCmp: opts.binCmp,
   });
-  if (opts.maxEvents === undefined) return stream;
-  const max = opts.maxEvents;
+  const usdt = probes.flatMap((x) => (x.plan.usdt ? [x.plan.usdt] : []));
+  const b = await loadToolProgram(NAME, text, usdt.length ? { usdtContexts: usdt } : {});
+  attachToolProgram(NAME, b, (x) => {
+    if (opts.cgroupPath !== undefined) setCgroup(x, opts.cgroupPath);
+    probes.forEach((pr) => attachPlan(x, pr.plan, { pid: opts.pid }));
+  });
+  if (opts.pid !== undefined && opts.userStack) BPF.rememberProcess(opts.pid);
+  const stacks = opts.kernelStack || opts.userStack ? b.table<any>("trace_stacks") : undefined;
+  const stream = eventStream<RawEvent, TraceEvent>(b, "events", probes[0]!.plan.source, { ...opts, pageCnt: opts.bufferPages ?? 64 }, (r) => {
+    if (opts.name !== undefined && !String(r.comm).includes(opts.name)) return undefined;
+    const pr = probes[r.probe]!;
+    const values = pr.p.kinds.map((kind, j) => {
+      if (kind === "s") return String(r.s[j]);
+      const v = BigInt(r.n[j]!);
+      return kind === "n" ? v : symbolizeFrame(v, { pid: kind === "U" ? r.pid : -1, showModule: kind === "U", showOffset: true });
+    });
+    const message = renderMessage(pr.p.format, values);
+    if (opts.msgFilter !== undefined && !message.includes(opts.msgFilter)) return undefined;
+    const ev: TraceEvent = { pid: r.pid, tid: r.tid, comm: r.comm, cpu: r.cpu, function: pr.plan.targets[0]!.name, message, ts: r.ts };
+    const sym = { showModule: true, showOffset: true };
+    if (opts.kernelStack) {
+      if (r.kstack < 0) ev.kernelStackError = r.kstack;
+      else ev.kernelStack = readAddressedStack(stacks!, r.kstack, sym);
+    }
+    if (opts.userStack) {
+      if (r.ustack < 0) ev.userStackError = r.ustack;
+      else ev.userStack = readAddressedStack(stacks!, r.ustack, { ...sym, pid: r.pid });
+    }
+    return ev;
+  });
+  return opts.maxEvents === undefined ? stream : limitEvents(stream, opts.maxEvents);
+}
+
+function limitEvents<T>(stream: ToolStream<T>, max: number): ToolStream<T> {
   return {
     source: stream.source,
     close: () => stream.close(),
@@ -163,10 +159,25 @@ export const spec: ToolSpec = {
   description: "Attach to functions and print trace messages.",
   json: "event",
   options: [
+    { ...bufferPagesOption(), metavar: "BUFFER_PAGES" },
     { name: "pid", short: "p", long: "pid", kind: "value", parse: "uint", help: "id of the process to trace (optional)" },
     { name: "tid", short: "L", long: "tid", kind: "value", parse: "uint", help: "id of the thread to trace (optional)" },
-    { name: "maxEvents", short: "M", long: "max-events", kind: "value", parse: "uint", help: "number of events to print before quitting" },
+    { ...uidOption("id of the user to trace (optional)"), short: undefined },
+    { name: "stringSize", short: "Z", long: "string-size", kind: "value", metavar: "STRING_SIZE", parse: "uint", help: `maximum size to read from strings (default ${DEFAULT_STRING_SIZE}, at most ${MAX_STRING})` },
+    { name: "includeSelf", short: "S", long: "include-self", kind: "flag", help: "do not filter trace's own pid from the trace" },
+    { name: "maxEvents", short: "M", long: "max-events", kind: "value", metavar: "MAX_EVENTS", parse: "uint", help: "number of events to print before quitting" },
     { name: "timestamp", short: "t", long: "timestamp", kind: "flag", help: "print timestamp column (offset from trace start)" },
+    { name: "unixTimestamp", short: "u", long: "unix-timestamp", kind: "flag", help: "print UNIX timestamp instead of offset from trace start, requires -t" },
+    { name: "time", short: "T", long: "time", kind: "flag", help: "print time column" },
+    { name: "printCpu", short: "C", long: "print_cpu", kind: "flag", help: "print CPU id" },
+    { name: "cgroupPath", short: "c", long: "cgroup-path", kind: "value", metavar: "CGROUP_PATH", help: "cgroup path" },
+    { name: "name", short: "n", long: "name", kind: "value", metavar: "NAME", help: "only print process names containing this name" },
+    { name: "msgFilter", short: "f", long: "msg-filter", kind: "value", metavar: "MSG_FILTER", help: "only print the msg of event containing this string" },
+    { name: "binCmp", short: "B", long: "bin_cmp", kind: "flag", help: "allow to use STRCMP with binary values" },
+    { name: "kernelStack", short: "K", long: "kernel-stack", kind: "flag", help: "output kernel stack trace" },
+    { name: "userStack", short: "U", long: "user-stack", kind: "flag", help: "output user stack trace" },
+    { name: "address", short: "a", long: "address", kind: "flag", help: "print virtual address in stacks" },
+    { name: "aggregate", short: "A", long: "aggregate", kind: "flag", help: "aggregate amount of each trace (needs -M)" },
   ],
   positionals: [{ name: "probes", rest: true, required: true, help: "probe specifier (see examples)" }],
   examples: [
@@ -174,19 +185,60 @@ export const spec: ToolSpec = {
     ["tsbcc trace 'r:c:malloc \"ret = %p\", retval'", "trace malloc returns and print the pointer"],
     ["tsbcc trace 'p:c:write (arg1 == 1) \"writing %d bytes to STDOUT\", arg3'", "trace writes to stdout"],
     ["tsbcc trace 't:syscalls:sys_enter_openat \"%s\", args->filename'", "print the files opened (tracepoint)"],
+    ["tsbcc trace -n cat 't:syscalls:sys_enter_openat \"%s\", args->filename'", "only events of processes whose name contains \"cat\""],
+    ["tsbcc trace -f config 't:syscalls:sys_enter_openat \"%s\", args->filename'", "only events whose message contains \"config\""],
+    ["tsbcc trace 't:syscalls:sys_enter_openat (STRCMP(\"/etc\", args->filename)) \"%s\", args->filename'", "only paths starting with /etc"],
+    ["tsbcc trace -U -a 'p:c:inet_pton'", "each call's user stack, with addresses"],
+    ["tsbcc trace -tC 't:sched:sched_process_exec'", "timestamps (seconds since start) and CPU ids"],
+    ["tsbcc trace -c /sys/fs/cgroup/system.slice/foo.service 't:syscalls:sys_enter_nanosleep'", "only tasks in that cgroup (or below)"],
     ["tsbcc trace -p 1005 'u:/usr/bin/node:http__server__request'", "a USDT probe of process 1005"],
     ["tsbcc trace 'do_sys_open \"%s\", arg2'", "a kernel function (needs kprobes)"],
   ],
 };
 
+/** BCC's stack lines under an event: 8 spaces, the address with -a, the frame; a failed stack id as the number. */
+function stackLines(stack: AddressedStack | undefined, error: number | undefined, address: boolean): string {
+  if (error !== undefined) return `        ${error}\n`;
+  return stack!.frames.map((f, i) => `        ${address ? `${stack!.addresses[i]!.toString(16).padStart(16)} ` : ""}${f}\n`).join("");
+}
+
+function timeColumn(o: Record<string, any>, ev: TraceEvent, start: bigint, startReal: number): string {
+  if (!o.timestamp && !o.time) return "";
+  let t: string;
+  if (o.timestamp) {
+    const offset = Number(ev.ts - start) / 1e9;
+    t = (o.unixTimestamp ? offset + startReal : offset).toFixed(6);
+  } else {
+    t = clock();
+  }
+  return o.unixTimestamp ? `${left(t.slice(0, 17), 17)} ` : `${left(t.slice(0, 8), 8)} `;
+}
+
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await trace({ probes: o.probes, pid: o.pid, tid: o.tid, maxEvents: o.maxEvents, signal: run.signal });
-  let first: bigint | undefined;
-  if (!run.json) run.out.write(`${o.timestamp ? `${left("TIME", 14)} ` : ""}${left("PID", 7)} ${left("TID", 7)} ${left("COMM", 15)} ${left("FUNC", 16)} -\n`);
-  return printEvents(stream, run, (ev) => {
-    first ??= ev.ts;
-    return `${o.timestamp ? `${left((Number(ev.ts - first) / 1e9).toFixed(6), 14)} ` : ""}${left(ev.pid, 7)} ${left(ev.tid, 7)} ${left(ev.comm, 15)} ${left(ev.function, 16)} ${ev.message}\n`;
+  if (o.unixTimestamp && !o.timestamp) throw new UsageError(NAME, "argument -u/--unix-timestamp: requires -t/--timestamp");
+  if (o.aggregate && o.maxEvents === undefined) throw new UsageError(NAME, "-A/--aggregate requires -M/--max-events");
+  if (o.address && !o.kernelStack && !o.userStack) throw new UsageError(NAME, "argument -a/--address: requires -K/--kernel-stack or -U/--user-stack");
+  const start = monotonicNs();
+  const startReal = Date.now() / 1000;
+  const stream = await trace({
+    probes: o.probes, pid: o.pid, tid: o.tid, uid: o.uid, maxEvents: o.maxEvents, includeSelf: o.includeSelf, cgroupPath: o.cgroupPath,
+    name: o.name, msgFilter: o.msgFilter, binCmp: o.binCmp, stringSize: o.stringSize, kernelStack: o.kernelStack,
+    userStack: o.userStack, bufferPages: o.bufferPages, signal: run.signal,
   });
+  if (!run.json) {
+    const time = o.timestamp || o.time ? `${left("TIME", o.unixTimestamp ? 17 : 8)} ` : "";
+    run.out.write(`${time}${o.printCpu ? `${left("CPU", 3)} ` : ""}${left("PID", 7)} ${left("TID", 7)} ${left("COMM", 15)} ${left("FUNC", 16)} -\n`);
+  }
+  const counts = new Map<string, number>();
+  const status = await printEvents(stream, run, (ev) => {
+    let text = `${timeColumn(o, ev, start, startReal)}${o.printCpu ? `${left(ev.cpu, 3)} ` : ""}${left(ev.pid, 7)} ${left(ev.tid, 7)} ${left(ev.comm, 15)} ${left(ev.function, 16)} ${ev.message}\n`;
+    if (o.kernelStack) text += stackLines(ev.kernelStack, ev.kernelStackError, o.address);
+    if (o.userStack) text += stackLines(ev.userStack, ev.userStackError, o.address);
+    if (o.aggregate) { counts.set(text, (counts.get(text) ?? 0) + 1); return ""; }
+    return o.kernelStack || o.userStack ? `${text}\n` : text;
+  });
+  if (o.aggregate && !run.json) for (const [text, n] of [...counts].sort((a, b) => b[1] - a[1])) run.out.write(`${text}-->COUNT ${n}\n\n`);
+  return status;
 }
 
 export const tool: CliTool = { spec, main };

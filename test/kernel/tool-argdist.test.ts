@@ -42,7 +42,7 @@ test("argdist as a library: $retval counts, a tracepoint field; wrong specifiers
   assert.equal(tp!.series.find((s) => s.labels.value === "1")?.value, 5);
   await assert.rejects(argdist({}), /at least one probe/);
   await assert.rejects(argdist({ counts: ["x:y"] }), /invalid specifier/);
-  await assert.rejects(argdist({ counts: ["p:c:write(int fd, char *buf):char*:buf"] }), /not supported here/);
+  await assert.rejects(argdist({ histograms: ["p:c:write(int fd, char *buf):char*:buf"] }), /numeric type/);
   await assert.rejects(argdist({ counts: ["r:c:write(int fd):int:fd"] }), /\$retval/);
   const bad = startTool(tool, ["-H", "nonsense"]);
   assert.equal(await bad.done, 2);

@@ -4,7 +4,8 @@
 // SVG / folded file (--flamegraph / --folded). JS frames come from a node process's perf map through the symbolizer.
 import { foldFrames, formatFolded, writeFlameGraph, writeFolded, type FoldedStack } from "../../export/flamegraph.js";
 import type { BPF } from "../../index.js";
-import { symbolizeStack } from "../../symbols/index.js";
+import { symbolizeFrame } from "../../symbols/index.js";
+import type { SymOptions } from "../../symbols/symbolizer.js";
 import type { OptionSpec } from "./args.js";
 import type { ChosenSource } from "./source.js";
 import { intervalStream, type StreamOptions, type ToolStream } from "./stream.js";
@@ -24,6 +25,9 @@ export interface StackCount {
   /** A stack id that could not be read (e.g. -EFAULT, -ENOMEM: the table was full). */
   missingUser?: boolean;
   missingKernel?: boolean;
+  /** With `addresses`: the raw address of each frame of `user` / `kernel`, same order. */
+  userAddresses?: bigint[];
+  kernelAddresses?: bigint[];
 }
 
 /** The raw key shape the stack tools' programs use. */
@@ -63,19 +67,42 @@ export function dropTracingFrames(frames: string[]): string[] {
   return i ? frames.slice(i) : frames;
 }
 
+/** One stack read back with the address of each frame (tracing frames of a kernel stack dropped from both). */
+export interface AddressedStack {
+  frames: string[];
+  addresses: bigint[];
+}
+
+/**
+ * Frames and raw addresses of stack `id` in `table` (a user stack of `pid`, or the kernel's when `pid` is
+ * undefined), innermost first; [] for a negative id.
+ */
+export function readAddressedStack(table: { walk(id: number): Iterable<unknown> }, id: number, o: SymOptions & { pid?: number } = {}): AddressedStack {
+  if (id < 0) return { frames: [], addresses: [] };
+  const addresses = [...table.walk(id)].filter((a): a is bigint => typeof a === "bigint");
+  const frames = addresses.map((a) => symbolizeFrame(a, { ...o, pid: o.pid ?? -1 }));
+  if (o.pid !== undefined) return { frames, addresses };
+  // The tracing frames carry no module/offset suffix in their leading name, so the same test applies.
+  const kept = dropTracingFrames(frames);
+  return { frames: kept, addresses: addresses.slice(frames.length - kept.length) };
+}
+
 /** Reads a counts table keyed by RawStackKey into symbolized stacks, sorted by value (smallest first, as BCC). */
 export function readStackCounts(b: BPF, counts: string, stacks: string,
-  opts: { user: boolean; kernel: boolean; clear?: boolean; showOffset?: boolean }): StackCount[] {
+  opts: { user: boolean; kernel: boolean; clear?: boolean; showOffset?: boolean; addresses?: boolean }): StackCount[] {
   const table = b.table<any>(stacks);
   const out: StackCount[] = [];
   for (const [k, v] of b.table<any>(counts) as Iterable<[RawStackKey, number | bigint | { total: bigint }]>) {
     const value = Number(typeof v === "object" ? v.total : v);
     const uid = Number(k.user_stack_id);
     const kid = Number(k.kernel_stack_id);
+    const user = opts.user ? readAddressedStack(table, uid, { pid: Number(k.pid), showOffset: opts.showOffset }) : { frames: [], addresses: [] };
+    const kernel = opts.kernel ? readAddressedStack(table, kid, { showOffset: opts.showOffset }) : { frames: [], addresses: [] };
     out.push({
       pid: Number(k.pid), ...(k.tid !== undefined ? { tid: Number(k.tid) } : {}), comm: String(k.name),
-      user: opts.user && uid >= 0 ? symbolizeStack(table, uid, { pid: Number(k.pid), showOffset: opts.showOffset }) : [],
-      kernel: opts.kernel && kid >= 0 ? dropTracingFrames(symbolizeStack(table, kid, { showOffset: opts.showOffset })) : [],
+      user: user.frames,
+      kernel: kernel.frames,
+      ...(opts.addresses ? { userAddresses: user.addresses, kernelAddresses: kernel.addresses } : {}),
       value,
       ...(opts.user && uid < 0 && uid !== EFAULT ? { missingUser: true } : {}),
       ...(opts.kernel && kid < 0 && kid !== EFAULT ? { missingKernel: true } : {}),
