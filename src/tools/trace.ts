@@ -179,7 +179,7 @@ export const spec: ToolSpec = {
     { name: "address", short: "a", long: "address", kind: "flag", help: "print virtual address in stacks" },
     { name: "aggregate", short: "A", long: "aggregate", kind: "flag", help: "aggregate amount of each trace (needs -M)" },
   ],
-  positionals: [{ name: "probes", rest: true, required: true, help: "probe specifier (see examples)" }],
+  positionals: [{ name: "probes", rest: true, interleaved: true, required: true, help: "probe specifier (see examples)" }],
   examples: [
     ["tsbcc trace 'p:c:malloc \"size = %d\", arg1'", "trace malloc calls and print the size being allocated"],
     ["tsbcc trace 'r:c:malloc \"ret = %p\", retval'", "trace malloc returns and print the pointer"],

@@ -131,3 +131,13 @@ test("the registry: unique names, one-line descriptions, every tool in tsbcc --h
   }
   assert.equal(findTool("nope"), undefined);
 });
+
+test("rest positionals: a command keeps its own options; interleaved ones (trace's probes) let options follow", () => {
+  const options = [{ name: "name", short: "n", long: "name", kind: "value" as const, help: "comm" }];
+  const command: ArgsSpec = { prog: "t", description: "", options, positionals: [{ name: "cmd", rest: true, required: true, help: "command" }] };
+  assert.deepEqual(parseCommandLine(command, ["ls", "-n", "x"]).values.cmd, ["ls", "-n", "x"]);
+  const probes: ArgsSpec = { prog: "t", description: "", options, positionals: [{ name: "probes", rest: true, interleaved: true, required: true, help: "probes" }] };
+  const v = parseCommandLine(probes, ["p:c:write", "-n", "main", "t:syscalls:sys_enter_getpid"]).values;
+  assert.deepEqual([v.probes, v.name], [["p:c:write", "t:syscalls:sys_enter_getpid"], "main"]);
+  assert.deepEqual(parseCommandLine(probes, ["p:c:write", "--", "-n"]).values.probes, ["p:c:write", "-n"]);
+});

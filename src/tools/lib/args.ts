@@ -29,6 +29,11 @@ export interface PositionalSpec {
   required?: boolean;
   /** Takes every remaining argument (e.g. a command to run). */
   rest?: boolean;
+  /**
+   * With `rest`: options may still follow (argparse's nargs="+", as in `trace 'probe' -n main`), where a command
+   * to run keeps its own options (`memleak -c 'cmd -x'`). `--` ends the options either way.
+   */
+  interleaved?: boolean;
   default?: unknown;
 }
 
@@ -93,7 +98,7 @@ export function parseCommandLine(spec: ArgsSpec, argv: readonly string[]): { hel
   };
   let onlyPositional = false;
   // Once a "rest" positional (a command and its arguments) has started, everything belongs to it.
-  const restIndex = (spec.positionals ?? []).findIndex((p) => p.rest);
+  const restIndex = (spec.positionals ?? []).findIndex((p) => p.rest && !p.interleaved);
   // As in argparse, "-4" is a negative number unless the tool has options that look like one (-4/-6).
   const digitOptions = spec.options.some((o) => o.short !== undefined && /^\d$/.test(o.short));
   for (let i = 0; i < argv.length; i++) {
