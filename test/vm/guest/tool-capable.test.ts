@@ -4,7 +4,7 @@
 // user stack of the process that made it (libc's chown under perl, which stays alive so its stack symbolizes).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { capable, tool } from "../../../src/tools/capable.js";
 import { startTool } from "../../helpers/tool-run.js";
@@ -36,10 +36,12 @@ test("capable -K -U: kernel and user stacks under the line, BCC's layout", { ski
   writeFileSync(file, "x");
   const t = startTool(tool, ["-K", "-U"]);
   assert.ok(await t.waitFor(/^TIME +UID +PID +COMM +CAP +NAME +AUDIT +VERDICT\n/, 60000), t.err());
-  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "perl", "-e", `chown(0, 0, "${file}"); sleep 3;`], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
+  // Not spawnSync: the event must be read (and its user stack symbolized) while perl still sleeps.
+  const perl = spawn("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "perl", "-e", `chown(0, 0, "${file}"); sleep 5;`], { stdio: "ignore" });
+  const exited = new Promise<number | null>((resolve) => perl.on("exit", resolve));
   const m = await t.waitFor(/^\S+ +65534 +(\d+) +perl +0 +CAP_CHOWN +1 +deny\n((?: {8}\S.*\n)+)/m, 30000);
   assert.equal(await t.stop(), 0);
+  assert.equal(await exited, 0);
   assert.ok(m, t.out());
   const frames = m[2]!.split("\n").filter(Boolean).map((f) => f.slice(8));
   const kernel = frames.filter((f) => f.endsWith(" [kernel]"));
