@@ -60,7 +60,7 @@ test("sslsniff -l --handshake -c curl: HANDSHAKE, request and reply lines each w
 });
 
 test("sslsniff GnuTLS: gnutls-cli's request and the reply in plaintext, library gnutls", { skip: skip || (!hasTool("gnutls-cli") && "gnutls-cli (gnutls-bin) is needed") }, async () => {
-  const stream = await sslsniff({ comm: "gnutls-cli", noOpenssl: true, noNss: true });
+  const stream = await sslsniff({ comm: "gnutls-cli", noOpenssl: true, noNss: true, duration: 30 });
   assert.ok(stream.source.targets.some((t) => /libgnutls\.so[.\d]*:gnutls_record_send$/.test(t)), stream.source.targets.join(" "));
   const request = "GET /tsbcc-gnutls HTTP/1.0\r\n\r\n";
   const code = client("gnutls-cli", ["--insecure", "-p", String(port), "127.0.0.1"], request);
