@@ -12,7 +12,7 @@ need_root
 # BCC tool-program capture; qemu/busybox/cpio boot the VM test tier; prometheus scrapes and chromium renders the
 # exporters' output in the export tests.
 packages=(clang llvm libbpf-dev gcc libc6-dev make python3 bpfcc-tools python3-bpfcc iproute2 iputils-ping procps systemtap-sdt-dev bpftool e2fsprogs xfsprogs btrfs-progs
-          qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils prometheus chromium)
+          qemu-system-x86 busybox-static cpio zstd xz-utils kmod g++ binutils prometheus chromium curl gnutls-bin libnss3-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,11 +1,14 @@
 // capable: one line per security capability check (who, which capability, audited or not, the verdict). The
 // kernel has no tracepoint for capability checks: this needs a kprobe (or fentry) on cap_capable, looked up in
-// the running kernel. Where neither works the tool says so and what it needs.
+// the running kernel. Where neither works the tool says so and what it needs. -K/-U add the kernel and user stacks
+// of each check (taken on entry to cap_capable), printed under its line as BCC prints them.
 import { CAP_OPT_NOAUDIT, CapabilityNames } from "../sys/abi.js";
 import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { pidOption } from "./lib/options.js";
+import { symbolizeStack } from "../symbols/index.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
+import { dropTracingFrames, stackIdMissed } from "./lib/stacks.js";
 import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 
@@ -22,12 +25,23 @@ export interface CapabilityEvent {
   audit: boolean;
   /** cap_capable's result: 0 allowed, -EPERM denied. */
   verdict: number;
+  /** With kernelStack: the kernel frames, innermost (cap_capable) first, "name+0xoff [kernel]". */
+  kernelStack?: string[];
+  /** With userStack: the user frames, innermost first, "name+0xoff [module]" (read while the process lives). */
+  userStack?: string[];
+  /** The stack could not be recorded (BCC's "[Missed Kernel Stack]" / "[Missed User Stack]"). */
+  missedKernelStack?: boolean;
+  missedUserStack?: boolean;
 }
 
 export interface CapableOptions extends StreamOptions {
   pid?: number;
   /** Include checks that are not audited (BCC's -v). */
   nonAudit?: boolean;
+  /** Record each check's kernel stack (BCC's -K). */
+  kernelStack?: boolean;
+  /** Record each check's user stack (BCC's -U). */
+  userStack?: boolean;
 }
 
 const SOURCES = [{ kind: "kprobe", targets: ["cap_capable"] }] as const;
@@ -42,6 +56,8 @@ function program(o: CapableOptions): string {
 struct check_t {
     int cap;
     int audit;
+    int kernel_stack_id;
+    int user_stack_id;
 };
 
 struct cap_event_t {
@@ -52,10 +68,13 @@ struct cap_event_t {
     int cap;
     int audit;
     int verdict;
+    int kernel_stack_id;
+    int user_stack_id;
     char comm[TASK_COMM_LEN];
 };
 
 BPF_HASH(pending, u32, struct check_t, 10240);
+${o.kernelStack || o.userStack ? "BPF_STACK_TRACE(stacks, 2048);" : ""}
 BPF_PERF_OUTPUT(events);
 
 int on_cap_capable(struct pt_regs *ctx) {
@@ -65,6 +84,8 @@ int on_cap_capable(struct pt_regs *ctx) {
     c.cap = (int)PT_REGS_PARM3(ctx);
     c.audit = (PT_REGS_PARM4(ctx) & OPT_NOAUDIT) == 0;
     if (ONLY_AUDIT && !c.audit) return 0;
+    c.kernel_stack_id = ${o.kernelStack ? "stacks.get_stackid(ctx, 0)" : "-1"};
+    c.user_stack_id = ${o.userStack ? "stacks.get_stackid(ctx, BPF_F_USER_STACK)" : "-1"};
     u32 tid = (u32)id;
     pending.update(&tid, &c);
     return 0;
@@ -83,6 +104,8 @@ int on_cap_capable_return(struct pt_regs *ctx) {
     ev.cap = c->cap;
     ev.audit = c->audit;
     ev.verdict = PT_REGS_RC(ctx);
+    ev.kernel_stack_id = c->kernel_stack_id;
+    ev.user_stack_id = c->user_stack_id;
     bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
     pending.delete(&tid);
     events.perf_submit(ctx, &ev, sizeof(ev));
@@ -91,11 +114,17 @@ int on_cap_capable_return(struct pt_regs *ctx) {
 `;
 }
 
-interface RawCap { ts: bigint; pid: number; tid: number; uid: number; cap: number; audit: number; verdict: number; comm: string }
+interface RawCap {
+  ts: bigint; pid: number; tid: number; uid: number; cap: number; audit: number; verdict: number; comm: string;
+  kernel_stack_id: number; user_stack_id: number;
+}
 
 /** capable as a library: one CapabilityEvent per capability check (needs kprobes). */
 export async function capable(opts: CapableOptions = {}, chosen?: ChosenSource): Promise<ToolStream<CapabilityEvent>> {
   if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
+  for (const k of ["kernelStack", "userStack", "nonAudit"] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== "boolean") throw new UsageError(NAME, `${k} must be true or false, got ${String(opts[k])}`);
+  }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const fn = source.targets[0];
   const b = await loadToolProgram(NAME, program(opts), { autoload: false });
@@ -103,9 +132,13 @@ export async function capable(opts: CapableOptions = {}, chosen?: ChosenSource):
     p.attachKprobe({ event: fn, fnName: "on_cap_capable" });
     p.attachKretprobe({ event: fn, fnName: "on_cap_capable_return" });
   });
+  // Stacks are symbolized as each event is read, while its process (most likely) still runs.
+  const frames = (id: number, pid: number): string[] => (id >= 0 ? symbolizeStack(b.table<any>("stacks"), id, { pid, showOffset: true, showModule: true }) : []);
   return eventStream<RawCap, CapabilityEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, tid: r.tid, uid: r.uid, comm: r.comm, cap: r.cap, capName: CapabilityNames[r.cap] ?? `CAP_${r.cap}`,
     audit: r.audit !== 0, verdict: r.verdict,
+    ...(opts.kernelStack ? { kernelStack: dropTracingFrames(frames(r.kernel_stack_id, -1)), missedKernelStack: stackIdMissed(r.kernel_stack_id) } : {}),
+    ...(opts.userStack ? { userStack: frames(r.user_stack_id, r.pid), missedUserStack: stackIdMissed(r.user_stack_id) } : {}),
   }));
 }
 
@@ -117,25 +150,37 @@ export const spec: ToolSpec = {
   options: [
     { name: "nonAudit", short: "v", long: "verbose", kind: "flag", help: "include non-audit checks" },
     pidOption(),
+    { name: "kernelStack", short: "K", long: "kernel-stack", kind: "flag", help: "output kernel stack trace" },
+    { name: "userStack", short: "U", long: "user-stack", kind: "flag", help: "output user stack trace" },
     { name: "extra", short: "x", long: "extra", kind: "flag", help: "show extra fields in TID column" },
   ],
   examples: [
     ["tsbcc capable", "trace capability checks"],
     ["tsbcc capable -v", "verbose: include non-audit checks"],
     ["tsbcc capable -p 181", "only trace PID 181"],
+    ["tsbcc capable -K", "add kernel stacks to trace"],
+    ["tsbcc capable -U", "add user-space stacks to trace"],
     ["tsbcc capable -x", "extra fields: show TID column"],
   ],
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await capable({ pid: o.pid, nonAudit: o.nonAudit, signal: run.signal }, run.source);
+  const stream = await capable({ pid: o.pid, nonAudit: o.nonAudit, kernelStack: o.kernelStack, userStack: o.userStack, signal: run.signal }, run.source);
   if (!run.json) {
     run.out.write(`${left("TIME", 9)} ${left("UID", 6)} ${left("PID", 6)} ${o.extra ? left("TID", 6) + " " : ""}${left("COMM", 16)} ${left("CAP", 4)} ${left("NAME", 20)} ${left("AUDIT", 6)} VERDICT\n`);
   }
   return printEvents(stream, run, (ev) => {
     return (`${left(clock(), 9)} ${left(ev.uid, 6)} ${left(ev.pid, 6)} ${o.extra ? left(ev.tid, 6) + " " : ""}${left(ev.comm, 16)} ${left(ev.cap, 4)} ` +
-      `${left(ev.capName, 20)} ${left(ev.audit ? 1 : 0, 6)} ${ev.verdict === 0 ? "allow" : "deny"}\n`);
+      `${left(ev.capName, 20)} ${left(ev.audit ? 1 : 0, 6)} ${ev.verdict === 0 ? "allow" : "deny"}\n` +
+      (o.kernelStack ? formatCapStack(ev.kernelStack, ev.missedKernelStack, "Kernel") : "") +
+      (o.userStack ? formatCapStack(ev.userStack, ev.missedUserStack, "User") : ""));
   });
+}
+
+/** BCC's stack under a capability line: each frame indented 8 spaces, or "[Missed Kernel Stack]" indented 4. */
+export function formatCapStack(frames: readonly string[] | undefined, missed: boolean | undefined, kind: "Kernel" | "User"): string {
+  if (missed) return `    [Missed ${kind} Stack]\n`;
+  return (frames ?? []).map((f) => `        ${f}\n`).join("");
 }
 
 export const tool: CliTool = { spec, main };

@@ -32,7 +32,7 @@ export { stackcount, type StackcountOptions } from "./stackcount.js";
 export { funclatency, type FunclatencyOptions } from "./funclatency.js";
 export { gethostlatency, type GethostlatencyOptions, type HostLookupEvent } from "./gethostlatency.js";
 export { bashreadline, type BashreadlineOptions, type ReadlineEvent } from "./bashreadline.js";
-export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack } from "./memleak.js";
+export { memleak, type MemleakOptions, type MemleakReport, type OutstandingStack, type MemleakTraceEvent, type MemleakStream } from "./memleak.js";
 export { nodestall, type NodestallOptions, type NodestallReport, type Stall } from "./nodestall.js";
 export { sslsniff, type SslsniffOptions, type SslEvent } from "./sslsniff.js";
 export { runqlen, type RunqlenOptions } from "./runqlen.js";

@@ -22,3 +22,14 @@ test("capable without kprobes: a clear 'no event source' error naming cap_capabl
   assert.match(t.err(), /^tsbcc capable: no usable event source/);
   assert.equal(t.out(), "");
 });
+
+test("capable -K -U without kprobes: the same clear error (exit 1); wrong stack input is a usage error", { skip: skip || (haveKprobes().supported && "this kernel has kprobes") }, async () => {
+  const t = startTool(tool, ["-K", "-U"]);
+  assert.equal(await t.done, 1);
+  assert.match(t.err(), /^tsbcc capable: no usable event source on this kernel:\n {2}- kprobe: .*\ncapable needs kprobes \(CONFIG_KPROBES\): cap_capable\n/);
+  assert.equal(t.out(), "");
+  const bad = startTool(tool, ["--kernel-stack=yes"]);
+  assert.equal(await bad.done, 2);
+  assert.match(bad.err(), /argument -K\/--kernel-stack: ignored explicit argument 'yes'/);
+  await assert.rejects(capable({ userStack: "yes" as unknown as boolean }), /userStack must be true or false/);
+});

@@ -41,6 +41,14 @@ export interface RawStackKey {
 
 const EFAULT = -14;
 
+/**
+ * A stack id that stands for a stack that could not be recorded (table full, ...), as opposed to none to take
+ * (-EFAULT: e.g. no user stack for a kernel thread): BCC prints "[Missed ... Stack]" for the first only.
+ */
+export function stackIdMissed(id: number): boolean {
+  return id < 0 && id !== EFAULT;
+}
+
 /** Frames of the tracing machinery itself at the top of a kernel stack taken in a tracepoint program. */
 const TRACING_FRAME = /^(bpf_prog_[0-9a-f]+_|bpf_trace_run\d|__bpf_trace_|__traceiter_|trace_call_bpf|perf_trace_|perf_syscall_(enter|exit))/;
 
