@@ -11,6 +11,7 @@ import {
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "tcpconnect";
 
@@ -23,7 +24,7 @@ export interface TcpConnectEvent extends TcpEndpoints {
   result: string;
 }
 
-export interface TcpconnectOptions extends StreamOptions {
+export interface TcpconnectOptions extends StreamOptions, TaskFilterOptions {
   pid?: number;
   uid?: number;
   /** Destination ports. */
@@ -31,8 +32,9 @@ export interface TcpconnectOptions extends StreamOptions {
   ipVersion?: 4 | 6;
 }
 
-function program(o: TcpconnectOptions): string {
+function program(o: TcpconnectOptions, filterC: string): string {
   return `
+${filterC}
 ${TCP_DEFINES}
 ${tcpStateDefines()}
 #define FILTER_PID ${o.pid ?? 0}
@@ -69,6 +71,7 @@ TRACEPOINT_PROBE(sock, inet_sock_set_state) {
         who.uid = bpf_get_current_uid_gid();
         if (FILTER_PID && who.pid != FILTER_PID) return 0;
         if (FILTER_UID >= 0 && who.uid != (u32)FILTER_UID) return 0;
+        if (tsbcc_task_filtered()) return 0;
         bpf_get_current_comm(&who.comm, sizeof(who.comm));
         connecting.update(&sk, &who);
         return 0;
@@ -100,7 +103,7 @@ export async function tcpconnect(opts: TcpconnectOptions = {}, chosen?: ChosenSo
   checkTcpFilters(NAME, { ...opts, remotePorts: opts.ports });
   if (opts.uid !== undefined && (!Number.isInteger(opts.uid) || opts.uid < 0)) throw new UsageError(NAME, `uid must be a non-negative integer, got ${opts.uid}`);
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
+  const b = await loadToolProgram(NAME, program(opts, taskFilterC(NAME, opts)));
   return eventStream<RawConnect, TcpConnectEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, uid: r.uid, comm: r.comm, ...endpoints(r), result: tcpStateName(r.newstate),
   }));
@@ -120,6 +123,7 @@ export const spec: ToolSpec = {
     printUidOption("include UID on output"),
     uidOption(),
     { name: "count", short: "c", long: "count", kind: "flag", help: "count connects per src ip and dest ip/port" },
+    ...taskFilterOptions(),
   ],
   examples: [
     ["tsbcc tcpconnect", "trace all TCP connect()s"],
@@ -133,11 +137,13 @@ export const spec: ToolSpec = {
     ["tsbcc tcpconnect -u 1000", "only trace UID 1000"],
     ["tsbcc tcpconnect -c", "count connects per src ip and dest ip/port"],
     ["tsbcc tcpconnect -L", "include LPORT while printing outputs"],
+    ["tsbcc tcpconnect --cgroupmap mappath", "only trace cgroups in this BPF map"],
+    ["tsbcc tcpconnect --mntnsmap mappath", "only trace mount namespaces in the map"],
   ],
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await tcpconnect({ pid: o.pid, uid: o.uid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
+  const stream = await tcpconnect({ pid: o.pid, uid: o.uid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal, ...taskFilterValues(o) }, run.source);
   if (o.count) {
     if (!run.json) run.out.write("Tracing connect ... Hit Ctrl-C to end\n");
     const counts = new Map<string, { laddr: string; raddr: string; rport: number; n: number }>();
