@@ -67,19 +67,30 @@ export function cgroup2Root(): string | undefined {
 }
 
 /** A new cgroup v2 directory; `id` is its cgroup id (the directory's inode number). */
-export function cgroup2Dir(name: string): { dir: string; id: bigint; remove(): void } {
+export function cgroup2Dir(name: string): { dir: string; id: bigint; remove(): Promise<void> } {
   const root = cgroup2Root();
   if (!root) throw new Error("no cgroup2 mount");
   const dir = join(root, name);
   mkdirSync(dir);
-  return { dir, id: BigInt(statSync(dir, { bigint: true }).ino), remove: () => rmdirSync(dir) };
+  // Removal waits (briefly) for the processes moved in to be gone: a killed child leaves the cgroup as it is reaped.
+  const remove = async (): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        return rmdirSync(dir);
+      } catch (e) {
+        if (i >= 50) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  return { dir, id: BigInt(statSync(dir, { bigint: true }).ino), remove };
 }
 
 /** `sh -c 'read x; exec CMD...'` (through `unshare -m` when `newMountNs`): exec happens on `go()`. */
-export function waitingShell(cmd: string[], newMountNs = false): { child: ChildProcess; go(): Promise<void>; mountNs(): Promise<bigint> } {
+export function waitingShell(cmd: string[], newMountNs = false, stdout: "ignore" | "pipe" = "ignore"): { child: ChildProcess; go(): Promise<void>; mountNs(): Promise<bigint> } {
   const script = `read x; exec ${cmd.map((c) => `'${c}'`).join(" ")}`;
   const argv = newMountNs ? ["unshare", "-m", "sh", "-c", script] : ["sh", "-c", script];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", "ignore", "inherit"] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", stdout, "inherit"] });
   return {
     child,
     go: () => new Promise((resolve) => {

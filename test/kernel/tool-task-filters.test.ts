@@ -1,17 +1,21 @@
 // Tier 2: BCC's --cgroupmap / --mntnsmap on the real kernel: bpftool pins a hash map of ids, a child waits in a new
 // cgroup v2 directory (or a new mount namespace) whose id is in the map, and the tools show what it does and not
-// what a process outside does. Wrong maps are usage errors that leave nothing open.
+// what a process outside does (execsnoop, opensnoop, tcpconnect, tcpaccept, profile; capable needs kprobes). Wrong
+// maps are usage errors that leave nothing open.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { tool as execsnoopTool } from "../../src/tools/execsnoop.js";
 import { tool as tcpconnectTool } from "../../src/tools/tcpconnect.js";
+import { tool as tcpacceptTool } from "../../src/tools/tcpaccept.js";
+import { tool as opensnoopTool } from "../../src/tools/opensnoop.js";
 import { execsnoop } from "../../src/tools/execsnoop.js";
+import { profile } from "../../src/tools/profile.js";
 import { ErrorCode } from "../../src/index.js";
 import { liveFds } from "../../src/sys/index.js";
-import { startTool, sleepMs, toolSkip } from "../helpers/tool-run.js";
+import { startTool, sleepMs, toolSkip, type RunningTool } from "../helpers/tool-run.js";
 import { cgroup2Root, cgroup2Dir, haveBpftool, mountBpffs, waitingShell } from "../helpers/task-filter.js";
 
 const base = await toolSkip();
@@ -50,7 +54,7 @@ test("execsnoop --cgroupmap shows the exec of a child in a listed cgroup, not on
     for (const pid of outside) assert.doesNotMatch(out, new RegExp(`^\\S+ +${pid} `, "m"), "an exec outside the cgroup is not shown");
     assert.doesNotMatch(out, /out-\d-/, out);
   } finally {
-    cg.remove();
+    await cg.remove();
     fs.done();
   }
 });
@@ -105,7 +109,93 @@ test("tcpconnect --cgroupmap shows a connect from a listed cgroup only", { skip:
     assert.doesNotMatch(t.out(), new RegExp(`^${other.pid} `, "m"));
   } finally {
     server.close();
-    cg.remove();
+    await cg.remove();
+    fs.done();
+  }
+});
+
+test("opensnoop --mntnsmap shows the opens of a child in a listed mount namespace only", { skip }, async () => {
+  const fs = mountBpffs();
+  try {
+    const path = fs.pinIdSet("mntset", []);
+    const t = startTool(opensnoopTool, ["--mntnsmap", path]);
+    assert.ok(await t.waitFor(/PATH\n/), t.err());
+    const sh = waitingShell(["/bin/cat", `/nonexistent/tsbcc-in-${process.pid}`], true);
+    fs.addId(path, await sh.mountNs());
+    await sh.go();
+    const other = spawn("/bin/cat", [`/nonexistent/tsbcc-out-${process.pid}`], { stdio: "ignore" });
+    await new Promise((r) => other.on("exit", r));
+    await t.waitFor(new RegExp(`tsbcc-in-${process.pid}`), 3000);
+    await sleepMs(300);
+    assert.equal(await t.stop(), 0, t.err());
+    assert.match(t.out(), new RegExp(`^${sh.child.pid} +cat +-1 +2 /nonexistent/tsbcc-in-${process.pid}$`, "m"), t.out());
+    assert.doesNotMatch(t.out(), /tsbcc-out-/);
+    assert.doesNotMatch(t.out(), new RegExp(`^${process.pid} `, "m"), "our own opens (outside the namespace) are not shown");
+  } finally {
+    fs.done();
+  }
+});
+
+test("tcpaccept --cgroupmap shows the accept of a server in a listed cgroup only", { skip: cgSkip }, async () => {
+  const fs = mountBpffs();
+  const cg = cgroup2Dir(`tsbcc-cgmap-acc-${process.pid}`);
+  const servers: ChildProcess[] = [];
+  let t: RunningTool | undefined;
+  try {
+    const path = fs.pinIdSet("cgset", [cg.id]);
+    t = startTool(tcpacceptTool, ["--cgroupmap", path]);
+    assert.ok(await t.waitFor(/LPORT\n/), t.err());
+    // Two one-shot servers that print their port once listening; the first runs in the cgroup.
+    const serve = 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); s.accept()[0].close()';
+    const ports: number[] = [];
+    for (const inside of [true, false]) {
+      const sh = waitingShell(["/usr/bin/python3", "-c", serve], false, "pipe");
+      if (inside) writeFileSync(`${cg.dir}/cgroup.procs`, String(sh.child.pid));
+      sh.child.stdin!.end("go\n");
+      servers.push(sh.child);
+      const port = await new Promise<string>((r) => {
+        let text = "";
+        sh.child.stdout!.on("data", (d) => (text += d) && text.endsWith("\n") && r(text));
+        sh.child.once("exit", () => r(`exited: ${text}`));
+      });
+      assert.match(port, /^\d+\n$/, "the server printed its port");
+      ports.push(Number(port));
+    }
+    for (const port of ports) await new Promise<void>((r) => connect(port, "127.0.0.1").on("connect", function (this: Socket) { this.destroy(); r(); }));
+    await Promise.all(servers.map((c) => new Promise((r) => (c.exitCode !== null ? r(0) : c.on("exit", r)))));
+    await t.waitFor(new RegExp(`^${servers[0].pid} `, "m"), 3000);
+    await sleepMs(300);
+    assert.equal(await t.stop(), 0, t.err());
+    assert.match(t.out(), new RegExp(`^${servers[0].pid} +python3 +4 +127\\.0\\.0\\.1 +\\d+ +127\\.0\\.0\\.1 +${ports[0]}$`, "m"), t.out());
+    assert.doesNotMatch(t.out(), new RegExp(`^${servers[1].pid} `, "m"));
+  } finally {
+    await t?.stop();
+    for (const c of servers) c.kill();
+    await cg.remove();
+    fs.done();
+  }
+});
+
+test("profile --cgroupmap samples only the spinner in the listed cgroup", { skip: cgSkip }, async () => {
+  const fs = mountBpffs();
+  const cg = cgroup2Dir(`tsbcc-cgmap-prof-${process.pid}`);
+  const spin = ["/usr/bin/python3", "-c", "import time\nt = time.time() + 1.5\nwhile time.time() < t: pass"];
+  try {
+    const path = fs.pinIdSet("cgset", [cg.id]);
+    const stream = await profile({ cgroupMap: path, frequency: 99, duration: 2 });
+    const inside = waitingShell(spin);
+    writeFileSync(`${cg.dir}/cgroup.procs`, String(inside.child.pid));
+    const outside = spawn(spin[0], spin.slice(1), { stdio: "ignore" });
+    await inside.go();
+    let stacks: Array<{ pid: number; value: number }> = [];
+    for await (const s of stream) stacks = s;
+    const mine = stacks.filter((s) => s.pid === inside.child.pid).reduce((n, s) => n + s.value, 0);
+    // 1.5 s at 99 Hz is ~150 samples on an idle CPU; the host is shared, so only require some.
+    assert.ok(mine >= 5, `${mine} samples of the spinner in the cgroup`);
+    assert.deepEqual([...new Set(stacks.map((s) => s.pid))], [inside.child.pid], "no sample from outside the cgroup");
+    await new Promise((r) => (outside.exitCode !== null ? r(0) : outside.on("exit", r)));
+  } finally {
+    await cg.remove();
     fs.done();
   }
 });
