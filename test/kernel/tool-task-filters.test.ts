@@ -1,11 +1,14 @@
 // Tier 2: BCC's --cgroupmap / --mntnsmap on the real kernel: bpftool pins a hash map of ids, a child waits in a new
 // cgroup v2 directory (or a new mount namespace) whose id is in the map, and the tools show what it does and not
-// what a process outside does (execsnoop, opensnoop, tcpconnect, tcpaccept, profile; capable needs kprobes). Wrong
+// what a process outside does (execsnoop, opensnoop, mountsnoop, tcpconnect, tcpaccept, tcptop, profile; capable
+// needs kprobes: VM guest). Wrong
 // maps are usage errors that leave nothing open.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { tool as execsnoopTool } from "../../src/tools/execsnoop.js";
 import { tool as tcpconnectTool } from "../../src/tools/tcpconnect.js";
@@ -13,6 +16,8 @@ import { tool as tcpacceptTool } from "../../src/tools/tcpaccept.js";
 import { tool as opensnoopTool } from "../../src/tools/opensnoop.js";
 import { execsnoop } from "../../src/tools/execsnoop.js";
 import { profile } from "../../src/tools/profile.js";
+import { tool as mountsnoopTool } from "../../src/tools/mountsnoop.js";
+import { tcptop, tcptopRows } from "../../src/tools/tcptop.js";
 import { ErrorCode } from "../../src/index.js";
 import { liveFds } from "../../src/sys/index.js";
 import { startTool, sleepMs, toolSkip, type RunningTool } from "../helpers/tool-run.js";
@@ -195,6 +200,56 @@ test("profile --cgroupmap samples only the spinner in the listed cgroup", { skip
     assert.deepEqual([...new Set(stacks.map((s) => s.pid))], [inside.child.pid], "no sample from outside the cgroup");
     await new Promise((r) => (outside.exitCode !== null ? r(0) : outside.on("exit", r)));
   } finally {
+    await cg.remove();
+    fs.done();
+  }
+});
+
+test("mountsnoop --mntnsmap shows a mount made in a listed mount namespace, not one made outside", { skip }, async () => {
+  const fs = mountBpffs();
+  const target = mkdtempSync(join(tmpdir(), "tsbcc-mntns-target-"));
+  try {
+    const path = fs.pinIdSet("mntset", []);
+    const t = startTool(mountsnoopTool, ["--mntnsmap", path]);
+    assert.ok(await t.waitFor(/CALL\n/), t.err());
+    const sh = waitingShell(["mount", "-t", "tmpfs", `tsbcc-in-${process.pid}`, target], true);
+    fs.addId(path, await sh.mountNs());
+    await sh.go();
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("mount", ["-t", "tmpfs", `tsbcc-out-${process.pid}`, target]);
+    execFileSync("umount", [target]);
+    await t.waitFor(new RegExp(`tsbcc-in-${process.pid}`), 3000);
+    await sleepMs(300);
+    assert.equal(await t.stop(), 0, t.err());
+    assert.match(t.out(), new RegExp(`^mount +${sh.child.pid} .* mount\\("tsbcc-in-${process.pid}", "${target}", "tmpfs", .*\\) = 0$`, "m"), t.out());
+    assert.doesNotMatch(t.out(), /tsbcc-out-|umount\(/);
+  } finally {
+    rmdirSync(target);
+    fs.done();
+  }
+});
+
+test("tcptop --cgroupmap counts the bytes of a sender in a listed cgroup only", { skip: cgSkip }, async () => {
+  const fs = mountBpffs();
+  const cg = cgroup2Dir(`tsbcc-cgmap-top-${process.pid}`);
+  let received = 0;
+  const server = createServer((s) => s.on("data", (d) => (received += d.length)));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const stream = await tcptop({ cgroupMap: fs.pinIdSet("cgset", [cg.id]), duration: 3 });
+    const send = ["/usr/bin/python3", "-c", `import socket; s = socket.create_connection(("127.0.0.1", ${port})); s.sendall(b"x" * 65536); s.close()`];
+    const inside = waitingShell(send);
+    writeFileSync(`${cg.dir}/cgroup.procs`, String(inside.child.pid));
+    await inside.go();
+    const outside = spawn(send[0], send.slice(1), { stdio: "ignore" });
+    await new Promise((r) => outside.on("exit", r));
+    const rows = [];
+    for await (const r of stream) rows.push(...tcptopRows(r));
+    assert.equal(received, 2 * 65536, "both senders' bytes arrived");
+    assert.deepEqual(rows.map((r) => [r.pid, r.txBytes, r.rport]), [[inside.child.pid, 65536, port]], JSON.stringify(rows));
+  } finally {
+    server.close();
     await cg.remove();
     fs.done();
   }
