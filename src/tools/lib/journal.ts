@@ -3,7 +3,7 @@
 // a newline, "KEY\n" + its length (u64 little-endian) + the bytes + "\n". Node has no unix datagram sockets, so the
 // socket goes through the native seam. A host without journald (no socket) is told clearly.
 import { existsSync } from "node:fs";
-import { UnsupportedError } from "../../errors.js";
+import { ArgumentError, UnsupportedError } from "../../errors.js";
 import { Fd, sendTo, socketOpen } from "../../sys/index.js";
 import { Sock } from "../../sys/abi.js";
 import type { ToolStream } from "./stream.js";
@@ -19,7 +19,7 @@ export function encodeJournalEntry(fields: JournalFields): Uint8Array {
   const text = new TextEncoder();
   const parts: Uint8Array[] = [];
   for (const [key, raw] of Object.entries(fields)) {
-    if (!FIELD_NAME.test(key) || /^\d/.test(key)) throw new TypeError(`journal field name ${JSON.stringify(key)} is not valid`);
+    if (!FIELD_NAME.test(key) || /^\d/.test(key)) throw new ArgumentError("fields", `journal field name ${JSON.stringify(key)} is not valid`);
     const value = text.encode(String(raw));
     if (!value.includes(0x0a)) {
       parts.push(text.encode(`${key}=`), value, text.encode("\n"));
