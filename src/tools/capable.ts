@@ -33,7 +33,7 @@ export interface CapableOptions extends StreamOptions, TaskFilterOptions {
 
 const SOURCES = [{ kind: "kprobe", targets: ["cap_capable"] }] as const;
 
-function program(o: CapableOptions, filterC = ""): string {
+function program(o: CapableOptions, filterC: string): string {
   return `
 #include <uapi/linux/ptrace.h>
 ${filterC}

@@ -14,7 +14,7 @@ const NAME = "execsnoop";
 const MAX_ARGS_DEFAULT = 20;
 const ARG_SIZE = 128;
 
-function program(maxArgs: number, filterC = ""): string {
+function program(maxArgs: number, filterC: string): string {
   return `
 ${filterC}
 #include <uapi/linux/ptrace.h>

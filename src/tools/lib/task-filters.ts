@@ -73,14 +73,13 @@ export function taskFilterC(tool: string, o: TaskFilterOptions): string {
     if (!tsbcc_cgroupset.lookup(&cgroup_id)) return 1;`);
   }
   if (o.mntnsMap !== undefined) {
+    decls.push("#include <linux/sched.h>\n#include <linux/nsproxy.h>");
     decls.push(pinnedSetC("tsbcc_mntnsset", o.mntnsMap, pinnedFilterMap(tool, "--mntnsmap", o.mntnsMap)));
     checks.push(`    struct task_struct *task = (struct task_struct *)bpf_get_current_task();
     u64 mntns_id = task->nsproxy->mnt_ns->ns.inum;
     if (!tsbcc_mntnsset.lookup(&mntns_id)) return 1;`);
   }
   return `
-#include <linux/sched.h>
-#include <linux/nsproxy.h>
 ${decls.join("\n")}
 static inline int tsbcc_task_filtered(void) {
 ${checks.join("\n")}
