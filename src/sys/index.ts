@@ -6,3 +6,4 @@ export { closeAtExit, type Closable } from "./cleanup.js";
 export * as bpf from "./bpf.js";
 export * as perf from "./perf.js";
 export * as abi from "./abi.js";
+export { socketOpen, bindSocket, sendTo, recvFrom } from "./native.js";

@@ -1,6 +1,7 @@
-// biosnoop: one line per block I/O with its process, disk, direction, sector, size and latency (and with -Q the
-// OS queue time), from block tracepoints: block_io_start (the submitter's pid and comm, when the kernel has it),
-// block_rq_insert (queue start), block_rq_issue (device start) and block_rq_complete.
+// biosnoop: one line per block I/O with its process, disk, direction, sector, size and latency (with -Q the OS
+// queue time, with -P whether it continued the disk's previous request: sequential or random), from block
+// tracepoints: block_io_start (the submitter's pid and comm, when the kernel has it), block_rq_insert (queue start),
+// block_rq_issue (device start) and block_rq_complete.
 import { blockRequestTrackingC, COMPLETED_REQUEST_C } from "./lib/block-requests.js";
 import { diskFilter, diskName } from "./lib/disks.js";
 import { left, right } from "./lib/format.js";
@@ -24,12 +25,23 @@ export interface BioEvent {
   latencyMs: number;
   /** OS queue time, insert to issue, milliseconds (0 when not queued or not measured). */
   queueMs: number;
+  /**
+   * With `pattern`: "sequential" when the request starts where the disk's previously completed request ended,
+   * "random" when not, "unknown" for the first request seen on the disk.
+   */
+  pattern?: BioPattern;
 }
+
+export type BioPattern = "unknown" | "sequential" | "random";
+const PATTERNS: readonly BioPattern[] = ["unknown", "sequential", "random"];
+const PATTERN_LETTER: Record<BioPattern, string> = { unknown: "?", sequential: "S", random: "R" };
 
 export interface BiosnoopOptions extends StreamOptions {
   disk?: string;
   /** Measure the OS queue time too. */
   queued?: boolean;
+  /** Classify each request as sequential or random (BCC's -P). */
+  pattern?: boolean;
 }
 
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?", "block:block_io_start?"] }] as const;
@@ -37,6 +49,7 @@ const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:
 function program(o: BiosnoopOptions, dev: number, source: ChosenSource): string {
   return `
 #define FILTER_DEV ${dev}
+#define WITH_PATTERN ${o.pattern ? 1 : 0}
 
 struct bio_event_t {
     u64 ts;
@@ -46,13 +59,15 @@ struct bio_event_t {
     u32 pid;
     u32 dev;
     u32 bytes;
-    u32 pad;
+    u32 pattern;
     char rwbs[8];
     char comm[TASK_COMM_LEN];
 };
 
 ${blockRequestTrackingC(source, { skip: "FILTER_DEV && args->dev != FILTER_DEV", stampInsert: true })}
 BPF_PERF_OUTPUT(events);
+// Per disk: the sector just past its last completed request (-P).
+BPF_HASH(next_sector, u32, u64, 1024);
 
 TRACEPOINT_PROBE(block, block_rq_complete) {${COMPLETED_REQUEST_C}
     if (s->issue_ts == 0) { state.delete(&k); return 0; }
@@ -64,6 +79,13 @@ TRACEPOINT_PROBE(block, block_rq_complete) {${COMPLETED_REQUEST_C}
     ev.pid = s->pid;
     ev.dev = args->dev;
     ev.bytes = args->nr_sector * 512;
+    if (WITH_PATTERN) {
+        u32 dev = args->dev;
+        u64 *expected = next_sector.lookup(&dev);
+        ev.pattern = expected ? (*expected == args->sector ? 1 : 2) : 0;
+        u64 next = args->sector + args->nr_sector;
+        next_sector.update(&dev, &next);
+    }
     #pragma unroll
     for (int i = 0; i < 8; i++) ev.rwbs[i] = args->rwbs[i];
     __builtin_memcpy(&ev.comm, s->comm, sizeof(ev.comm));
@@ -74,7 +96,7 @@ TRACEPOINT_PROBE(block, block_rq_complete) {${COMPLETED_REQUEST_C}
 `;
 }
 
-interface RawBio { ts: bigint; sector: bigint; latency_ns: bigint; queue_ns: bigint; pid: number; dev: number; bytes: number; rwbs: string; comm: string }
+interface RawBio { ts: bigint; sector: bigint; latency_ns: bigint; queue_ns: bigint; pid: number; dev: number; bytes: number; pattern: number; rwbs: string; comm: string }
 
 /** The direction letter BCC's biosnoop shows, from the block layer's rwbs ("FWS" -> "W", "R" -> "R"). */
 export function rwLetter(rwbs: string): string {
@@ -89,6 +111,7 @@ export async function biosnoop(opts: BiosnoopOptions = {}, chosen?: ChosenSource
   return eventStream<RawBio, BioEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, disk: diskName(r.dev), rw: rwLetter(r.rwbs), rwbs: r.rwbs, sector: BigInt(r.sector), bytes: r.bytes,
     latencyMs: Number(r.latency_ns) / 1e6, queueMs: opts.queued ? Number(r.queue_ns) / 1e6 : 0,
+    ...(opts.pattern ? { pattern: PATTERNS[r.pattern] ?? "unknown" } : {}),
   }));
 }
 
@@ -100,25 +123,27 @@ export const spec: ToolSpec = {
   options: [
     { name: "queue", short: "Q", long: "queue", kind: "flag", help: "include OS queued time" },
     { name: "disk", short: "d", long: "disk", kind: "value", help: "trace this disk only" },
+    { name: "pattern", short: "P", long: "pattern", kind: "flag", help: "display block I/O pattern (sequential or random)" },
   ],
   examples: [
     ["tsbcc biosnoop", "trace all block I/O"],
     ["tsbcc biosnoop -Q", "include OS queued time"],
     ["tsbcc biosnoop -d sdc", "trace sdc only"],
+    ["tsbcc biosnoop -P", "display block I/O pattern"],
   ],
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await biosnoop({ disk: o.disk, queued: o.queue, signal: run.signal }, run.source);
+  const stream = await biosnoop({ disk: o.disk, queued: o.queue, pattern: o.pattern, signal: run.signal }, run.source);
   if (!run.json) {
     run.out.write(`${left("TIME(s)", 11)} ${left("COMM", 14)} ${left("PID", 7)} ${left("DISK", 9)} T ${left("SECTOR", 10)} ${left("BYTES", 7)} ` +
-      (o.queue ? `${right("QUE(ms)", 7)} ` : "") + `${right("LAT(ms)", 7)}\n`);
+      (o.pattern ? "P " : "") + (o.queue ? `${right("QUE(ms)", 7)} ` : "") + `${right("LAT(ms)", 7)}\n`);
   }
   let first: bigint | undefined;
   return printEvents(stream, run, (ev) => {
     first ??= ev.ts;
     return (`${left((Number(ev.ts - first) / 1e9).toFixed(6), 11)} ${left(ev.comm.slice(0, 14), 14)} ${left(ev.pid, 7)} ${left(ev.disk, 9)} ${ev.rw} ` +
-      `${left(ev.sector, 10)} ${left(ev.bytes, 7)} ` + (o.queue ? `${right(ev.queueMs.toFixed(2), 7)} ` : "") + `${right(ev.latencyMs.toFixed(2), 7)}\n`);
+      `${left(ev.sector, 10)} ${left(ev.bytes, 7)} ` + (ev.pattern ? `${PATTERN_LETTER[ev.pattern]} ` : "") + (o.queue ? `${right(ev.queueMs.toFixed(2), 7)} ` : "") + `${right(ev.latencyMs.toFixed(2), 7)}\n`);
   });
 }
 

@@ -11,6 +11,7 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { dropTracingFrames, stackIdMissed } from "./lib/stacks.js";
 import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "capable";
 
@@ -34,7 +35,7 @@ export interface CapabilityEvent {
   missedUserStack?: boolean;
 }
 
-export interface CapableOptions extends StreamOptions {
+export interface CapableOptions extends StreamOptions, TaskFilterOptions {
   pid?: number;
   /** Include checks that are not audited (BCC's -v). */
   nonAudit?: boolean;
@@ -46,9 +47,10 @@ export interface CapableOptions extends StreamOptions {
 
 const SOURCES = [{ kind: "kprobe", targets: ["cap_capable"] }] as const;
 
-function program(o: CapableOptions): string {
+function program(o: CapableOptions, filterC: string): string {
   return `
 #include <uapi/linux/ptrace.h>
+${filterC}
 #define FILTER_PID ${o.pid ?? 0}
 #define ONLY_AUDIT ${o.nonAudit ? 0 : 1}
 #define OPT_NOAUDIT ${CAP_OPT_NOAUDIT}
@@ -80,6 +82,7 @@ BPF_PERF_OUTPUT(events);
 int on_cap_capable(struct pt_regs *ctx) {
     u64 id = bpf_get_current_pid_tgid();
     if (FILTER_PID && (id >> 32) != FILTER_PID) return 0;
+    if (tsbcc_task_filtered()) return 0;
     struct check_t c = {};
     c.cap = (int)PT_REGS_PARM3(ctx);
     c.audit = (PT_REGS_PARM4(ctx) & OPT_NOAUDIT) == 0;
@@ -127,7 +130,7 @@ export async function capable(opts: CapableOptions = {}, chosen?: ChosenSource):
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const fn = source.targets[0];
-  const b = await loadToolProgram(NAME, program(opts), { autoload: false });
+  const b = await loadToolProgram(NAME, program(opts, taskFilterC(NAME, opts)), { autoload: false });
   attachToolProgram(NAME, b, (p) => {
     p.attachKprobe({ event: fn, fnName: "on_cap_capable" });
     p.attachKretprobe({ event: fn, fnName: "on_cap_capable_return" });
@@ -153,6 +156,7 @@ export const spec: ToolSpec = {
     { name: "kernelStack", short: "K", long: "kernel-stack", kind: "flag", help: "output kernel stack trace" },
     { name: "userStack", short: "U", long: "user-stack", kind: "flag", help: "output user stack trace" },
     { name: "extra", short: "x", long: "extra", kind: "flag", help: "show extra fields in TID column" },
+    ...taskFilterOptions(),
   ],
   examples: [
     ["tsbcc capable", "trace capability checks"],
@@ -165,7 +169,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await capable({ pid: o.pid, nonAudit: o.nonAudit, kernelStack: o.kernelStack, userStack: o.userStack, signal: run.signal }, run.source);
+  const stream = await capable({ pid: o.pid, nonAudit: o.nonAudit, kernelStack: o.kernelStack, userStack: o.userStack, signal: run.signal, ...taskFilterValues(o) }, run.source);
   if (!run.json) {
     run.out.write(`${left("TIME", 9)} ${left("UID", 6)} ${left("PID", 6)} ${o.extra ? left("TID", 6) + " " : ""}${left("COMM", 16)} ${left("CAP", 4)} ${left("NAME", 20)} ${left("AUDIT", 6)} VERDICT\n`);
   }

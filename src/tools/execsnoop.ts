@@ -8,13 +8,15 @@ import { clock, left, right } from "./lib/format.js";
 import { UsageError } from "./lib/errors.js";
 import { userId } from "./lib/users.js";
 import { printUidOption, timeOption } from "./lib/options.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "execsnoop";
 const MAX_ARGS_DEFAULT = 20;
 const ARG_SIZE = 128;
 
-function program(maxArgs: number): string {
+function program(maxArgs: number, filterC: string): string {
   return `
+${filterC}
 #include <uapi/linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/fs.h>
@@ -51,6 +53,7 @@ static int submit_arg(void *ctx, struct data_t *data, const void *ptr) {
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
+    if (tsbcc_task_filtered()) return 0;
     struct data_t data = {};
     fill_task(&data, EVENT_ARG);
     submit_arg(args, &data, args->filename);
@@ -69,6 +72,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_execve) {
 }
 
 TRACEPOINT_PROBE(syscalls, sys_exit_execve) {
+    if (tsbcc_task_filtered()) return 0;
     struct data_t data = {};
     fill_task(&data, EVENT_RET);
     data.retval = args->ret;
@@ -91,7 +95,7 @@ export interface ExecEvent {
   retval: number;
 }
 
-export interface ExecsnoopOptions extends StreamOptions {
+export interface ExecsnoopOptions extends StreamOptions, TaskFilterOptions {
   /** Include failed exec()s (default false, as BCC). */
   fails?: boolean;
   uid?: number;
@@ -106,7 +110,7 @@ export async function execsnoop(opts: ExecsnoopOptions = {}, chosen?: ChosenSour
   const maxArgs = opts.maxArgs ?? MAX_ARGS_DEFAULT;
   if (!Number.isInteger(maxArgs) || maxArgs < 1 || maxArgs > 128) throw new UsageError(NAME, `maxArgs must be an integer between 1 and 128, got ${maxArgs}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(maxArgs));
+  const b = await loadToolProgram(NAME, program(maxArgs, taskFilterC(NAME, opts)));
   const pending = new Map<number, string[]>();
   // exec() often moves the task to another CPU (the kernel balances at exec), so an exec's argument events and
   // its return event can sit in different per-CPU rings: returns are handled after a whole drain, when the
@@ -172,6 +176,7 @@ export const spec: ToolSpec = {
     printUidOption(),
     { name: "maxArgs", long: "max-args", kind: "value", metavar: "MAX_ARGS", parse: "uint", default: MAX_ARGS_DEFAULT, help: "maximum number of arguments parsed and displayed, defaults to 20" },
     { name: "ppid", short: "P", long: "ppid", kind: "value", parse: "uint", help: "trace this parent PID only" },
+    ...taskFilterOptions(),
     { name: "duration", long: "duration", kind: "value", metavar: "SECONDS", parse: "number", help: "stop after this many seconds (tsbcc)" },
   ],
   examples: [
@@ -191,7 +196,7 @@ export const spec: ToolSpec = {
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.maxArgs < 1 || o.maxArgs > 128) throw new UsageError(NAME, "argument --max-args: must be between 1 and 128");
-  const stream = await execsnoop({ fails: o.fails, uid: o.uid, ppid: o.ppid, maxArgs: o.maxArgs, signal: run.signal, duration: o.duration }, run.source);
+  const stream = await execsnoop({ fails: o.fails, uid: o.uid, ppid: o.ppid, maxArgs: o.maxArgs, signal: run.signal, duration: o.duration, ...taskFilterValues(o) }, run.source);
   const start = process.hrtime.bigint();
   // The header goes out once the perf buffer is open, so nothing run after it appears can be missed.
   if (!run.json) {

@@ -6,6 +6,7 @@ import { left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "mountsnoop";
 const STR = 128;
@@ -30,7 +31,7 @@ export interface MountEvent {
   ret: number;
 }
 
-export type MountsnoopOptions = StreamOptions;
+export type MountsnoopOptions = StreamOptions & TaskFilterOptions;
 
 const SOURCES = [{ kind: "tracepoint", targets: ["syscalls:sys_enter_mount", "syscalls:sys_exit_mount", "syscalls:sys_enter_umount", "syscalls:sys_exit_umount"] }] as const;
 
@@ -71,6 +72,7 @@ BPF_PERCPU_ARRAY(scratch, struct mount_event_t, 1);
 BPF_PERF_OUTPUT(events);
 
 TRACEPOINT_PROBE(syscalls, sys_enter_mount) {
+    if (tsbcc_task_filtered()) return 0;
     u32 tid = (u32)bpf_get_current_pid_tgid();
     struct args_t a = {};
     a.call = CALL_MOUNT;
@@ -84,6 +86,7 @@ TRACEPOINT_PROBE(syscalls, sys_enter_mount) {
 }
 
 TRACEPOINT_PROBE(syscalls, sys_enter_umount) {
+    if (tsbcc_task_filtered()) return 0;
     u32 tid = (u32)bpf_get_current_pid_tgid();
     struct args_t a = {};
     a.call = CALL_UMOUNT;
@@ -141,7 +144,7 @@ interface RawMount {
 /** mountsnoop as a library: one MountEvent per mount()/umount(). */
 export async function mountsnoop(opts: MountsnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<MountEvent>> {
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, PROGRAM);
+  const b = await loadToolProgram(NAME, taskFilterC(NAME, opts) + PROGRAM);
   return eventStream<RawMount, MountEvent>(b, "events", source, opts, (r) => {
     const common = { ts: r.ts, pid: r.pid, tid: r.tid, ppid: r.ppid, comm: r.comm, parentComm: r.pcomm, mntNs: r.mnt_ns, flags: Number(r.flags), ret: r.ret, target: r.target };
     return r.call === 0
@@ -182,7 +185,7 @@ export const spec: ToolSpec = {
   description: "trace mount() and umount() syscalls",
   json: "event",
   sources: SOURCES,
-  options: [{ name: "parent", short: "P", long: "parent_process", kind: "flag", help: "also snoop the parent process" }],
+  options: [{ name: "parent", short: "P", long: "parent_process", kind: "flag", help: "also snoop the parent process" }, ...taskFilterOptions()],
   examples: [
     ["tsbcc mountsnoop", "trace mount() and umount() syscalls"],
     ["tsbcc mountsnoop -P", "also show the parent process"],
@@ -191,7 +194,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await mountsnoop({ signal: run.signal }, run.source);
+  const stream = await mountsnoop({ signal: run.signal, ...taskFilterValues(o) }, run.source);
   if (!run.json) {
     run.out.write(`${left("COMM", 16)} ${left("PID", 7)} ${left("TID", 7)} ` + (o.parent ? `${left("PCOMM", 16)} ${left("PPID", 7)} ` : "") + `${left("MNT_NS", 11)} CALL\n`);
   }

@@ -8,6 +8,7 @@ import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathE
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 
 const NAME = "opensnoop";
@@ -28,7 +29,7 @@ export interface OpenEvent {
   path: string;
 }
 
-export interface OpensnoopOptions extends StreamOptions {
+export interface OpensnoopOptions extends StreamOptions, TaskFilterOptions {
   pid?: number;
   tid?: number;
   uid?: number;
@@ -61,7 +62,7 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${v}`);
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source));
+  const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source, taskFilterC(NAME, opts)));
   return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt: opts.bufferPages }, (r) => {
     const failed = r.ret < 0;
     if (opts.failed && !failed) return undefined;
@@ -85,7 +86,7 @@ export const spec: ToolSpec = {
     timeOption(),
     printUidOption(),
     failedOption("only show failed opens"),
-    pidOption(), tidOption(), uidOption(), durationOption(),
+    pidOption(), tidOption(), ...taskFilterOptions(), uidOption(), durationOption(),
     { name: "name", short: "n", long: "name", kind: "value", help: "only print process names containing this name" },
     { name: "extended", short: "e", long: "extended_fields", kind: "flag", help: "show extended fields" },
     { name: "flagFilter", short: "f", long: "flag_filter", kind: "list", metavar: "FLAG_FILTER", parse: parseFlag, help: "filter on flags argument (e.g., O_WRONLY)" },
@@ -111,7 +112,7 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const flagFilter = (o.flagFilter as number[]).reduce((a, f) => a | f, 0) || undefined;
   const stream = await opensnoop({
     pid: o.pid, tid: o.tid, uid: o.uid, flagFilter, failed: o.failed, name: o.name, bufferPages: o.bufferPages,
-    signal: run.signal, duration: o.duration,
+    signal: run.signal, duration: o.duration, ...taskFilterValues(o),
   }, run.source);
   if (!run.json) {
     run.out.write((o.timestamp ? left("TIME(s)", 14) : "") + (o.printUid ? left("UID", 6) : "") +

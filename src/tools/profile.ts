@@ -9,11 +9,12 @@ import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { printStacks, readStackCounts, stackOptions, stackCountMapsC, stackStream, type StackCount } from "./lib/stacks.js";
 import { attachToolProgram, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "profile";
 const SOURCES = [{ kind: "perf_event", targets: ["software:cpu-clock"] }] as const;
 
-export interface ProfileOptions extends StreamOptions {
+export interface ProfileOptions extends StreamOptions, TaskFilterOptions {
   /** Only this process. */
   pid?: number;
   /** Only this thread. */
@@ -36,6 +37,7 @@ export interface ProfileOptions extends StreamOptions {
 function program(o: ProfileOptions): string {
   return `
 #include <uapi/linux/bpf_perf_event.h>
+${taskFilterC(NAME, o)}
 ${stackCountMapsC(o.hashStorageSize ?? 40960, o.stackStorageSize ?? 16384)}
 int on_cpu_clock(struct bpf_perf_event_data *ctx) {
     u64 id = bpf_get_current_pid_tgid();
@@ -43,6 +45,7 @@ int on_cpu_clock(struct bpf_perf_event_data *ctx) {
     if (${o.includeIdle ? 0 : 1} && tid == 0) return 0;
     if (${o.pid ?? -1} >= 0 && tgid != ${o.pid ?? 0}) return 0;
     if (${o.tid ?? -1} >= 0 && tid != ${o.tid ?? 0}) return 0;
+    if (tsbcc_task_filtered()) return 0;
     struct key_t key = {};
     key.pid = tgid;
     bpf_get_current_comm(&key.name, sizeof(key.name));
@@ -97,6 +100,7 @@ export const spec: ToolSpec = {
     { name: "stackStorageSize", long: "stack-storage-size", kind: "value", parse: positiveInt, default: 16384, help: "the number of unique stack traces that can be stored and displayed (default 16384)" },
     { name: "hashStorageSize", long: "hash-storage-size", kind: "value", parse: positiveInt, default: 40960, help: "the number of hash keys that can be stored and displayed (default 40960)" },
     { name: "cpu", short: "C", long: "cpu", kind: "value", parse: "uint", help: "cpu number to run profile on" },
+    ...taskFilterOptions(),
     ...stackOptions().filter((o) => o.name === "flamegraph" || o.name === "foldedFile"),
   ],
   positionals: [{ name: "duration", parse: positiveNumber, help: "duration of trace, in seconds" }],
@@ -120,7 +124,7 @@ async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const stream = await profile({
     pid: o.pid, tid: o.tid, frequency: o.frequency, period: o.period, cpu: o.cpu, includeIdle: o.idle,
     userStacks: !o.kernelOnly, kernelStacks: !o.userOnly, stackStorageSize: o.stackStorageSize, hashStorageSize: o.hashStorageSize,
-    duration: o.duration, signal: run.signal,
+    duration: o.duration, signal: run.signal, ...taskFilterValues(o),
   }, run.source);
   if (!run.json && !o.folded) {
     const rate = o.period !== undefined ? `every ${o.period} events` : `at ${o.frequency ?? 49} Hertz`;

@@ -9,6 +9,7 @@ import { ADDR_FIELDS, TCP_DEFINES, familyNumber, chosenFamily, familyOptions, en
 import { checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { pidOption, timeOption } from "./lib/options.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "tcpaccept";
 
@@ -18,7 +19,7 @@ export interface TcpAcceptEvent extends TcpEndpoints {
   comm: string;
 }
 
-export interface TcpacceptOptions extends StreamOptions {
+export interface TcpacceptOptions extends StreamOptions, TaskFilterOptions {
   pid?: number;
   /** Local ports. */
   ports?: number[];
@@ -27,9 +28,10 @@ export interface TcpacceptOptions extends StreamOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["syscalls:sys_exit_accept4", "syscalls:sys_exit_accept?"] }] as const;
 
-function program(o: TcpacceptOptions, withAccept: boolean): string {
+function program(o: TcpacceptOptions, withAccept: boolean, filterC: string): string {
   return `
 #include <linux/sched.h>
+${filterC}
 #include <linux/fdtable.h>
 #include <net/sock.h>
 ${TCP_DEFINES}
@@ -50,6 +52,7 @@ static int report(void *ctx, long fd) {
     if (fd < 0) return 0;
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     if (FILTER_PID && pid != FILTER_PID) return 0;
+    if (tsbcc_task_filtered()) return 0;
     struct task_struct *task = (struct task_struct *)bpf_get_current_task();
     struct file **fds = task->files->fdt->fd;
     struct file *f = NULL;
@@ -98,7 +101,7 @@ interface RawAccept { ts: bigint; pid: number; comm: string; saddr: Uint8Array; 
 export async function tcpaccept(opts: TcpacceptOptions = {}, chosen?: ChosenSource): Promise<ToolStream<TcpAcceptEvent>> {
   checkTcpFilters(NAME, { ...opts, localPorts: opts.ports });
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source.targets.includes("syscalls:sys_exit_accept")));
+  const b = await loadToolProgram(NAME, program(opts, source.targets.includes("syscalls:sys_exit_accept"), taskFilterC(NAME, opts)));
   return eventStream<RawAccept, TcpAcceptEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, ...endpoints(r),
   }));
@@ -115,6 +118,7 @@ export const spec: ToolSpec = {
     pidOption(),
     { name: "port", short: "P", long: "port", kind: "value", parse: parsePortList, help: "comma-separated list of local ports to trace" },
     ...familyOptions(),
+    ...taskFilterOptions(),
   ],
   examples: [
     ["tsbcc tcpaccept", "trace all TCP accept()s"],
@@ -123,11 +127,13 @@ export const spec: ToolSpec = {
     ["tsbcc tcpaccept -p 181", "only trace PID 181"],
     ["tsbcc tcpaccept -4", "trace IPv4 family"],
     ["tsbcc tcpaccept -6", "trace IPv6 family"],
+    ["tsbcc tcpaccept --cgroupmap mappath", "only trace cgroups in this BPF map"],
+    ["tsbcc tcpaccept --mntnsmap mappath", "only trace mount namespaces in the map"],
   ],
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await tcpaccept({ pid: o.pid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
+  const stream = await tcpaccept({ pid: o.pid, ports: o.port, ipVersion: chosenFamily(NAME, o), signal: run.signal, ...taskFilterValues(o) }, run.source);
   if (!run.json) {
     run.out.write((o.time ? left("TIME", 9) : "") + (o.timestamp ? left("TIME(s)", 9) : "") +
       `${left("PID", 7)} ${left("COMM", 12)} ${left("IP", 2)} ${left("RADDR", 16)} ${left("RPORT", 5)} ${left("LADDR", 16)} LPORT\n`);

@@ -1,5 +1,6 @@
 // tcpstates: one line per TCP state change, with the time spent in the previous state, from
-// sock:inet_sock_set_state (state names from the tracepoint's own symbol table).
+// sock:inet_sock_set_state (state names from the tracepoint's own symbol table); with -Y each change is also an
+// entry in the systemd journal, with BCC's fields (lib/journal.ts).
 import { UsageError } from "./lib/errors.js";
 import { clock, left } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
@@ -9,6 +10,7 @@ import {
 } from "./lib/tcp.js";
 import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import { journaled, JournalWriter, type JournalFields } from "./lib/journal.js";
 
 const NAME = "tcpstates";
 
@@ -29,6 +31,8 @@ export interface TcpstatesOptions extends StreamOptions {
   localPorts?: number[];
   remotePorts?: number[];
   ipVersion?: 4 | 6;
+  /** Also log each change to the systemd journal (BCC's -Y); a string is the journal socket's path. */
+  journal?: boolean | string;
 }
 
 function program(o: TcpstatesOptions): string {
@@ -80,10 +84,39 @@ interface RawState {
 export async function tcpstates(opts: TcpstatesOptions = {}, chosen?: ChosenSource): Promise<ToolStream<TcpStateEvent>> {
   checkTcpFilters(NAME, opts);
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts));
-  return eventStream<RawState, TcpStateEvent>(b, "events", source, opts, (r) => ({
+  const journal = opts.journal ? new JournalWriter(typeof opts.journal === "string" ? opts.journal : undefined) : undefined;
+  let b;
+  try {
+    b = await loadToolProgram(NAME, program(opts));
+  } catch (e) {
+    journal?.close();
+    throw e;
+  }
+  const stream = eventStream<RawState, TcpStateEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, skaddr: BigInt(r.skaddr), pid: r.pid, comm: r.comm, ...endpoints(r), oldState: tcpStateName(r.oldstate), newState: tcpStateName(r.newstate), durationMs: Number(r.delta_ns) / 1e6,
   }));
+  return journal ? journaled(stream, journal, journalFields) : stream;
+}
+
+/** BCC's journal entry for a state change (journald adds OBJECT_COMM itself from OBJECT_PID when we are root). */
+export function journalFields(ev: TcpStateEvent): JournalFields {
+  const ip = ev.ipVersion === 6 ? "IPV6" : "IPV4";
+  const fields: JournalFields = {
+    SYSLOG_IDENTIFIER: NAME,
+    PRIORITY: 5,
+    _SOURCE_REALTIME_TIMESTAMP: BigInt(Date.now()) * 1000n,
+    OBJECT_PID: ev.pid,
+    [`OBJECT_${ip}_SOURCE_ADDRESS`]: ev.localAddr,
+    OBJECT_TCP_SOURCE_PORT: ev.localPort,
+    [`OBJECT_${ip}_DESTINATION_ADDRESS`]: ev.remoteAddr,
+    OBJECT_TCP_DESTINATION_PORT: ev.remotePort,
+    OBJECT_TCP_OLD_STATE: ev.oldState,
+    OBJECT_TCP_NEW_STATE: ev.newState,
+    OBJECT_TCP_SPAN_TIME: Math.round(ev.durationMs * 1000),
+    MESSAGE: `${ev.comm} ${ev.localAddr} ${ev.localPort} \u2192 ${ev.remoteAddr} ${ev.remotePort} ${ev.oldState} \u2192 ${ev.newState}`,
+  };
+  if (process.getuid?.() !== 0) fields.OBJECT_COMM = ev.comm;
+  return fields;
 }
 
 export const spec: ToolSpec = {
@@ -91,13 +124,18 @@ export const spec: ToolSpec = {
   description: "Trace TCP session state changes and durations",
   json: "event",
   sources: TCP_STATE_SOURCES,
-  options: [...timeOptions(), ...portOptions(), ...familyOptions()],
+  options: [
+    ...timeOptions(), ...portOptions(),
+    { name: "journal", short: "Y", long: "journal", kind: "flag", help: "log session state changes to the systemd journal" },
+    ...familyOptions(),
+  ],
   examples: [
     ["tsbcc tcpstates", "trace all TCP state changes"],
     ["tsbcc tcpstates -t", "include timestamp column"],
     ["tsbcc tcpstates -T", "include time column (HH:MM:SS)"],
     ["tsbcc tcpstates -w", "wider columns (fit IPv6)"],
     ["tsbcc tcpstates -stT", "csv output, with times & timestamps"],
+    ["tsbcc tcpstates -Y", "log events to the systemd journal"],
     ["tsbcc tcpstates -L 80", "only trace local port 80"],
     ["tsbcc tcpstates -L 80,81", "only trace local ports 80 and 81"],
     ["tsbcc tcpstates -D 80", "only trace remote port 80"],
@@ -107,7 +145,7 @@ export const spec: ToolSpec = {
 };
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const stream = await tcpstates({ localPorts: o.localport, remotePorts: o.remoteport, ipVersion: chosenFamily(NAME, o), signal: run.signal }, run.source);
+  const stream = await tcpstates({ localPorts: o.localport, remotePorts: o.remoteport, ipVersion: chosenFamily(NAME, o), journal: o.journal, signal: run.signal }, run.source);
   const addrWidth = o.wide ? 39 : 15;
   if (!run.json) {
     const cols = ["SKADDR", "C-PID", "C-COMM", ...(o.wide ? ["IP"] : []), "LADDR", "LPORT", "RADDR", "RPORT", "OLDSTATE", "NEWSTATE", "MS"];

@@ -15,10 +15,11 @@ import { chosenFamily, familyNumber, familyOptions, formatAddr } from "./lib/tcp
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { FD_FILE_C } from "./lib/vfs-c.js";
 import type { ToolConstants } from "./lib/constants.js";
+import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 
 const NAME = "tcptop";
 
-export interface TcptopOptions extends IntervalOptions {
+export interface TcptopOptions extends IntervalOptions, TaskFilterOptions {
   pid?: number;
   ipVersion?: 4 | 6;
 }
@@ -103,6 +104,7 @@ function program(o: TcptopOptions, source: ChosenSource, k: ToolConstants): stri
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <net/sock.h>
+${taskFilterC(NAME, o)}
 ${k.u32("FILTER_PID", o.pid ?? 0)}
 #define FILTER_FAMILY ${familyNumber(o.ipVersion)}
 #define AF_INET_NR ${AddressFamily.AF_INET}
@@ -130,6 +132,7 @@ BPF_HASH(flows, struct flow_key_t, struct flow_val_t, 10240);
 static int account(struct sock *sk, u64 bytes, int send) {
     u32 pid = bpf_get_current_pid_tgid() >> 32;
     if (FILTER_PID && pid != FILTER_PID) return 0;
+    if (tsbcc_task_filtered()) return 0;
     struct flow_key_t k = {};
     bpf_probe_read_kernel(&k.family, sizeof(k.family), &sk->__sk_common.skc_family);
     if (k.family != AF_INET_NR && k.family != AF_INET6_NR) return 0;
@@ -203,6 +206,7 @@ export const spec: ToolSpec = {
     { name: "noclear", short: "C", long: "noclear", kind: "flag", help: "don't clear the screen" },
     { name: "nosummary", short: "S", long: "nosummary", kind: "flag", help: "skip system summary line" },
     pidOption(),
+    ...taskFilterOptions(),
     ...familyOptions(),
   ],
   positionals: intervalPositionals("output interval, in seconds (default 1)"),
@@ -233,7 +237,7 @@ function printTop(r: IntervalReport, o: Record<string, any>, run: ToolRun): void
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const interval = o.interval ?? 1;
-  const stream = await tcptop({ pid: o.pid, ipVersion: chosenFamily(NAME, o), interval, count: o.count, signal: run.signal }, run.source);
+  const stream = await tcptop({ pid: o.pid, ipVersion: chosenFamily(NAME, o), interval, count: o.count, signal: run.signal, ...taskFilterValues(o) }, run.source);
   return runTop(stream, run, interval, (r) => printTop(r, o, run), false);
 }
 

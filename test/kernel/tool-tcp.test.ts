@@ -111,7 +111,7 @@ test("tcpconnect -L -p OURPID and tcpaccept -p OURPID show the two ends of the s
   assert.equal(await a.stop(), 0);
   assert.ok(cl, c.out());
   assert.ok(al, a.out());
-  assert.match(c.out(), /^PID    COMM         IP SADDR            LPORT  DADDR            DPORT\n/);
+  assert.match(c.out(), /^PID     COMM         IP SADDR            LPORT  DADDR            DPORT\n/);
   assert.match(a.out(), /^PID     COMM         IP RADDR            RPORT LADDR            LPORT\n/);
   const bad = startTool(connectTool, ["-P", "99999"]);
   assert.equal(await bad.done, 2);

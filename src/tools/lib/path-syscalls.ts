@@ -3,6 +3,7 @@
 // is resident by then) and submits one event with the result. Each tool lists its syscalls; the ones the chosen
 // source lacks are left out.
 import type { ChosenSource } from "./source.js";
+import { NO_TASK_FILTER_C } from "./task-filters.js";
 
 export interface PathSyscall {
   /** Syscall name as in syscalls:sys_enter_<name>. */
@@ -46,7 +47,8 @@ export function pathSyscallTargets(calls: readonly PathSyscall[], required: read
   });
 }
 
-export function pathSyscallProgram(calls: readonly PathSyscall[], f: PathFilters, source: ChosenSource): string {
+/** `filterC`: the --cgroupmap/--mntnsmap C (./task-filters.ts) of the tools that take them. */
+export function pathSyscallProgram(calls: readonly PathSyscall[], f: PathFilters, source: ChosenSource, filterC = NO_TASK_FILTER_C): string {
   const probes = calls.map((c, i) => !source.targets.includes(`syscalls:sys_enter_${c.name}`) ? "" : `
 TRACEPOINT_PROBE(syscalls, sys_enter_${c.name}) {
     ${c.prologue ?? ""}
@@ -57,7 +59,7 @@ TRACEPOINT_PROBE(syscalls, sys_exit_${c.name}) {
 }`).join("\n");
   return `
 #include <linux/sched.h>
-
+${filterC}
 #define FILTER_PID ${f.pid ?? 0}
 #define FILTER_TID ${f.tid ?? 0}
 #define FILTER_UID ${f.uid ?? -1}
@@ -92,6 +94,7 @@ static int remember(int call, int flags, const char *fname) {
     if (FILTER_TID && tid != FILTER_TID) return 0;
     if (FILTER_UID >= 0 && (u32)bpf_get_current_uid_gid() != (u32)FILTER_UID) return 0;
     if (FILTER_FLAGS && !(flags & FILTER_FLAGS)) return 0;
+    if (tsbcc_task_filtered()) return 0;
     struct pending_t p = {};
     p.fname = fname;
     p.flags = flags;
