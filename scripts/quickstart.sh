@@ -24,7 +24,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 command -v node >/dev/null 2>&1 || { echo "quickstart.sh: Node.js >= 20 is needed (https://nodejs.org)" >&2; exit 1; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# A linked node_modules belongs to another checkout (a git worktree sharing it): npm ci would empty that one.
+if [ -L node_modules ]; then
+  echo "$(basename "$0"): node_modules is a link to another checkout's; not reinstalling it here"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run build --silent

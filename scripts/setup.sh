@@ -29,7 +29,10 @@ if [ ! -e /sys/kernel/tracing/events ]; then
   mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+# A linked node_modules belongs to another checkout (a git worktree sharing it): npm ci would empty that one.
+if [ -L node_modules ]; then
+  echo "$(basename "$0"): node_modules is a link to another checkout's; not reinstalling it here"
+elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run build --silent
