@@ -4,9 +4,9 @@ import { OpenFlags } from "../sys/abi.js";
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
 import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption, failedOption, printUidOption, timeOption } from "./lib/options.js";
-import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
+import { PATH_SHOWN, pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { batchedWakeup, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { ErrorCode, TsbccError } from "../errors.js";
 
@@ -47,6 +47,9 @@ const CALLS: PathSyscall[] = [
   { name: "openat2", path: "args->filename", prologue: "u64 how_flags = 0;\n    bpf_probe_read_user(&how_flags, sizeof(how_flags), &args->how->flags);", flags: "(int)how_flags" },
 ];
 
+/** sizeof(struct path_event_t): ts, six 32-bit fields, comm, path. */
+const PATH_EVENT_BYTES = 8 + 6 * 4 + 16 + PATH_SHOWN;
+
 const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["openat"]) }] as const;
 
 /** The BPF program (BCC's dialect) opensnoop loads for these options on this kernel (the benchmark runs it in BCC too). */
@@ -62,7 +65,8 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source));
-  return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt: opts.bufferPages }, (r) => {
+  const pageCnt = opts.bufferPages ?? 64;
+  return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt, wakeupEvents: batchedWakeup(pageCnt, PATH_EVENT_BYTES) }, (r) => {
     const failed = r.ret < 0;
     if (opts.failed && !failed) return undefined;
     if (opts.name && !r.comm.includes(opts.name)) return undefined;
