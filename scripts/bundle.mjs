@@ -10,6 +10,8 @@ await build({
   ...common, format: "cjs", entryPoints: ["dist/src/cli/main.js"], outfile: "dist/src/cli/tsbcc-main.cjs",
   // import.meta.url (paths to include/, createRequire) as the CommonJS file's own URL.
   define: { "import.meta.url": "__tsbcc_module_url" },
+  // import() as require(): a script restored from V8's code cache has no dynamic-import callback in Node 20.
+  supported: { "dynamic-import": false },
   banner: { js: 'var __tsbcc_module_url = require("node:url").pathToFileURL(__filename).href;' },
 });
 await build({ ...common, entryPoints: ["dist/src/cli/launch.js"], outfile: "dist/src/cli/tsbcc.mjs" });

@@ -9,7 +9,7 @@
 // following links), like the compiled BPF objects next to them, which are loaded into the kernel as they are.
 // TSBCC_CODE_CACHE=0 turns it off.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import Module, { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,20 @@ function cacheFile(source: Buffer): string | undefined {
   }
 }
 
+/** Caches kept per cache root (one per installed tsbcc version in use); older ones are removed on save. */
+const KEEP = 4;
+
+function pruneOthers(kept: string): void {
+  try {
+    const dir = dirname(kept);
+    const others = readdirSync(dir).filter((n) => n.endsWith(".bin") && join(dir, n) !== kept)
+      .map((n) => ({ path: join(dir, n), mtime: statSync(join(dir, n)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+    for (const o of others.slice(KEEP - 1)) rmSync(o.path, { force: true });
+  } catch {
+    // pruning is housekeeping: never an error of the command
+  }
+}
+
 /** A CommonJS file compiled with its code cache: `status` says what the cache did; `save()` (re)writes it. */
 export interface CachedScript {
   status: "hit" | "miss" | "rejected" | "off";
@@ -42,12 +56,9 @@ export function compileCached(file: string): CachedScript {
   const where = cacheFile(bytes);
   const cached = where ? readPrivateFile(where) : undefined;
   const source = bytes.toString("utf8").replace(/^#!.*/, "");
-  const script = new vm.Script(Module.wrap(source), {
-    filename: file,
-    cachedData: cached,
-    // import() inside the bundle (lazily loaded exporters) resolves as in any module of the main context.
-    importModuleDynamically: (vm as unknown as { constants: { USE_MAIN_CONTEXT_DEFAULT_LOADER: symbol } }).constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  } as unknown as vm.ScriptOptions);
+  // No import() callback: a script restored from the cache loses it in Node 20, so the bundle has none (its lazy
+  // imports are require calls, see scripts/bundle.mjs).
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached });
   return {
     status: !where ? "off" : !cached ? "miss" : script.cachedDataRejected ? "rejected" : "hit",
     run() {
@@ -56,7 +67,11 @@ export function compileCached(file: string): CachedScript {
       wrapper.call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
       return mod.exports;
     },
-    save: () => where !== undefined && writePrivateFileQuiet(where, bytesOf(script.createCachedData())),
+    save: () => {
+      if (where === undefined || !writePrivateFileQuiet(where, bytesOf(script.createCachedData()))) return false;
+      pruneOthers(where);
+      return true;
+    },
   };
 }
 

@@ -90,7 +90,7 @@ test("code cache: a cache file others could write is removed and not used", () =
   });
 });
 
-test("code cache: keyed by the source (an edited bundle misses); TSBCC_CODE_CACHE=0 turns it off", () => {
+test("code cache: keyed by the source (an edited bundle misses, old caches are pruned); TSBCC_CODE_CACHE=0 turns it off", () => {
   withCacheDir((dir) => {
     const file = fixture(dir, 3);
     assert.equal(compileCached(file).saved, true);
@@ -98,10 +98,15 @@ test("code cache: keyed by the source (an edited bundle misses); TSBCC_CODE_CACH
     const edited = compileCached(file);
     assert.equal(edited.status, "miss");
     assert.equal(edited.exports.answer, 4);
+    for (let v = 5; v < 9; v++) {
+      fixture(dir, v);
+      assert.equal(compileCached(file).saved, true);
+    }
+    assert.equal(readdirSync(join(dir, "cache", "v8")).length, 4, `at most 4 caches kept per root: ${readdirSync(join(dir, "cache", "v8")).join(" ")}`);
     process.env.TSBCC_CODE_CACHE = "0";
     const off = compileCached(file);
     assert.equal(off.status, "off");
     assert.equal(off.saved, false);
-    assert.equal(off.exports.answer, 4);
+    assert.equal(off.exports.answer, 8);
   });
 });
