@@ -17,7 +17,8 @@ import { opensnoopProgram } from "../src/tools/opensnoop.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const cli = join(here, "..", "src", "cli", "tsbcc.mjs");
+// TSBCC_BENCH_CLI: another build of the command to measure (e.g. an older commit's, for before/after figures).
+const cli = process.env.TSBCC_BENCH_CLI ?? join(here, "..", "src", "cli", "tsbcc.mjs");
 const RUNS = Number(process.env.RUNS ?? 3);
 const TICKS = 100; // USER_HZ, the unit of /proc/PID/stat times
 
