@@ -2,7 +2,9 @@
 // 1. start-up: time from start to the tool's header line and peak RSS (VmHWM at that moment), median of RUNS, for
 //    five tools BCC can run on this kernel, warm cache (tsbcc's compile cache filled by one run first);
 // 2. opensnoop per-event CPU under ~100k opens/s: the same BPF program (BCC's dialect) consumed by tsbcc's opensnoop
-//    and by BCC's Python runtime printing the same columns; CPU time of the consumer process per event delivered.
+//    and by BCC's Python runtime printing the same columns; CPU time of the consumer process per event delivered,
+//    RUNS runs of each side, alternating.
+// Knobs: RUNS (default 3), ONLY=startup|opensnoop, TOOLS=softirqs,syscount (start-up rows), RATE, SECONDS.
 // BCC needs kernel headers: with Debian's linux-headers-amd64 installed, /lib/modules/$(uname -r)/{build,source} are
 // linked to them here when missing (the running kernel is not Debian's, so BCC reads mismatched headers; the
 // programs measured here only use tracepoint records and the task's pid/comm).
@@ -15,7 +17,8 @@ import { opensnoopProgram } from "../src/tools/opensnoop.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");
-const cli = join(here, "..", "src", "cli", "tsbcc.mjs");
+// TSBCC_BENCH_CLI: another build of the command to measure (e.g. an older commit's, for before/after figures).
+const cli = process.env.TSBCC_BENCH_CLI ?? join(here, "..", "src", "cli", "tsbcc.mjs");
 const RUNS = Number(process.env.RUNS ?? 3);
 const TICKS = 100; // USER_HZ, the unit of /proc/PID/stat times
 
@@ -112,7 +115,8 @@ async function startupTable(): Promise<void> {
   const bare = await startup(process.execPath, ["-e", "console.log('ready'); setInterval(() => {}, 1000)"], /ready/);
   if (typeof bare !== "string") console.log(`(a bare node process prints its first line after ${bare.seconds.toFixed(3)} s, ${bare.mib.toFixed(1)} MiB here)`);
   console.log("tool         tsbcc (s)  tsbcc MiB   BCC (s)   BCC MiB   BCC/tsbcc time");
-  for (const t of TOOLS) {
+  const only = process.env.TOOLS?.split(",");
+  for (const t of TOOLS.filter((x) => !only || only.includes(x.name))) {
     const warm = start(process.execPath, [cli, t.name, ...t.args], t.header);
     await warm.header;
     await stop(warm);
@@ -125,7 +129,9 @@ async function startupTable(): Promise<void> {
   }
 }
 
-async function perEvent(name: string, cmd: (pid: number) => [string, string[]], loadgen: string, rate: number, seconds: number): Promise<string> {
+interface PerEvent { line: string; us?: number }
+
+async function perEvent(name: string, cmd: (pid: number) => [string, string[]], loadgen: string, rate: number, seconds: number): Promise<PerEvent> {
   const load = spawn(loadgen, ["/etc/hostname", String(rate), String(seconds)], { stdio: ["pipe", "pipe", "inherit"] });
   let made = "";
   load.stdout!.on("data", (d: Buffer) => (made += d.toString()));
@@ -135,7 +141,7 @@ async function perEvent(name: string, cmd: (pid: number) => [string, string[]], 
   const h = await r.header;
   if (Number.isNaN(h)) {
     load.kill();
-    return `${name.padEnd(8)} failed: ${(r.err() || r.out()).trim().split("\n").slice(-2).join(" | ")}`;
+    return { line: `${name.padEnd(8)} failed: ${(r.err() || r.out()).trim().split("\n").slice(-2).join(" | ")}` };
   }
   await new Promise((res) => setTimeout(res, 500));
   const before = procTicks(r.proc.pid!);
@@ -148,8 +154,12 @@ async function perEvent(name: string, cmd: (pid: number) => [string, string[]], 
   await stop(r);
   const lost = [...r.err().matchAll(/lost (\d+) samples/gi)].reduce((n, m) => n + Number(m[1]), 0);
   const opens = Number(made.trim());
-  return `${name.padEnd(8)} opens ${opens} (${(opens / seconds / 1000).toFixed(0)}k/s)  events ${events}  lost ${lost}  CPU ${cpu.toFixed(2)} s  ` +
-    `${events ? ((cpu / events) * 1e6).toFixed(2) : "-"} us/event`;
+  const us = events ? (cpu / events) * 1e6 : undefined;
+  return {
+    line: `${name.padEnd(8)} opens ${opens} (${(opens / seconds / 1000).toFixed(0)}k/s)  events ${events}  lost ${lost}  CPU ${cpu.toFixed(2)} s  ` +
+      `${us !== undefined ? us.toFixed(2) : "-"} us/event`,
+    us,
+  };
 }
 
 async function opensnoopCpu(): Promise<void> {
@@ -160,15 +170,24 @@ async function opensnoopCpu(): Promise<void> {
     const rate = Number(process.env.RATE ?? 100000);
     const seconds = Number(process.env.SECONDS ?? 3);
     console.log(`\nopensnoop per-event CPU: ~${rate / 1000}k opens/s for ${seconds} s by one process (-p), output to a pipe`);
-    const ours = await perEvent("tsbcc", (pid) => [process.execPath, [cli, "opensnoop", "-p", String(pid)]], loadgen, rate, seconds);
-    console.log(ours);
     // BCC's kernel headers (Debian 6.1) lack struct open_how: the BCC side leaves openat2 out (the load uses openat).
     const program = opensnoopProgram({ pid: 0 }, ["openat2"]);
-    const bcc = await perEvent("BCC", (pid) => ["/usr/bin/python3", [join(root, "bench", "tools", "bcc_opensnoop.py"),
-      program.replace("#define FILTER_PID 0", `#define FILTER_PID ${pid}`)]], loadgen, rate, seconds);
-    console.log(bcc);
-    const us = (s: string): number => Number(/([\d.]+) us\/event/.exec(s)?.[1]);
-    if (us(ours) && us(bcc)) console.log(`BCC CPU per event / tsbcc CPU per event = ${(us(bcc) / us(ours)).toFixed(1)}x`);
+    // Alternating runs, so that load from elsewhere on the machine falls on both sides alike; medians at the end.
+    const ours: number[] = [];
+    const bcc: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const o = await perEvent("tsbcc", (pid) => [process.execPath, [cli, "opensnoop", "-p", String(pid)]], loadgen, rate, seconds);
+      console.log(o.line);
+      if (o.us !== undefined) ours.push(o.us);
+      const b = await perEvent("BCC", (pid) => ["/usr/bin/python3", [join(root, "bench", "tools", "bcc_opensnoop.py"),
+        program.replace("#define FILTER_PID 0", `#define FILTER_PID ${pid}`)]], loadgen, rate, seconds);
+      console.log(b.line);
+      if (b.us !== undefined) bcc.push(b.us);
+    }
+    if (ours.length && bcc.length) {
+      console.log(`median us/event: tsbcc ${median(ours).toFixed(2)}, BCC ${median(bcc).toFixed(2)}; ` +
+        `BCC CPU per event / tsbcc CPU per event = ${(median(bcc) / median(ours)).toFixed(1)}x`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

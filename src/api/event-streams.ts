@@ -37,7 +37,7 @@ export class EventStreams {
     if (this.#perfBuffers.has(name)) throw new TsbccError(ErrorCode.STATE, `a perf buffer is already open on "${name}"`);
     const decoder = opts.decode ? this.#codec(name) : undefined;
     const reader = openPerfBuffer(m.fd.value, decoder ? (cpu, data, size) => cb(cpu, decoder.decode(data, 0) as T, size) : (cpu, data, size) => cb(cpu, data as T, size), {
-      pageCnt: opts.pageCnt, wakeupEvents: opts.wakeupEvents, lostCount: this.#dropCounter(name),
+      pageCnt: opts.pageCnt, wakeupEvents: opts.wakeupEvents, maxLatencyMs: opts.maxLatencyMs, lostCount: this.#dropCounter(name),
       lostCb: opts.lostCb ? (cpu, count) => opts.lostCb!(count, cpu) : undefined,
     });
     this.#perfBuffers.set(name, reader);

@@ -33,6 +33,12 @@ export interface PerfBufferOptions {
   wakeupEvents?: number;
   /** Wake the reader once this many bytes are in the ring, instead of counting samples. */
   watermark?: number;
+  /**
+   * With wakeupEvents > 1 or a watermark: the longest a record may wait for its reader, in ms (a waiting reader
+   * looks at its rings this often and drains what the kernel has not announced yet). Default: none, only the
+   * kernel's wakeups (BCC's behaviour: the last records of a burst below the threshold wait for the next burst).
+   */
+  maxLatencyMs?: number;
   /** Give callbacks a copy of each sample instead of a view into the ring. */
   copy?: boolean;
   /** Readiness strategy; "epoll" (default) unless you are measuring. */
@@ -74,6 +80,20 @@ function u32le(n: number): Uint8Array {
   return b;
 }
 
+/**
+ * data_head as two SeqCst u32 loads (at least the acquire the ABI asks for), high word re-read so that a carry
+ * between the halves cannot tear it; cheaper than a BigInt per wakeup.
+ */
+function ringHead(r: CpuRing): number {
+  const m32 = r.meta32;
+  let hi: number, lo: number;
+  do {
+    hi = Atomics.load(m32, DATA_HEAD * 2 + 1);
+    lo = Atomics.load(m32, DATA_HEAD * 2);
+  } while (Atomics.load(m32, DATA_HEAD * 2 + 1) !== hi);
+  return hi * 2 ** 32 + lo;
+}
+
 export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent> {
   readonly mapFd: number;
   readonly pageCnt: number;
@@ -105,7 +125,12 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
     if (!Number.isInteger(wakeup) || wakeup < 1 || wakeup > 0xffffffff) {
       throw new ArgumentError(opts.watermark !== undefined ? "watermark" : "wakeupEvents", `perf buffer ${opts.watermark !== undefined ? "watermark" : "wakeupEvents"} must be a positive integer, got ${wakeup}`);
     }
+    const latency = opts.maxLatencyMs;
+    if (latency !== undefined && !(Number.isFinite(latency) && latency > 0 && latency <= 0x7fff_ffff)) {
+      throw new ArgumentError("maxLatencyMs", `perf buffer maxLatencyMs must be a positive number of milliseconds, got ${latency}`);
+    }
     super(opts.watch, false); // perf fds reset their readiness when polled: no edge bookkeeping needed
+    if (wakeup > 1 || opts.watermark !== undefined) this.latencyBoundMs = latency;
     this.mapFd = mapFd;
     this.#cb = cb;
     this.#lostCb = opts.lostCb;
@@ -184,6 +209,11 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
     return { fds: this.#rings.length + this.readiness.ownFds, mappings: this.#rings.length };
   }
 
+  protected override hasPending(): boolean {
+    for (const r of this.#rings) if (ringHead(r) !== r.tail) return true;
+    return false;
+  }
+
   protected drain(): number {
     let n = 0;
     // Every wakeup drains every ring: waking user space is the expensive part, so make each one count.
@@ -238,15 +268,7 @@ export class PerfBuffer extends PollingReader implements AsyncIterable<PerfEvent
   }
 
   #drainRing(r: CpuRing): number {
-    // data_head as two SeqCst u32 loads (at least the acquire the ABI asks for), high word re-read so that a
-    // carry between the halves cannot tear it; cheaper than a BigInt per wakeup.
-    const m32 = r.meta32;
-    let hi: number, lo: number;
-    do {
-      hi = Atomics.load(m32, DATA_HEAD * 2 + 1);
-      lo = Atomics.load(m32, DATA_HEAD * 2);
-    } while (Atomics.load(m32, DATA_HEAD * 2 + 1) !== hi);
-    const head = hi * 2 ** 32 + lo;
+    const head = ringHead(r);
     let tail = r.tail;
     if (tail === head) return 0;
     let n = 0;

@@ -138,6 +138,13 @@ export abstract class PollingReader {
    * next loop turn; poll() mode needs nothing, since poll() drains before it waits.
    */
   protected backlog = false;
+  /**
+   * With batched kernel wakeups (perf wakeupEvents > 1 or a watermark) the last records of a burst may never reach
+   * the threshold: while someone waits, every `latencyBoundMs` the rings are looked at (memory reads, see
+   * hasPending) and a wakeup is made up when something is there. Undefined: only the kernel's wakeups count.
+   */
+  protected latencyBoundMs: number | undefined;
+  #latencyTimer: NodeJS.Timeout | undefined;
 
   /**
    * `edgeTriggered`: the fds stay readable while unread data is there (ring buffer maps), rather than
@@ -149,6 +156,10 @@ export abstract class PollingReader {
   }
 
   protected abstract drain(): number;
+  /** Whether some ring holds unread records (memory reads only); the latency bound's check. */
+  protected hasPending(): boolean {
+    return true;
+  }
   /** Frees the rings; called once, never while a drain is running. */
   protected abstract release(): void;
 
@@ -284,6 +295,19 @@ export abstract class PollingReader {
       this.#recheck ??= setImmediate(() => this.#recheckTurn());
     }
     this.#armed = waiting;
+    this.#updateLatencyTimer(waiting);
+  }
+
+  #updateLatencyTimer(waiting: boolean): void {
+    if (waiting && this.latencyBoundMs !== undefined && !this.#latencyTimer) {
+      // Unref'd: what keeps the process alive is the watch itself.
+      this.#latencyTimer = setInterval(() => {
+        if (!this.#draining && this.hasPending()) this.#onWake();
+      }, this.latencyBoundMs).unref();
+    } else if (!waiting && this.#latencyTimer) {
+      clearInterval(this.#latencyTimer);
+      this.#latencyTimer = undefined;
+    }
   }
 
   /**
@@ -345,6 +369,7 @@ export abstract class PollingReader {
     this.#redrain = undefined;
     if (this.#recheck) clearImmediate(this.#recheck);
     this.#recheck = undefined;
+    this.#updateLatencyTimer(false);
     this.#settle((w) => w.resolve(0));
     for (const fn of [...this.#listeners]) fn();
     this.#listeners.clear();

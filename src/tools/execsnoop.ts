@@ -2,7 +2,7 @@
 // Each argument travels as its own event (the BPF stack is too small for a whole argv), then a final event
 // carries the return value; user space stitches them together per pid.
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { loadToolProgram, stopSignal, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { clock, left, right } from "./lib/format.js";
 import { UsageError } from "./lib/errors.js";
@@ -113,51 +113,29 @@ export async function execsnoop(opts: ExecsnoopOptions = {}, chosen?: ChosenSour
   const b = await loadToolProgram(NAME, program(maxArgs, taskFilterC(NAME, opts)));
   const pending = new Map<number, string[]>();
   // exec() often moves the task to another CPU (the kernel balances at exec), so an exec's argument events and
-  // its return event can sit in different per-CPU rings: returns are handled after a whole drain, when the
-  // arguments of the same exec have all been collected.
+  // its return event can sit in different per-CPU rings: returns are handled after a whole drain (the stream's
+  // `drained` hook), when the arguments of the same exec have all been collected.
   const returns: RawExec[] = [];
-  try {
-    b.openPerfBuffer("events", (_cpu, ev: RawExec) => {
-      if (opts.uid !== undefined && ev.uid !== opts.uid) return;
-      if (opts.ppid !== undefined && ev.ppid !== opts.ppid) return;
-      if (ev.type === 0) {
-        const list = pending.get(ev.pid) ?? [];
-        list.push(ev.argv);
-        pending.set(ev.pid, list);
-      } else {
-        returns.push(ev);
-      }
-    }, { decode: true, lostCb: (n) => process.stderr.write(`Possibly lost ${n} samples\n`) });
-  } catch (e) {
-    b.close();
-    throw e;
-  }
-  const own = new AbortController();
-  const signal = stopSignal(opts, own);
-  let started = false;
-  return {
-    source,
-    close: () => {
-      own.abort();
-      if (!started) b.close();
-    },
-    async *[Symbol.asyncIterator]() {
-      started = true;
-      try {
-        while (!signal.aborted) {
-          await b.perfBufferPoll(200);
-          for (const ev of returns.splice(0)) {
-            const args = pending.get(ev.pid) ?? [];
-            pending.delete(ev.pid);
-            if (ev.retval !== 0 && !opts.fails) continue;
-            yield { pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, args, retval: ev.retval };
-          }
-        }
-      } finally {
-        b.close();
-      }
-    },
+  const completed = function* (): Generator<ExecEvent> {
+    for (const ev of returns.splice(0)) {
+      const args = pending.get(ev.pid) ?? [];
+      pending.delete(ev.pid);
+      if (ev.retval !== 0 && !opts.fails) continue;
+      yield { pid: ev.pid, ppid: ev.ppid, uid: ev.uid, comm: ev.comm, args, retval: ev.retval };
+    }
   };
+  return eventStream<RawExec, ExecEvent>(b, "events", source, { ...opts, drained: completed }, (ev) => {
+    if (opts.uid !== undefined && ev.uid !== opts.uid) return undefined;
+    if (opts.ppid !== undefined && ev.ppid !== opts.ppid) return undefined;
+    if (ev.type === 0) {
+      const list = pending.get(ev.pid) ?? [];
+      list.push(ev.argv);
+      pending.set(ev.pid, list);
+    } else {
+      returns.push(ev);
+    }
+    return undefined;
+  });
 }
 
 export const spec: ToolSpec = {

@@ -1,12 +1,13 @@
 // opensnoop: one line per open()/openat()/openat2(), with the fd or errno, like BCC's tool. Events come from the
 // syscall tracepoints (the enter event keeps the arguments per thread, the exit event reads the path and reports).
+import { readlinkSync } from "node:fs";
 import { OpenFlags } from "../sys/abi.js";
 import { UsageError } from "./lib/errors.js";
 import { left, right } from "./lib/format.js";
 import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption, failedOption, printUidOption, timeOption } from "./lib/options.js";
-import { pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
+import { PATH_SHOWN, pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { batchedWakeup, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 import { ErrorCode, TsbccError } from "../errors.js";
@@ -40,6 +41,13 @@ export interface OpensnoopOptions extends StreamOptions, TaskFilterOptions {
   /** Only processes whose name contains this. */
   name?: string;
   bufferPages?: number;
+  /**
+   * Relative paths made absolute with the process's working directory (BCC's -F), read from /proc/PID/cwd when
+   * the event is read: a process that changed directory since shows its new one, one that exited before its
+   * event was read keeps the last directory seen for it, else the relative path. Events are then read one by
+   * one (no batched wakeups) to keep that window short.
+   */
+  fullPath?: boolean;
 }
 
 const CALLS: PathSyscall[] = [
@@ -47,6 +55,9 @@ const CALLS: PathSyscall[] = [
   { name: "open", path: "args->filename", flags: "args->flags" },
   { name: "openat2", path: "args->filename", prologue: "u64 how_flags = 0;\n    bpf_probe_read_user(&how_flags, sizeof(how_flags), &args->how->flags);", flags: "(int)how_flags" },
 ];
+
+/** sizeof(struct path_event_t): ts, six 32-bit fields, comm, path. */
+const PATH_EVENT_BYTES = 8 + 6 * 4 + 16 + PATH_SHOWN;
 
 const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["openat"]) }] as const;
 
@@ -63,12 +74,42 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source, taskFilterC(NAME, opts)));
-  return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt: opts.bufferPages }, (r) => {
+  const pageCnt = opts.bufferPages ?? 64;
+  const full = opts.fullPath ? cwdResolver() : undefined;
+  const wakeupEvents = full ? 1 : batchedWakeup(pageCnt, PATH_EVENT_BYTES);
+  return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt, wakeupEvents }, (r) => {
     const failed = r.ret < 0;
     if (opts.failed && !failed) return undefined;
     if (opts.name && !r.comm.includes(opts.name)) return undefined;
-    return { ts: r.ts, pid: r.pid, tid: r.tid, uid: r.uid, comm: r.comm, fd: failed ? -1 : r.ret, errno: failed ? -r.ret : 0, flags: r.flags, path: r.path };
+    const path = full && r.path.length > 0 && r.path[0] !== "/" ? full(r.pid, r.tid, r.path) : r.path;
+    return { ts: r.ts, pid: r.pid, tid: r.tid, uid: r.uid, comm: r.comm, fd: failed ? -1 : r.ret, errno: failed ? -r.ret : 0, flags: r.flags, path };
   });
+}
+
+/** How many processes' last working directories -F remembers for processes that exited before their event was read. */
+const CWD_MEMORY = 1024;
+
+/** `rel` joined to the thread's working directory (as BCC: no normalization of "." or ".."). */
+function cwdResolver(): (pid: number, tid: number, rel: string) => string {
+  const last = new Map<number, string>();
+  return (pid, tid, rel) => {
+    let cwd: string | undefined;
+    for (const link of [`/proc/${pid}/task/${tid}/cwd`, `/proc/${pid}/cwd`]) {
+      try {
+        cwd = readlinkSync(link);
+        break;
+      } catch {
+        // exited, or not ours to read: try the process, then what we saw before
+      }
+    }
+    if (cwd === undefined) cwd = last.get(pid);
+    else {
+      if (last.size >= CWD_MEMORY && !last.has(pid)) last.delete(last.keys().next().value!);
+      last.set(pid, cwd);
+    }
+    if (cwd === undefined) return rel;
+    return cwd.endsWith("/") ? cwd + rel : `${cwd}/${rel}`;
+  };
 }
 
 function parseFlag(s: string): number {
@@ -91,6 +132,7 @@ export const spec: ToolSpec = {
     { name: "extended", short: "e", long: "extended_fields", kind: "flag", help: "show extended fields" },
     { name: "flagFilter", short: "f", long: "flag_filter", kind: "list", metavar: "FLAG_FILTER", parse: parseFlag, help: "filter on flags argument (e.g., O_WRONLY)" },
     bufferPagesOption(),
+    { name: "fullPath", short: "F", long: "full-path", kind: "flag", help: "print relative paths in full, joined to the working directory of the process" },
   ],
   examples: [
     ["tsbcc opensnoop", "trace all open() syscalls"],
@@ -104,6 +146,7 @@ export const spec: ToolSpec = {
     ["tsbcc opensnoop -n main", 'only print process names containing "main"'],
     ["tsbcc opensnoop -e", "show extended fields"],
     ["tsbcc opensnoop -f O_WRONLY -f O_RDWR", "only print calls for writing"],
+    ["tsbcc opensnoop -F", "relative paths in full (joined to the process's working directory)"],
     ["tsbcc opensnoop --json", "one JSON object per open"],
   ],
 };
@@ -111,7 +154,7 @@ export const spec: ToolSpec = {
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const flagFilter = (o.flagFilter as number[]).reduce((a, f) => a | f, 0) || undefined;
   const stream = await opensnoop({
-    pid: o.pid, tid: o.tid, uid: o.uid, flagFilter, failed: o.failed, name: o.name, bufferPages: o.bufferPages,
+    pid: o.pid, tid: o.tid, uid: o.uid, flagFilter, failed: o.failed, name: o.name, bufferPages: o.bufferPages, fullPath: o.fullPath,
     signal: run.signal, duration: o.duration, ...taskFilterValues(o),
   }, run.source);
   if (!run.json) {

@@ -6,6 +6,7 @@ import { bpf, type Fd, perf } from "../../src/sys/index.js";
 import { openPerfBuffer, pollReaders, type PerfBuffer, type PerfEvent } from "../../src/events/index.js";
 import { tracepointExists, tracepointId } from "../../src/kernel/tracefs.js";
 import { possibleCpus } from "../../src/kernel/cpus.js";
+import { ArgumentError } from "../../src/errors.js";
 import { skipUnlessRoot } from "../helpers/root.js";
 import { cpuMicrosIdle } from "../helpers/cpu.js";
 import {
@@ -138,6 +139,44 @@ test("perf buffer: wakeupEvents and watermark decide when the kernel wakes us", 
   }
 });
 
+test("perf buffer: with wakeupEvents and maxLatencyMs, records below the threshold arrive within the bound", async (t) => {
+  if (!canRun(t)) return;
+  const r = rig();
+  const { got, cb } = collector();
+  const pb = openPerfBuffer(r.perfMap.value, cb, { wakeupEvents: 64, maxLatencyMs: 40 });
+  try {
+    // poll(): 3 records, far below 64, end a poll that would otherwise run 3 s into its timeout.
+    setTimeout(() => run(r.prog.value, 3), 10);
+    let t0 = performance.now();
+    assert.equal(await pb.poll(3000), 3);
+    const viaPoll = performance.now() - t0;
+    assert.ok(viaPoll < 1000, `poll ended after ${viaPoll.toFixed(0)} ms`);
+    // watch() (continuous mode): 3 more records, still below the threshold, delivered by the bound alone.
+    let resolveDone: () => void;
+    const done = new Promise<void>((res) => (resolveDone = res));
+    const stop = pb.watch(() => {
+      if (got.length === 6) resolveDone();
+    });
+    await new Promise((res) => setTimeout(res, 20)); // past the watch's first look at the rings
+    t0 = performance.now();
+    run(r.prog.value, 3);
+    await done;
+    const viaWatch = performance.now() - t0;
+    stop();
+    assert.ok(viaWatch < 1000, `records below the threshold arrived after ${viaWatch.toFixed(0)} ms`);
+    assertComplete(got, 6);
+    t.diagnostic(`below-threshold delivery: poll ${viaPoll.toFixed(1)} ms, watch ${viaWatch.toFixed(1)} ms (bound 40 ms)`);
+    // Idle with the bound armed: a timer every 40 ms that reads memory, no spinning.
+    const stop2 = pb.watch();
+    const cpu = await cpuMicrosIdle(300);
+    stop2();
+    assert.ok(cpu < 100_000, `${cpu / 1000} ms of CPU while idle`);
+  } finally {
+    pb.close();
+    r.close();
+  }
+});
+
 test("perf buffer: an idle reader with unread data does not spin the event loop", async (t) => {
   if (!canRun(t)) return;
   const r = rig();
@@ -209,6 +248,10 @@ test("perf buffer: bad arguments give clear errors", (t) => {
     assert.throws(() => openPerfBuffer(r.perfMap.value, null, { pageCnt: 3 }), /power of two/);
     assert.throws(() => openPerfBuffer(r.stats.value, null), /not a BPF_MAP_TYPE_PERF_EVENT_ARRAY/);
     assert.throws(() => openPerfBuffer(r.perfMap.value, null, { watermark: 0 }), /watermark must be a positive integer/);
+    for (const maxLatencyMs of [0, -5, Infinity, NaN]) {
+      assert.throws(() => openPerfBuffer(r.perfMap.value, null, { wakeupEvents: 8, maxLatencyMs }), (e: Error) =>
+        e instanceof ArgumentError && /maxLatencyMs must be a positive number/.test(e.message));
+    }
     assert.deepEqual(processResources(), before, "a failed open leaves nothing behind");
   } finally {
     r.close();

@@ -46,7 +46,7 @@ test("npm pack -> install into an empty project -> strict type-check, import, no
     const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], root)) as
       { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
-    for (const need of ["package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/tsbcc.mjs", "include/tsbcc/dialect.h"]) {
+    for (const need of ["package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/tsbcc.mjs", "dist/src/cli/tsbcc-main.cjs", "include/tsbcc/dialect.h"]) {
       assert.ok(files.includes(need), `the tarball has ${need}`);
     }
     assert.deepEqual(files.filter((f) => /^(test|bench|examples|src)\/|^dist\/(test|bench)|\.map$|startup-bench/.test(f)), [],

@@ -13,6 +13,8 @@ export interface PerfBufferOptions {
   /** Records the kernel could not write: `count` on `cpu` (default: a stderr notice). */
   lostCb?: (count: number, cpu: number) => void;
   wakeupEvents?: number;
+  /** With wakeupEvents > 1: the longest a record waits for a polling reader, in ms (default: no bound, as BCC). */
+  maxLatencyMs?: number;
   /** Hand the callback decoded objects instead of bytes. */
   decode?: boolean;
 }

@@ -9,6 +9,7 @@ import { intervalPositionals, timeOption, type IntervalOptions } from "./options
 import { chooseSource, type ChosenSource, type SourceCandidate } from "./source.js";
 import { intervalStream, loadToolProgram, type ToolStream } from "./stream.js";
 import type { OptionSpec } from "./args.js";
+import type { HashTable } from "../../index.js";
 import type { ToolRun } from "./tool.js";
 
 export interface IrqTimeOptions extends IntervalOptions {
@@ -106,15 +107,16 @@ export async function irqTime(k: IrqKind, opts: IrqTimeOptions, chosen?: ChosenS
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(k.tool, `interval must be positive, got ${opts.interval}`);
   const source = chosen ?? chooseSource(k.tool, k.sources, opts.source);
   const b = await loadToolProgram(k.tool, program(k, opts));
-  const dist = b.table("dist");
-  const totals = b.table("totals");
+  // The tables' codecs are built on first read, after the header: only the mode's table is ever wrapped.
+  let dist: HashTable | undefined;
+  let totals: HashTable | undefined;
   const unit = opts.nanoseconds ? "nsecs" : "usecs";
   const collect = (seconds: number): IntervalReport => {
     if (opts.mode === "dist") {
-      const series = readSlots(dist, (key) => ({ labels: { [k.label]: k.kindName(key.kind) }, slot: Number(key.slot) }));
+      const series = readSlots((dist ??= b.table<HashTable>("dist")), (key) => ({ labels: { [k.label]: k.kindName(key.kind) }, slot: Number(key.slot) }));
       return report(k.tool, seconds, [histogramMetric({ name: `${k.metric}_time`, unit, help: `time in ${k.label} handlers` }, series.values())]);
     }
-    const entries = totals.itemsLookupAndDeleteBatch() as Array<[unknown, { time: bigint; count: bigint }]>;
+    const entries = (totals ??= b.table<HashTable>("totals")).itemsLookupAndDeleteBatch() as Array<[unknown, { time: bigint; count: bigint }]>;
     const count = opts.mode === "count";
     const metric: CounterMetric = {
       kind: "counter", name: count ? `${k.metric}_events` : `${k.metric}_time`, unit: count ? "events" : unit,

@@ -56,7 +56,8 @@ export const TOOLS: readonly CliTool[] = [
   vfsstat, filetop, biotop, filelife, ext4slower, cachestat, tcpdrop, tcptop, xfsslower, btrfsslower,
   // user-space tracing, stacks and perf-event sampling
   profile, offcputime, funccount, stackcount, funclatency, gethostlatency, bashreadline, memleak, nodestall, sslsniff, runqlen, argdist, trace,
-].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+// Code-unit order (tool names are lowercase ASCII): localeCompare would load ICU's collator, ~6 ms of every start.
+].sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
 
 export function findTool(name: string): CliTool | undefined {
   return TOOLS.find((t) => t.spec.name === name);

@@ -1,0 +1,96 @@
+// Tier 2: opensnoop -F prints relative opens joined to the opener's working directory (read from /proc/PID/cwd
+// when the event is read), absolute ones unchanged; without -F the relative path is printed as given.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tool } from "../../src/tools/opensnoop.js";
+import { opensnoop } from "../../src/tools/index.js";
+import { startTool, toolSkip } from "../helpers/tool-run.js";
+
+const skip = await toolSkip();
+
+/**
+ * A shell in `cwd` that, once it reads a line, opens "present.txt", "sub/../present.txt" and "missing.txt"
+ * itself (redirections of the "true" builtin, no fork; a failed one does not end the shell) and then stays alive a while, like a long-lived process.
+ */
+function shellIn(cwd: string, absolute: string): { pid: number; go(): Promise<number> } {
+  const script = `read x; true < present.txt; true < sub/../present.txt; true 2>/dev/null < missing.txt; true < ${absolute}; sleep 3`;
+  const child = spawn("/bin/sh", ["-c", script], { cwd, stdio: ["pipe", "ignore", "inherit"] });
+  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+  return {
+    pid: child.pid!,
+    go() {
+      child.stdin!.end("go\n");
+      return exited;
+    },
+  };
+}
+
+function fixture(): { dir: string; absolute: string } {
+  // realpath: /proc/PID/cwd shows the resolved directory (tmpdir may be a symlink).
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "tsbcc-opensnoop-F-")));
+  writeFileSync(join(dir, "present.txt"), "x");
+  mkdirSync(join(dir, "sub"));
+  const absolute = join(dir, "absolute.txt");
+  writeFileSync(absolute, "y");
+  return { dir, absolute };
+}
+
+test("opensnoop -F prints a child's relative opens as <its cwd>/<path>; absolute paths stay as they are", { skip }, async () => {
+  const { dir, absolute } = fixture();
+  try {
+    const child = shellIn(dir, absolute);
+    const t = startTool(tool, ["-F", "-p", String(child.pid)]);
+    assert.ok(await t.waitFor(/PATH\n/), t.err());
+    const exited = child.go();
+    assert.ok(await t.waitFor(new RegExp(`${absolute}$`, "m")), t.out());
+    assert.equal(await t.stop(), 0);
+    const paths = t.out().split("\n").slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/));
+    const byPath = new Map(paths.map((f) => [f.slice(4).join(" "), f]));
+    const present = byPath.get(`${dir}/present.txt`);
+    assert.ok(present, `full path of present.txt in:\n${t.out()}`);
+    assert.ok(Number(present[2]) >= 0, "opened");
+    assert.ok(byPath.has(`${dir}/sub/../present.txt`), `the path as given, joined to the cwd, not normalized:\n${t.out()}`);
+    const missing = byPath.get(`${dir}/missing.txt`);
+    assert.ok(missing, t.out());
+    assert.deepEqual(missing.slice(2, 4), ["-1", "2"], "ENOENT");
+    assert.ok(byPath.has(absolute), "absolute unchanged");
+    assert.ok(!paths.some((f) => f[4] === "present.txt"), "no relative path left");
+    assert.equal(await exited, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("opensnoop without -F prints the relative path as the process gave it (library: fullPath option)", { skip }, async () => {
+  const { dir, absolute } = fixture();
+  try {
+    const child = shellIn(dir, absolute);
+    const stream = await opensnoop({ pid: child.pid, duration: 10 });
+    const exited = child.go();
+    const seen: string[] = [];
+    for await (const ev of stream) {
+      seen.push(ev.path);
+      if (ev.path === absolute) break;
+    }
+    assert.ok(seen.includes("present.txt"), seen.join("\n"));
+    assert.ok(!seen.includes(`${dir}/present.txt`), seen.join("\n"));
+    assert.equal(await exited, 0);
+    // The same through the library with fullPath.
+    const child2 = shellIn(dir, absolute);
+    const full = await opensnoop({ pid: child2.pid, fullPath: true, duration: 10 });
+    const exited2 = child2.go();
+    const seen2: string[] = [];
+    for await (const ev of full) {
+      seen2.push(ev.path);
+      if (ev.path === absolute) break;
+    }
+    assert.ok(seen2.includes(`${dir}/present.txt`), seen2.join("\n"));
+    assert.equal(await exited2, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
