@@ -8,6 +8,7 @@ import { left, right } from "./lib/format.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "biosnoop";
 
@@ -46,9 +47,9 @@ export interface BiosnoopOptions extends StreamOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?", "block:block_io_start?"] }] as const;
 
-function program(o: BiosnoopOptions, dev: number, source: ChosenSource): string {
+function program(o: BiosnoopOptions, dev: number, source: ChosenSource, k: ToolConstants): string {
   return `
-#define FILTER_DEV ${dev}
+${k.u32("FILTER_DEV", dev)}
 #define WITH_PATTERN ${o.pattern ? 1 : 0}
 
 struct bio_event_t {
@@ -107,7 +108,7 @@ export function rwLetter(rwbs: string): string {
 export async function biosnoop(opts: BiosnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<BioEvent>> {
   const dev = diskFilter(NAME, opts.disk);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, dev, source));
+  const b = await loadToolProgram(NAME, (k) => program(opts, dev, source, k));
   return eventStream<RawBio, BioEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, disk: diskName(r.dev), rw: rwLetter(r.rwbs), rwbs: r.rwbs, sector: BigInt(r.sector), bytes: r.bytes,
     latencyMs: Number(r.latency_ns) / 1e6, queueMs: opts.queued ? Number(r.queue_ns) / 1e6 : 0,

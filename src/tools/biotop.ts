@@ -11,6 +11,7 @@ import { chooseSource, type ChosenSource, type SourceCandidate } from "./lib/sou
 import { intervalStream, loadToolProgram, type ToolStream } from "./lib/stream.js";
 import { checkIntervalOptions, runTop, writeTopHeader } from "./lib/top.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "biotop";
 const MINOR_BITS = 20;
@@ -38,9 +39,9 @@ const SOURCES: readonly SourceCandidate[] = [
   { kind: "tracepoint", targets: ["block:block_rq_issue", "block:block_rq_complete", "block:block_rq_insert?", "block:block_io_start?"] },
 ];
 
-function program(o: BiotopOptions, source: ChosenSource): string {
+function program(o: BiotopOptions, source: ChosenSource, k: ToolConstants): string {
   return `
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 
 struct io_key_t {
     u32 pid;
@@ -99,7 +100,7 @@ export function biotopRows(r: IntervalReport): BioTopRow[] {
 export async function biotop(opts: BiotopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<IntervalReport>> {
   checkIntervalOptions(NAME, opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source));
+  const b = await loadToolProgram(NAME, (k) => program(opts, source, k));
   const counts = b.table("counts");
   const collect = (seconds: number): IntervalReport => {
     const rows: BioTopRow[] = ([...counts] as Array<[RawKey, RawVal]>).map(([k, v]) => ({

@@ -12,6 +12,7 @@ import { dropTracingFrames, stackIdMissed } from "./lib/stacks.js";
 import { attachToolProgram, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "capable";
 
@@ -47,11 +48,11 @@ export interface CapableOptions extends StreamOptions, TaskFilterOptions {
 
 const SOURCES = [{ kind: "kprobe", targets: ["cap_capable"] }] as const;
 
-function program(o: CapableOptions, filterC: string): string {
+function program(o: CapableOptions, filterC: string, k: ToolConstants): string {
   return `
 #include <uapi/linux/ptrace.h>
 ${filterC}
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define ONLY_AUDIT ${o.nonAudit ? 0 : 1}
 #define OPT_NOAUDIT ${CAP_OPT_NOAUDIT}
 
@@ -130,7 +131,7 @@ export async function capable(opts: CapableOptions = {}, chosen?: ChosenSource):
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const fn = source.targets[0];
-  const b = await loadToolProgram(NAME, program(opts, taskFilterC(NAME, opts)), { autoload: false });
+  const b = await loadToolProgram(NAME, (k) => program(opts, taskFilterC(NAME, opts), k), { autoload: false });
   attachToolProgram(NAME, b, (p) => {
     p.attachKprobe({ event: fn, fnName: "on_cap_capable" });
     p.attachKretprobe({ event: fn, fnName: "on_cap_capable_return" });

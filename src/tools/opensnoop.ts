@@ -11,6 +11,7 @@ import { batchedWakeup, eventStream, loadToolProgram, type StreamOptions, type T
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 import { ErrorCode, TsbccError } from "../errors.js";
+import { ToolConstants } from "./lib/constants.js";
 
 const NAME = "opensnoop";
 
@@ -63,7 +64,7 @@ const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["open
 
 /** The BPF program (BCC's dialect) opensnoop loads for these options on this kernel (the benchmark runs it in BCC too). */
 export function opensnoopProgram(opts: OpensnoopOptions = {}, without: readonly string[] = []): string {
-  return pathSyscallProgram(CALLS.filter((c) => !without.includes(c.name)), opts, chooseSource(NAME, SOURCES, opts.source));
+  return pathSyscallProgram(new ToolConstants(true), CALLS.filter((c) => !without.includes(c.name)), opts, chooseSource(NAME, SOURCES, opts.source));
 }
 
 /** opensnoop as a library: one OpenEvent per open. */
@@ -73,7 +74,7 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new UsageError(NAME, `${k} must be a non-negative integer, got ${v}`);
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, opts, source, taskFilterC(NAME, opts)));
+  const b = await loadToolProgram(NAME, (k) => pathSyscallProgram(k, CALLS, opts, source, taskFilterC(NAME, opts)));
   const pageCnt = opts.bufferPages ?? 64;
   const full = opts.fullPath ? cwdResolver() : undefined;
   const wakeupEvents = full ? 1 : batchedWakeup(pageCnt, PATH_EVENT_BYTES);

@@ -33,7 +33,7 @@ export interface RunqslowerOptions extends StreamOptions {
 
 function program(o: RunqslowerOptions, k: ToolConstants): string {
   return runqProgram(k, { pid: o.pid, tid: o.tid }, `
-#define MIN_US ${o.minUs ?? DEFAULT_MIN_US}
+${k.u64("MIN_US", o.minUs ?? DEFAULT_MIN_US)}
 struct slow_event_t {
     u64 ts;
     u64 delta_us;

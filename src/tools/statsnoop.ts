@@ -45,7 +45,7 @@ const SOURCES = [{ kind: "tracepoint", targets: pathSyscallTargets(CALLS, ["stat
 export async function statsnoop(opts: StatsnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<StatEvent>> {
   if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, pathSyscallProgram(CALLS, { pid: opts.pid }, source));
+  const b = await loadToolProgram(NAME, (k) => pathSyscallProgram(k, CALLS, { pid: opts.pid }, source));
   return eventStream<RawPathEvent, StatEvent>(b, "events", source, opts, (r) => {
     const failed = r.ret < 0;
     if (opts.failed && !failed) return undefined;

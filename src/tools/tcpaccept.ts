@@ -10,6 +10,7 @@ import { checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { pidOption, timeOption } from "./lib/options.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "tcpaccept";
 
@@ -28,14 +29,14 @@ export interface TcpacceptOptions extends StreamOptions, TaskFilterOptions {
 
 const SOURCES = [{ kind: "tracepoint", targets: ["syscalls:sys_exit_accept4", "syscalls:sys_exit_accept?"] }] as const;
 
-function program(o: TcpacceptOptions, withAccept: boolean, filterC: string): string {
+function program(o: TcpacceptOptions, withAccept: boolean, filterC: string, k: ToolConstants): string {
   return `
 #include <linux/sched.h>
 ${filterC}
 #include <linux/fdtable.h>
 #include <net/sock.h>
 ${TCP_DEFINES}
-#define FILTER_PID ${o.pid ?? 0}
+${k.u32("FILTER_PID", o.pid ?? 0)}
 #define FILTER_FAMILY ${familyNumber(o.ipVersion)}
 
 struct accept_event_t {
@@ -101,7 +102,7 @@ interface RawAccept { ts: bigint; pid: number; comm: string; saddr: Uint8Array; 
 export async function tcpaccept(opts: TcpacceptOptions = {}, chosen?: ChosenSource): Promise<ToolStream<TcpAcceptEvent>> {
   checkTcpFilters(NAME, { ...opts, localPorts: opts.ports });
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, source.targets.includes("syscalls:sys_exit_accept"), taskFilterC(NAME, opts)));
+  const b = await loadToolProgram(NAME, (k) => program(opts, source.targets.includes("syscalls:sys_exit_accept"), taskFilterC(NAME, opts), k));
   return eventStream<RawAccept, TcpAcceptEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, comm: r.comm, ...endpoints(r),
   }));

@@ -14,6 +14,7 @@ import { TCP_STATE_SOURCES, checkTcpFilters } from "./tcplife.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { attachDnsProbes, dnsNamesC, DNS_NAME_LEN, queryColumn } from "./lib/dns-names.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
+import type { ToolConstants } from "./lib/constants.js";
 
 const NAME = "tcpconnect";
 
@@ -40,13 +41,13 @@ export interface TcpconnectOptions extends StreamOptions, TaskFilterOptions {
   dns?: boolean;
 }
 
-function program(o: TcpconnectOptions, filterC: string): string {
+function program(o: TcpconnectOptions, filterC: string, k: ToolConstants): string {
   return `
 ${filterC}
 ${TCP_DEFINES}
 ${tcpStateDefines()}
-#define FILTER_PID ${o.pid ?? 0}
-#define FILTER_UID ${o.uid ?? -1}
+${k.u32("FILTER_PID", o.pid ?? 0)}
+${k.s64("FILTER_UID", o.uid ?? -1)}
 #define FILTER_FAMILY ${familyNumber(o.ipVersion)}
 ${o.dns ? dnsNamesC() : ""}
 
@@ -115,7 +116,7 @@ export async function tcpconnect(opts: TcpconnectOptions = {}, chosen?: ChosenSo
   checkTcpFilters(NAME, { ...opts, remotePorts: opts.ports });
   if (opts.uid !== undefined && (!Number.isInteger(opts.uid) || opts.uid < 0)) throw new UsageError(NAME, `uid must be a non-negative integer, got ${opts.uid}`);
   const source = chosen ?? chooseSource(NAME, TCP_STATE_SOURCES, opts.source);
-  const b = await loadToolProgram(NAME, program(opts, taskFilterC(NAME, opts)));
+  const b = await loadToolProgram(NAME, (k) => program(opts, taskFilterC(NAME, opts), k));
   if (opts.dns) attachToolProgram(NAME, b, attachDnsProbes);
   return eventStream<RawConnect, TcpConnectEvent>(b, "events", source, opts, (r) => ({
     ts: r.ts, pid: r.pid, uid: r.uid, comm: r.comm, ...endpoints(r), result: tcpStateName(r.newstate),

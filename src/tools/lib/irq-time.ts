@@ -11,6 +11,7 @@ import { intervalStream, loadToolProgram, type ToolStream } from "./stream.js";
 import type { OptionSpec } from "./args.js";
 import type { HashTable } from "../../index.js";
 import type { ToolRun } from "./tool.js";
+import type { ToolConstants } from "./constants.js";
 
 export interface IrqTimeOptions extends IntervalOptions {
   /** "time" sums the time (default), "count" counts events, "dist" makes histograms. */
@@ -35,11 +36,11 @@ export interface IrqKind {
   kindName(raw: any): string;
 }
 
-function program(k: IrqKind, o: IrqTimeOptions): string {
+function program(k: IrqKind, o: IrqTimeOptions, c: ToolConstants): string {
   const [entryCat, entryEvt] = k.entry.split(":");
   const [exitCat, exitEvt] = k.exit.split(":");
   return `
-#define FILTER_CPU ${o.cpu ?? -1}
+${c.s32("ONLY_CPU", o.cpu ?? -1)}
 #define MODE_DIST ${o.mode === "dist" ? 1 : 0}
 #define UNIT_NS ${o.nanoseconds ? 1 : 1000}
 
@@ -67,7 +68,7 @@ BPF_HISTOGRAM(dist, struct hist_key_t, 1024);
 BPF_HASH(totals, struct kind_t, struct total_t, 1024);
 
 TRACEPOINT_PROBE(${entryCat}, ${entryEvt}) {
-    if (FILTER_CPU >= 0 && bpf_get_smp_processor_id() != FILTER_CPU) return 0;
+    if (ONLY_CPU >= 0 && bpf_get_smp_processor_id() != ONLY_CPU) return 0;
     int zero = 0;
     struct start_t *s = start.lookup(&zero);
     if (!s) return 0;
@@ -106,7 +107,7 @@ export async function irqTime(k: IrqKind, opts: IrqTimeOptions, chosen?: ChosenS
   if (opts.cpu !== undefined && (!Number.isInteger(opts.cpu) || opts.cpu < 0)) throw new UsageError(k.tool, `cpu must be a non-negative integer, got ${opts.cpu}`);
   if (opts.interval !== undefined && !(opts.interval > 0)) throw new UsageError(k.tool, `interval must be positive, got ${opts.interval}`);
   const source = chosen ?? chooseSource(k.tool, k.sources, opts.source);
-  const b = await loadToolProgram(k.tool, program(k, opts));
+  const b = await loadToolProgram(k.tool, (c) => program(k, opts, c));
   // The tables' codecs are built on first read, after the header: only the mode's table is ever wrapped.
   let dist: HashTable | undefined;
   let totals: HashTable | undefined;

@@ -4,6 +4,7 @@
 // source lacks are left out.
 import type { ChosenSource } from "./source.js";
 import { NO_TASK_FILTER_C } from "./task-filters.js";
+import type { ToolConstants } from "./constants.js";
 
 export interface PathSyscall {
   /** Syscall name as in syscalls:sys_enter_<name>. */
@@ -48,7 +49,7 @@ export function pathSyscallTargets(calls: readonly PathSyscall[], required: read
 }
 
 /** `filterC`: the --cgroupmap/--mntnsmap C (./task-filters.ts) of the tools that take them. */
-export function pathSyscallProgram(calls: readonly PathSyscall[], f: PathFilters, source: ChosenSource, filterC = NO_TASK_FILTER_C): string {
+export function pathSyscallProgram(k: ToolConstants, calls: readonly PathSyscall[], f: PathFilters, source: ChosenSource, filterC = NO_TASK_FILTER_C): string {
   const probes = calls.map((c, i) => !source.targets.includes(`syscalls:sys_enter_${c.name}`) ? "" : `
 TRACEPOINT_PROBE(syscalls, sys_enter_${c.name}) {
     ${c.prologue ?? ""}
@@ -60,10 +61,10 @@ TRACEPOINT_PROBE(syscalls, sys_exit_${c.name}) {
   return `
 #include <linux/sched.h>
 ${filterC}
-#define FILTER_PID ${f.pid ?? 0}
-#define FILTER_TID ${f.tid ?? 0}
-#define FILTER_UID ${f.uid ?? -1}
-#define FILTER_FLAGS ${f.flagFilter ?? 0}
+${k.u32("FILTER_PID", f.pid ?? 0)}
+${k.u32("FILTER_TID", f.tid ?? 0)}
+${k.s64("FILTER_UID", f.uid ?? -1)}
+${k.s32("FILTER_FLAGS", f.flagFilter ?? 0)}
 
 struct pending_t {
     const char *fname;
