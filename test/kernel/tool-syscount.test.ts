@@ -55,3 +55,33 @@ test("syscount --json -i prints one interval report per line; wrong input is a u
   assert.match(bad.err(), /argument --syscall: no syscall named 'nosuchcall'/);
   await assert.rejects(syscount({ interval: -1 }), /interval must be positive/);
 });
+
+test("a new -p value reuses the compiled object: the filter is a load-time constant, each child counted exactly", { skip }, async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const cache = mkdtempSync(join(tmpdir(), "tsbcc-const-cache-"));
+  const saved = process.env.TSBCC_CACHE_DIR;
+  process.env.TSBCC_CACHE_DIR = cache;
+  const files = (): string[] => readdirSync(cache, { recursive: true }).map(String).sort();
+  const countFor = async (n: number): Promise<number> => {
+    const child = pausedChild(syscallLoop("getppid"), [String(n)]);
+    const stream = await syscount({ byProcess: true, syscall: syscallNumber("getppid"), pid: child.pid });
+    assert.equal(await child.go(), 0);
+    setTimeout(() => stream.close(), 100);
+    let value = 0;
+    for await (const r of stream) for (const s of (r.metrics[0] as CounterMetric).series) if (s.labels.pid === String(child.pid)) value += s.value;
+    return value;
+  };
+  try {
+    assert.equal(await countFor(300), 300);
+    const afterFirst = files();
+    assert.ok(afterFirst.length > 0, "the first run compiled and cached an object");
+    assert.equal(await countFor(200), 200);
+    assert.deepEqual(files(), afterFirst, "the second pid added nothing to the cache: no new compile");
+  } finally {
+    if (saved === undefined) delete process.env.TSBCC_CACHE_DIR;
+    else process.env.TSBCC_CACHE_DIR = saved;
+    rmSync(cache, { recursive: true, force: true });
+  }
+});
