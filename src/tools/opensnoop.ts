@@ -7,7 +7,7 @@ import { left, right } from "./lib/format.js";
 import { bufferPagesOption, durationOption, pidOption, tidOption, uidOption, failedOption, printUidOption, timeOption } from "./lib/options.js";
 import { PATH_SHOWN, pathSyscallProgram, pathSyscallTargets, type PathSyscall, type RawPathEvent } from "./lib/path-syscalls.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
-import { batchedWakeup, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { batchedRingPages, batchedWakeup, eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
 import { taskFilterC, taskFilterOptions, taskFilterValues, type TaskFilterOptions } from "./lib/task-filters.js";
 import { ErrorCode, TsbccError } from "../errors.js";
@@ -75,7 +75,7 @@ export async function opensnoop(opts: OpensnoopOptions = {}, chosen?: ChosenSour
   }
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, (k) => pathSyscallProgram(k, CALLS, opts, source, taskFilterC(NAME, opts)));
-  const pageCnt = opts.bufferPages ?? 64;
+  const pageCnt = opts.bufferPages ?? batchedRingPages();
   const full = opts.fullPath ? cwdResolver() : undefined;
   const wakeupEvents = full ? 1 : batchedWakeup(pageCnt, PATH_EVENT_BYTES);
   return eventStream<RawPathEvent, OpenEvent>(b, "events", source, { ...opts, pageCnt, wakeupEvents }, (r) => {
@@ -132,7 +132,7 @@ export const spec: ToolSpec = {
     { name: "name", short: "n", long: "name", kind: "value", help: "only print process names containing this name" },
     { name: "extended", short: "e", long: "extended_fields", kind: "flag", help: "show extended fields" },
     { name: "flagFilter", short: "f", long: "flag_filter", kind: "list", metavar: "FLAG_FILTER", parse: parseFlag, help: "filter on flags argument (e.g., O_WRONLY)" },
-    bufferPagesOption(),
+    { ...bufferPagesOption(), default: undefined, help: "size of the perf ring buffer (a power of two number of pages; default 128 on up to 8 CPUs, else 64)" },
     { name: "fullPath", short: "F", long: "full-path", kind: "flag", help: "print relative paths in full, joined to the working directory of the process" },
   ],
   examples: [

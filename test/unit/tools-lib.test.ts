@@ -141,3 +141,11 @@ test("rest positionals: a command keeps its own options; interleaved ones (trace
   assert.deepEqual([v.probes, v.name], [["p:c:write", "t:syscalls:sys_enter_getpid"], "main"]);
   assert.deepEqual(parseCommandLine(probes, ["p:c:write", "--", "-n"]).values.probes, ["p:c:write", "-n"]);
 });
+
+test("batched readers: a wakeup per quarter ring (at most 32 records); 128-page rings up to 8 CPUs, BCC's 64 beyond", async () => {
+  const { batchedRingPages, batchedWakeup } = await import("../../src/tools/lib/stream.js");
+  assert.equal(batchedWakeup(128, 304), 32);
+  assert.equal(batchedWakeup(1, 304), 3, "a one-page ring wakes per quarter: 4096 / 320 / 4");
+  assert.equal(batchedWakeup(1, 8000), 1, "never below one record");
+  assert.deepEqual([1, 2, 8, 9, 64].map((n) => batchedRingPages(n)), [128, 128, 128, 64, 64]);
+});
