@@ -24,29 +24,10 @@ interface RawTrace { ts: bigint; size: bigint; address: bigint; pid: number; tid
 
 /** The trace events of a loaded memleak program; `dispose` runs once when the stream ends or is closed. */
 export function memleakTraceStream(b: BPF, source: ChosenSource, opts: StreamOptions, dispose: () => void): ToolStream<MemleakTraceEvent> {
-  const events = eventStream<RawTrace, MemleakTraceEvent>(b, "trace_events", source, { ...opts, pageCnt: 256 }, (r) => ({
+  return eventStream<RawTrace, MemleakTraceEvent>(b, "trace_events", source, { ...opts, pageCnt: 256, dispose }, (r) => ({
     kind: TRACE_KINDS[r.kind] ?? "free", timeS: Number(r.ts) / 1e9, pid: r.pid, tid: r.tid, cpu: r.cpu, comm: r.comm,
     size: Number(r.size), address: `0x${BigInt(r.address).toString(16)}`,
   }));
-  let disposed = false;
-  const once = (): void => {
-    if (!disposed) dispose();
-    disposed = true;
-  };
-  return {
-    source,
-    close: () => {
-      events.close();
-      once();
-    },
-    async *[Symbol.asyncIterator]() {
-      try {
-        yield* events;
-      } finally {
-        once();
-      }
-    },
-  };
 }
 
 /** BCC's trace message for the event, after the task, pid, CPU and time, as trace_pipe lays them out. */

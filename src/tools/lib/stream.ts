@@ -85,6 +85,8 @@ export interface EventStreamOptions<T> extends StreamOptions {
   maxLatencyMs?: number;
   /** Called after each drain that delivered records: events completed by the whole drain (e.g. execsnoop's). */
   drained?: () => Iterable<T> | undefined;
+  /** Frees what the tool made besides the program (e.g. memleak -c's command), once, right after the program. */
+  dispose?: () => void;
 }
 
 /** Events taken from the rings but not yet consumed past which the stream stops draining (the kernel drops). */
@@ -165,6 +167,7 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
     signal.removeEventListener("abort", finish);
     pause();
     b.close();
+    opts.dispose?.();
     notify();
   };
   signal.addEventListener("abort", finish, { once: true });

@@ -8,10 +8,15 @@ import { symbolicNames } from "./tracepoint-symbols.js";
 import { ErrorCode, TsbccError } from "../../errors.js";
 import { timeOption } from "./options.js";
 
-/** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...). */
+let stateNames: Map<number, string> | undefined;
+
+/** TCP state number -> name without the "TCP_" prefix ("ESTABLISHED", "SYN_SENT", ...); read once (names are per event). */
 export function tcpStateNames(): Map<number, string> {
+  if (stateNames) return stateNames;
   const out = new Map<number, string>();
   for (const [n, name] of symbolicNames("sock", "inet_sock_set_state", "newstate")) out.set(n, name.replace(/^TCP_/, ""));
+  // An empty table (no tracefs yet) is not kept: a later call reads again.
+  if (out.size > 0) stateNames = out;
   return out;
 }
 
