@@ -95,10 +95,10 @@ test("cache directories are private; entries with a bad mode or owner are ignore
   assert.equal(statSync(join(root, "dialect")).mode & 0o777, 0o700);
 });
 
-test("corrupt entries are dropped", (t) => {
+test("corrupt entries are dropped", () => {
   const root = join(mkdtempSync(join(tmpdir(), "tsbcc-cache-corrupt-")), "cache");
   const c = new CompileCache(root);
-  if (c.root !== root) return t.skip("cache directory not usable here");
+  assert.equal(c.root, root, "a fresh directory of our own is used as the cache");
   const key = cacheKey({ a: 1 });
   c.put(key, new Uint8Array([1, 2, 3]), { metadata: { x: 1 } });
   const hit = c.get(key);
