@@ -12,7 +12,7 @@ import { formatTraceEvent, memleakTraceStream, type MemleakTraceEvent } from "./
 import { intervalPositionals, positiveInt } from "./lib/options.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { dropTracingFrames, stackStream } from "./lib/stacks.js";
-import { attachToolProgram, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
+import { anySignal, attachToolProgram, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import { resolveCommand, startStopped } from "./lib/traced-command.js";
 
@@ -113,7 +113,7 @@ export async function memleak(opts: MemleakOptions = {}): Promise<MemleakStream<
   const ended = new AbortController();
   void cmd?.exited.then(() => ended.abort());
   const signals = [ended.signal, ...(opts.signal ? [opts.signal] : [])];
-  const signal = (AbortSignal as unknown as { any(s: AbortSignal[]): AbortSignal }).any(signals);
+  const signal = anySignal(signals);
   const dispose = (): void => {
     cmd?.kill();
     b.close();

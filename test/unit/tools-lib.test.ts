@@ -2,12 +2,15 @@
 // and its BCC text, address and flag formatting, the registry and every tool's --help.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { formatUsage, parseCommandLine, type ArgsSpec } from "../../src/tools/lib/args.js";
 import { UsageError } from "../../src/tools/lib/errors.js";
 import { formatHistogramMetric, histogramMetric, slotsOf } from "../../src/tools/lib/histogram.js";
 import { linearBuckets, log2Buckets } from "../../src/tools/lib/metrics.js";
 import { TOOLS, findTool, toolList } from "../../src/tools/lib/registry.js";
 import { formatAddr, parsePortList, portCondition } from "../../src/tools/lib/tcp.js";
+import { anySignal, stopSignal } from "../../src/tools/lib/stream.js";
 import { jsonLine, runTool } from "../../src/tools/lib/tool.js";
 import { parseFormatFields } from "../../src/tools/tplist.js";
 import { rwbsFlags } from "../../src/tools/biolatency.js";
@@ -148,4 +151,32 @@ test("batched readers: a wakeup per quarter ring (at most 32 records); 128-page 
   assert.equal(batchedWakeup(1, 304), 3, "a one-page ring wakes per quarter: 4096 / 320 / 4");
   assert.equal(batchedWakeup(1, 8000), 1, "never below one record");
   assert.deepEqual([1, 2, 8, 9, 64].map((n) => batchedRingPages(n)), [128, 128, 128, 64, 64]);
+});
+
+test("stop signals: a duration and a caller's AbortSignal.timeout still fire after a garbage collection", async () => {
+  // Node 20 holds AbortSignal.timeout inside AbortSignal.any only weakly: a collection before it fires lost it and
+  // a `duration` stream never ended (a hung CI run). Ours keep a timer / a listener.
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  const own = new AbortController();
+  const byDuration = stopSignal({ duration: 0.2 }, own);
+  const caller = anySignal([new AbortController().signal, AbortSignal.timeout(200)]);
+  gc();
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  const started = Date.now();
+  await Promise.all([byDuration, caller].map((s) => new Promise<void>((resolve, reject) => {
+    s.addEventListener("abort", () => resolve(), { once: true });
+    setTimeout(() => reject(new Error("signal never aborted")), 2000).unref();
+  })));
+  assert.ok(Date.now() - started < 1000);
+  assert.ok(own.signal.aborted);
+
+  const first = new AbortController();
+  first.abort("why");
+  assert.equal(anySignal([new AbortController().signal, first.signal]).reason, "why");
+  const plain = new AbortController();
+  const closedEarly = stopSignal({ duration: 1e9, signal: plain.signal }, new AbortController());
+  plain.abort();
+  assert.ok(closedEarly.aborted); // and its timer is gone: this file ends without waiting for it
 });

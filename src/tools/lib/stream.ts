@@ -47,16 +47,43 @@ export function attachToolProgram(tool: string, b: BPF, attach: (b: BPF) => void
   }
 }
 
-/** The abort signal combining the caller's signal and an optional duration. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The abort signal combining the caller's signal and an optional duration. The duration is a plain timer on
+ * `own`, cleared once the stream stops: Node 20's AbortSignal.timeout inside AbortSignal.any is held only weakly,
+ * so a garbage collection before it fires drops it and the stream never ends (seen as a hung test in CI).
+ */
 export function stopSignal(opts: StreamOptions, own: AbortController): AbortSignal {
-  const signals = [own.signal];
-  if (opts.signal) signals.push(opts.signal);
-  if (opts.duration !== undefined && Number.isFinite(opts.duration)) signals.push(AbortSignal.timeout(Math.max(0, opts.duration * 1000)));
-  // AbortSignal.any is in Node 20.3+ (the pinned @types/node predates it).
-  return signals.length === 1 ? signals[0] : (AbortSignal as unknown as { any(s: AbortSignal[]): AbortSignal }).any(signals);
+  const signal = opts.signal ? anySignal([own.signal, opts.signal]) : own.signal;
+  if (opts.duration !== undefined && Number.isFinite(opts.duration) && !signal.aborted) {
+    const timer = setTimeout(() => own.abort(), Math.min(Math.max(0, opts.duration * 1000), MAX_TIMER_MS));
+    signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  }
+  return signal;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * A signal that aborts when any of `signals` does. Unlike Node 20's AbortSignal.any, each source holds a listener
+ * (so a caller's AbortSignal.timeout stays alive until it fires), and the listeners go once it has aborted.
+ */
+export function anySignal(signals: AbortSignal[]): AbortSignal {
+  const combined = new AbortController();
+  const already = signals.find((s) => s.aborted);
+  if (already) {
+    combined.abort(already.reason);
+    return combined.signal;
+  }
+  const listeners = signals.map((s) => {
+    const listener = (): void => combined.abort(s.reason);
+    s.addEventListener("abort", listener, { once: true });
+    return [s, listener] as const;
+  });
+  combined.signal.addEventListener("abort", () => {
+    for (const [s, listener] of listeners) s.removeEventListener("abort", listener);
+  }, { once: true });
+  return combined.signal;
+}
 
 /** Resolves after `ms` or as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
