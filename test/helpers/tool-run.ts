@@ -1,5 +1,16 @@
 // Runs a tsbcc tool in-process as the command line would (runTool), capturing its output, for tool tests.
+import { afterEach } from "node:test";
 import { runTool, type CliTool } from "../../src/tools/lib/tool.js";
+
+/** Tools started and not yet finished: a test that fails before stopping its tool must not hang its file. */
+const running = new Set<() => Promise<number>>();
+
+// After each test, Ctrl-C whatever it left running (a failed assertion skips the test's own stop()).
+afterEach(async () => {
+  const left = [...running];
+  running.clear();
+  await Promise.all(left.map((stop) => stop().catch(() => 1)));
+});
 
 export interface RunningTool {
   /** Everything written to stdout so far. */
@@ -19,7 +30,12 @@ export function startTool(tool: CliTool, argv: string[]): RunningTool {
   const ac = new AbortController();
   const done = runTool(tool, argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, signal: ac.signal });
   let finished = false;
-  done.then(() => (finished = true), () => (finished = true));
+  const stop = (): Promise<number> => {
+    ac.abort();
+    return done;
+  };
+  running.add(stop);
+  done.then(() => (finished = true), () => (finished = true)).finally(() => running.delete(stop));
   return {
     out: () => out,
     err: () => err,
@@ -31,10 +47,7 @@ export function startTool(tool: CliTool, argv: string[]): RunningTool {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    stop() {
-      ac.abort();
-      return done;
-    },
+    stop,
     done,
   };
 }
