@@ -1,7 +1,9 @@
 // Lost-wakeup check for the perf buffer reader: a consumer that waits with no timeout (poll(-1), pollReaders(-1),
 // the way tools would wait without a polling slice) must see every sparse single record promptly. A worker thread
 // produces one record at a time with random gaps (the scheduler moves it between CPUs), stamping the send time
-// in shared memory; each record must arrive within LIMIT_MS of being sent.
+// in shared memory; each record must arrive within LIMIT_MS of being sent. A missed wakeup leaves a record waiting
+// for the next one (at most 3 ms later) or, for the last, forever (the 5 s bound below); LIMIT_MS is generous so
+// that a reader merely not scheduled on a loaded machine (seen: 5 records 80-88 ms late in CI) does not fail it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
@@ -13,7 +15,7 @@ import { skipUnlessRoot } from "../helpers/root.js";
 import { decodeRecord, eventProgram, loadProgram, ProgType, statsMap } from "../helpers/asm.js";
 
 const N = 1000;
-const LIMIT_MS = 50;
+const LIMIT_MS = 250;
 
 /** A worker that runs the program once per record with 0.2-3 ms gaps; sent[i] = monotonic ns when record i+1 went. */
 function sparseProducer(progFd: number, n: number, sent: BigInt64Array): Promise<void> {
