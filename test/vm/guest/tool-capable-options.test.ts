@@ -16,7 +16,7 @@ const SETUIDS = 5;
 const CHOWNS = 6;
 const FILE = "/tmp/tsbcc-capable-options";
 const PERL = ["perl", "-MPOSIX", "-e", `my $f = shift; POSIX::setuid(0) for 1..${SETUIDS}; for (1..${CHOWNS / 2}) { chown 65534, -1, $f; chown 0, -1, $f; }`, FILE];
-const noKprobes = !haveKprobes().supported && `no kprobes: ${haveKprobes().reason}`;
+const noKprobes = process.env.TSBCC_VM !== "1" ? "not inside the VM guest" : !haveKprobes().supported && `no kprobes: ${haveKprobes().reason}`;
 
 function runPerl(): Promise<number> {
   const p = spawn(PERL[0]!, PERL.slice(1), { stdio: "ignore" });
