@@ -130,6 +130,8 @@ export const CapabilityNames = [
 ] as const;
 /** cap_capable()'s `opts` bit that marks a check as not audited (security.h CAP_OPT_NOAUDIT). */
 export const CAP_OPT_NOAUDIT = 0b10;
+/** cap_capable()'s `opts` bit set when the check is made by a setid call (security.h CAP_OPT_INSETID, ns_capable_setid). */
+export const CAP_OPT_INSETID = 0b100;
 
 /** Capability bit numbers (linux/capability.h), for reading CapEff in /proc/self/status. */
 export const Capability = { SYS_ADMIN: 21, PERFMON: 38, BPF: 39 } as const;

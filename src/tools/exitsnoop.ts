@@ -1,5 +1,8 @@
 // exitsnoop: one line per process exit (or thread exit with --per-thread), with its age and how it ended (exit
 // code, or the signal that killed it), from the sched:sched_process_exit tracepoint and the exiting task's BTF.
+// As BCC's: -p PID ends once that process has exited, -t/--utc head the time column with the time zone's name,
+// a bare --label= labels lines "exit", --ebpf prints the program and exits; -T is libbpf-tools' --per-thread.
+import { execFileSync } from "node:child_process";
 import { UsageError } from "./lib/errors.js";
 import { left } from "./lib/format.js";
 import { pidOption, failedOption, timeOption } from "./lib/options.js";
@@ -7,7 +10,7 @@ import { signalName } from "./lib/signals.js";
 import { chooseSource, type ChosenSource } from "./lib/source.js";
 import { eventStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import { printEvents, type CliTool, type ToolRun, type ToolSpec } from "./lib/tool.js";
-import type { ToolConstants } from "./lib/constants.js";
+import { ToolConstants } from "./lib/constants.js";
 
 const NAME = "exitsnoop";
 
@@ -83,9 +86,22 @@ interface RawExit { ts: bigint; start_ns: bigint; pid: number; tid: number; ppid
 const SIGNAL_MASK = 0x7f;
 const CORE_DUMP_BIT = 0x80;
 
+function check(opts: ExitsnoopOptions): void {
+  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
+  for (const k of ["failed", "perThread"] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== "boolean") throw new UsageError(NAME, `${k} must be true or false, got ${String(opts[k])}`);
+  }
+}
+
+/** The BPF C program exitsnoop loads for `opts`, its filter values written in as #defines (BCC's --ebpf output). */
+export function exitsnoopProgram(opts: ExitsnoopOptions = {}): string {
+  check(opts);
+  return program(opts, new ToolConstants(true));
+}
+
 /** exitsnoop as a library: one ExitEvent per exit. */
 export async function exitsnoop(opts: ExitsnoopOptions = {}, chosen?: ChosenSource): Promise<ToolStream<ExitEvent>> {
-  if (opts.pid !== undefined && (!Number.isInteger(opts.pid) || opts.pid < 0)) throw new UsageError(NAME, `pid must be a non-negative integer, got ${opts.pid}`);
+  check(opts);
   const source = chosen ?? chooseSource(NAME, SOURCES, opts.source);
   const b = await loadToolProgram(NAME, (k) => program(opts, k));
   return eventStream<RawExit, ExitEvent>(b, "events", source, opts, (r) => {
@@ -98,9 +114,9 @@ export async function exitsnoop(opts: ExitsnoopOptions = {}, chosen?: ChosenSour
   });
 }
 
-/** BCC's EXIT_CODE column: "0", "code N", "signal N (NAME)", with ", core dumped". */
+/** BCC's EXIT_CODE column: "0", "code N", "signal N (NAME)" ("unknown" for a number without a name), ", core dumped". */
 export function exitDescription(ev: ExitEvent): string {
-  let s = ev.signal !== undefined ? `signal ${ev.signal} (${signalName(ev.signal) ?? "?"})` : ev.exitCode === 0 ? "0" : `code ${ev.exitCode}`;
+  let s = ev.signal !== undefined ? `signal ${ev.signal} (${signalName(ev.signal) ?? "unknown"})` : ev.exitCode === 0 ? "0" : `code ${ev.exitCode}`;
   if (ev.coreDumped) s += ", core dumped";
   return s;
 }
@@ -114,18 +130,22 @@ export const spec: ToolSpec = {
     timeOption("include timestamp (local time default)", "t"),
     { name: "utc", long: "utc", kind: "flag", help: "include timestamp in UTC (-t implied)" },
     pidOption(),
-    { name: "label", long: "label", kind: "value", help: "label each line" },
+    { name: "label", long: "label", kind: "value", help: "label each line (an empty LABEL: 'exit')" },
     failedOption("trace only fails, exclude exit(0)"),
     { name: "perThread", long: "per-thread", kind: "flag", help: "trace per thread termination" },
+    { name: "perThread", short: "T", long: "threaded", kind: "flag", help: "the same as --per-thread (libbpf-tools' name)" },
+    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit" },
   ],
   examples: [
     ["tsbcc exitsnoop", "trace all process termination"],
     ["tsbcc exitsnoop -x", "trace only fails, exclude exit(0)"],
     ["tsbcc exitsnoop -t", "include timestamps (local time)"],
     ["tsbcc exitsnoop --utc", "include timestamps (UTC)"],
-    ["tsbcc exitsnoop -p 181", "only trace PID 181"],
+    ["tsbcc exitsnoop -p 181", "only trace PID 181 (ends once it has exited)"],
     ["tsbcc exitsnoop --label=exit", "label each output line with 'exit'"],
     ["tsbcc exitsnoop --per-thread", "trace per thread termination"],
+    ["tsbcc exitsnoop -T -p 181", "each thread of PID 181, until its main thread exits"],
+    ["tsbcc exitsnoop --ebpf -x", "print the BPF program for failed exits and exit"],
   ],
 };
 
@@ -137,17 +157,40 @@ function timeOfDay(utc: boolean): string {
     : `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
+/** The local time zone's abbreviation as strftime's %Z gives it (BCC's TIME-<zone> header): date(1), else Intl's. */
+export function zoneName(): string {
+  try {
+    const z = execFileSync("date", ["+%Z"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    if (z !== "") return z;
+  } catch { /* no date(1): Intl below */ }
+  return new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(new Date()).find((x) => x.type === "timeZoneName")?.value ?? "TZ";
+}
+
+/** The events up to and including the exit of `pid`'s main thread (BCC's exitsnoop -p ends there). */
+async function* untilExitOf(stream: AsyncIterable<ExitEvent>, pid: number): AsyncGenerator<ExitEvent> {
+  for await (const ev of stream) {
+    yield ev;
+    if (ev.tid === pid) return;
+  }
+}
+
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   const stamp = o.timestamp || o.utc;
-  const stream = await exitsnoop({ pid: o.pid, failed: o.failed, perThread: o.perThread, signal: run.signal }, run.source);
+  const opts: ExitsnoopOptions = { pid: o.pid, failed: o.failed, perThread: o.perThread, signal: run.signal };
+  if (o.ebpf) {
+    run.out.write(`${exitsnoopProgram(opts)}\n`);
+    return 0;
+  }
+  const label = o.label === "" ? "exit" : o.label;
+  const stream = await exitsnoop(opts, run.source);
   if (!run.json) {
-    run.out.write((stamp ? left(o.utc ? "TIME-UTC" : "TIME-TZ", 13) : "") + (o.label !== undefined ? left("LABEL", 6) : "") +
+    run.out.write((stamp ? left(`TIME-${o.utc ? "UTC" : zoneName()}`, 13) : "") + (label !== undefined ? left("LABEL", 6) : "") +
       `${left("PCOMM", 16)} ${left("PID", 7)} ${left("PPID", 7)} ${left("TID", 7)} ${left("AGE(s)", 7)} EXIT_CODE\n`);
   }
-  return printEvents(stream, run, (ev) => {
-    return ((stamp ? left(timeOfDay(o.utc), 13) : "") + (o.label !== undefined ? left(o.label, 6) : "") +
+  return printEvents(o.pid ? untilExitOf(stream, o.pid) : stream, run, (ev) => {
+    return ((stamp ? left(timeOfDay(o.utc), 13) : "") + (label !== undefined ? left(label, 6) : "") +
       `${left(ev.comm, 16)} ${left(ev.pid, 7)} ${left(ev.ppid, 7)} ${left(ev.tid, 7)} ${left(ev.ageSeconds.toFixed(2), 7)} ${exitDescription(ev)}\n`);
-  }, (ev) => ({ ...(o.label !== undefined ? { label: o.label } : {}), ...ev }));
+  }, (ev) => ({ ...(label !== undefined ? { label } : {}), ...ev }));
 }
 
 export const tool: CliTool = { spec, main };

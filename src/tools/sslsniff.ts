@@ -1,7 +1,8 @@
 // sslsniff: the plaintext of TLS traffic, captured where a program hands it to its TLS library or gets it back:
 // uprobes on OpenSSL (libssl, or a program's own executable when it links OpenSSL statically, as node does), GnuTLS
 // and NSS (lib/tls-libraries.ts), and on extra binaries given with --extra-lib. -l adds each call's latency and
-// --handshake times OpenSSL's SSL_do_handshake as well.
+// --handshake times OpenSSL's SSL_do_handshake as well. -d prints the BPF program before it runs (on stderr, as
+// funccount -D does here), --ebpf prints it and exits.
 import { UsageError } from "./lib/errors.js";
 import { left } from "./lib/format.js";
 import { uidOption } from "./lib/options.js";
@@ -150,16 +151,28 @@ function check(o: SslsniffOptions): number {
 
 interface RawSsl { ts: bigint; delta_ns: bigint; pid: number; tid: number; uid: number; len: number; rw: number; bin: number; comm: string; data: Uint8Array | number[] | string }
 
-/** sslsniff as a library: one SslEvent per read/write call that moved data (and per handshake with `handshake`). */
-export async function sslsniff(opts: SslsniffOptions = {}): Promise<ToolStream<SslEvent>> {
+interface Plan { size: number; libs: TlsLibrary[]; text: string }
+
+function plan(opts: SslsniffOptions): Plan {
   const size = check(opts);
   const libs = findTlsLibraries(NAME, opts);
   if (libs.length === 0) {
     throw new UsageError(NAME, "no TLS library found to probe (no libssl, libgnutls or libnspr4; give -p PID of a program with OpenSSL inside, or --extra-lib KIND:PATH)");
   }
+  return { size, libs, text: program(opts, libs) };
+}
+
+/** The BPF C program sslsniff would load for `opts` (BCC's -d/--ebpf output): one probe pair per binary and function. */
+export function sslsniffProgram(opts: SslsniffOptions = {}): string {
+  return plan(opts).text;
+}
+
+/** sslsniff as a library: one SslEvent per read/write call that moved data (and per handshake with `handshake`). */
+export async function sslsniff(opts: SslsniffOptions = {}): Promise<ToolStream<SslEvent>> {
+  const { size, libs, text } = plan(opts);
   const fns = (l: TlsLibrary): string[] => [...l.write, ...l.read, ...(opts.handshake && l.handshake ? [l.handshake] : [])];
   const source: ChosenSource = { kind: "uprobe", targets: libs.flatMap((l) => fns(l).map((f) => `${l.path}:${f}`)), forced: false };
-  const b = await loadToolProgram(NAME, program(opts, libs));
+  const b = await loadToolProgram(NAME, text);
   attachToolProgram(NAME, b, (x) => libs.forEach((lib, i) => {
     const pid = opts.pid !== undefined ? { pid: opts.pid } : {};
     const both = (sym: string, fn: string): void => {
@@ -196,6 +209,8 @@ export const spec: ToolSpec = {
     { name: "noOpenssl", short: "o", long: "no-openssl", kind: "flag", help: "do not show OpenSSL calls (libssl)" },
     { name: "noGnutls", short: "g", long: "no-gnutls", kind: "flag", help: "do not show GnuTLS calls" },
     { name: "noNss", short: "n", long: "no-nss", kind: "flag", help: "do not show NSS calls" },
+    { name: "debug", short: "d", long: "debug", kind: "count", help: "debug mode: print the BPF program (on stderr) before starting" },
+    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit" },
     { name: "hexdump", long: "hexdump", kind: "flag", help: "show data as hexdump instead of trying to decode it as UTF-8" },
     { name: "maxBufferSize", long: "max-buffer-size", kind: "value", parse: "uint", default: MAX_BUF, help: `size of captured buffer (default ${MAX_BUF})` },
     { name: "latency", short: "l", long: "latency", kind: "flag", help: "show function latency" },
@@ -214,17 +229,19 @@ export const spec: ToolSpec = {
     ["tsbcc sslsniff -l", "show function latency"],
     ["tsbcc sslsniff -l --handshake", "show SSL handshake latency"],
     ["tsbcc sslsniff --extra-lib openssl:/usr/bin/node", "also the OpenSSL linked into every node"],
-    ["tsbcc sslsniff --hexdump", "show data as hex instead of text"],
+    ["tsbcc sslsniff --hexdump", "show data as hex instead of trying to decode it as UTF-8"],
+    ["tsbcc sslsniff -d", "print the BPF program before starting"],
+    ["tsbcc sslsniff --ebpf -p 181", "print the BPF program for PID 181 and exit"],
   ],
 };
 
-function hexdump(s: string): string {
-  const bytes = Buffer.from(s, "latin1");
+const HEX_LINE = 32;
+
+/** BCC's --hexdump: the bytes as lowercase hex digits without separators, 32 digits (16 bytes) a line. */
+export function hexLines(s: string): string {
+  const hex = Buffer.from(s, "latin1").toString("hex");
   const lines: string[] = [];
-  for (let i = 0; i < bytes.length; i += 16) {
-    const chunk = bytes.subarray(i, i + 16);
-    lines.push(`${i.toString(16).padStart(8, "0")}  ${[...chunk].map((c) => c.toString(16).padStart(2, "0")).join(" ").padEnd(47)}  ${[...chunk].map((c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : ".")).join("")}`);
-  }
+  for (let i = 0; i < hex.length; i += HEX_LINE) lines.push(hex.slice(i, i + HEX_LINE));
   return lines.join("\n");
 }
 
@@ -234,16 +251,22 @@ export function formatSslEvent(ev: SslEvent, o: { extra?: boolean; latency?: boo
   if (o.extra) line += ` ${left(ev.uid, 7)} ${left(ev.tid, 7)}`;
   if (o.latency) line += ` ${left(ev.latencyMs > 0 ? ev.latencyMs.toFixed(3) : "N/A", 7)}`;
   if (ev.data === "") return `${line}\n`;
-  const body = o.hexdump ? hexdump(ev.data) : Buffer.from(ev.data, "latin1").toString("utf8");
-  return `${line}\n----- DATA${ev.truncated ? ` (TRUNCATED, ${ev.length - ev.data.length} bytes lost)` : ""} -----\n${body}\n----- END DATA -----\n\n`;
+  const body = o.hexdump ? hexLines(ev.data) : Buffer.from(ev.data, "latin1").toString("utf8");
+  return `${line}\n----- DATA -----\n${body}\n----- END DATA${ev.truncated ? ` (TRUNCATED, ${ev.length - ev.data.length} bytes lost)` : ""} -----\n\n`;
 }
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
   if (o.handshake && !o.latency) throw new UsageError(NAME, "--handshake needs -l/--latency (it shows the handshake's latency)");
-  const stream = await sslsniff({
+  const opts: SslsniffOptions = {
     pid: o.pid, uid: o.uid, comm: o.comm, noOpenssl: o.noOpenssl, noGnutls: o.noGnutls, noNss: o.noNss, extraLibs: o.extraLib,
     maxBufferSize: o.maxBufferSize, handshake: o.handshake, signal: run.signal,
-  });
+  };
+  if (o.ebpf) {
+    run.out.write(`${sslsniffProgram(opts)}\n`);
+    return 0;
+  }
+  if (o.debug > 0) run.err.write(`${sslsniffProgram(opts)}\n`);
+  const stream = await sslsniff(opts);
   if (!run.json) {
     run.out.write(`${left("FUNC", 12)} ${left("TIME(s)", 18)} ${left("COMM", 16)} ${left("PID", 7)} ${left("LEN", 6)}` +
       `${o.extra ? ` ${left("UID", 7)} ${left("TID", 7)}` : ""}${o.latency ? ` ${left("LAT(ms)", 7)}` : ""}\n`);

@@ -23,13 +23,34 @@ test("capable without kprobes: a clear 'no event source' error naming cap_capabl
   assert.equal(t.out(), "");
 });
 
-test("capable -K -U without kprobes: the same clear error (exit 1); wrong stack input is a usage error", { skip: skip || (haveKprobes().supported && "this kernel has kprobes") }, async () => {
-  const t = startTool(tool, ["-K", "-U"]);
+const noKprobesSkip = skip || (haveKprobes().supported && "this kernel has kprobes");
+
+/** Runs capable with `argv`: exit 1, "needs kprobes" message, nothing on stdout. */
+async function assertNeedsKprobes(argv: string[]): Promise<void> {
+  const t = startTool(tool, argv);
   assert.equal(await t.done, 1);
   assert.match(t.err(), /^tsbcc capable: no usable event source on this kernel:\n {2}- kprobe: .*\ncapable needs kprobes \(CONFIG_KPROBES\): cap_capable\n/);
   assert.equal(t.out(), "");
-  const bad = startTool(tool, ["--kernel-stack=yes"]);
+}
+
+/** Runs capable with `argv`: a usage error (exit 2) whose message matches `msg`. */
+async function assertUsageError(argv: string[], msg: RegExp): Promise<void> {
+  const bad = startTool(tool, argv);
   assert.equal(await bad.done, 2);
-  assert.match(bad.err(), /argument -K\/--kernel-stack: ignored explicit argument 'yes'/);
+  assert.match(bad.err(), /^tsbcc capable: error: /m);
+  assert.match(bad.err(), msg);
+}
+
+test("capable -K -U without kprobes: the same clear error (exit 1); wrong stack input is a usage error", { skip: noKprobesSkip }, async () => {
+  await assertNeedsKprobes(["-K", "-U"]);
+  await assertUsageError(["--kernel-stack=yes"], /argument -K\/--kernel-stack: ignored explicit argument 'yes'/);
   await assert.rejects(capable({ userStack: "yes" as unknown as boolean }), /userStack must be true or false/);
+});
+
+test("capable -x --unique without kprobes: the same clear error; wrong -x/--unique input is a usage error", { skip: noKprobesSkip }, async () => {
+  await assertNeedsKprobes(["-x", "--unique"]);
+  await assertUsageError(["--unique=1"], /argument --unique: ignored explicit argument '1'/);
+  await assertUsageError(["-x3"], /unrecognized arguments: -3/);
+  await assert.rejects(capable({ unique: 1 as unknown as boolean }), /unique must be true or false/);
+  await assert.rejects(capable({ includeSelf: "no" as unknown as boolean }), /includeSelf must be true or false/);
 });

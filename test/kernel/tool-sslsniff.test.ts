@@ -75,3 +75,39 @@ test("sslsniff as a library: events with the binary probed; wrong input", { skip
   await assert.rejects(sslsniff({ maxBufferSize: 0 }), /maxBufferSize/);
   await assert.rejects(sslsniff({ extraLibs: ["openssl:/bin/true"] }), /no SSL_write\/SSL_read/);
 });
+
+test("sslsniff -d --hexdump --max-buffer-size 16: the program on stderr, then BCC's hex lines and truncation mark", { skip }, async () => {
+  const child = httpsChild();
+  await new Promise((r) => setTimeout(r, 300));
+  const t = startTool(tool, ["-d", "--hexdump", "--max-buffer-size", "16", "-p", String(child.pid), "-o", "-g", "-n"]);
+  assert.ok(await t.waitFor(/^FUNC /), t.err());
+  // The program probes the pid's own executable (binary 0) and filters by its pid.
+  assert.match(t.err(), /^int write_enter_0\(struct pt_regs \*ctx\) \{$/m);
+  assert.match(t.err(), /^int read_return_0\(struct pt_regs \*ctx\) \{$/m);
+  assert.ok(t.err().includes(`(id >> 32) != ${child.pid}`), t.err());
+  assert.equal(await child.go(), 0);
+  // "POST /tsbcc HTTP" is 16 bytes: one line of 32 hex digits; LEN - 16 bytes are reported lost.
+  const m = await t.waitFor(/^WRITE\/SEND +[\d.]+ +node +\d+ +(\d+) *\n----- DATA -----\n504f5354202f74736263632048545450\n----- END DATA \(TRUNCATED, (\d+) bytes lost\) -----\n\n/m, 5000);
+  assert.equal(await t.stop(), 0);
+  assert.ok(m, t.out());
+  assert.equal(Number(m[2]), Number(m[1]) - 16);
+});
+
+test("sslsniff --ebpf prints the program and exits without tracing; -d/--ebpf wrong input is a usage error", { skip }, async () => {
+  const child = httpsChild();
+  await new Promise((r) => setTimeout(r, 300));
+  const t = startTool(tool, ["--ebpf", "-p", String(child.pid), "-o", "-g", "-n", "--max-buffer-size", "100"]);
+  assert.equal(await t.done, 0);
+  assert.equal(t.err(), "");
+  assert.match(t.out(), /^\nstruct ssl_event_t \{\n/);
+  assert.match(t.out(), /if \(n > 100\) n = 100;/);
+  assert.deepEqual([...t.out().matchAll(/^int (\w+)\(struct pt_regs \*ctx\) \{$/gm)].map((x) => x[1]), ["write_enter_0", "write_return_0", "read_enter_0", "read_return_0"]);
+  assert.equal(await child.go(), 0);
+  const bad = startTool(tool, ["--debug=2"]);
+  assert.equal(await bad.done, 2);
+  assert.match(bad.err(), /argument -d\/--debug: ignored explicit argument '2'/);
+  const none = startTool(tool, ["--ebpf", "-o", "-g", "-n"]);
+  assert.equal(await none.done, 2);
+  assert.match(none.err(), /error: no TLS library found to probe/);
+  assert.equal(none.out(), "");
+});

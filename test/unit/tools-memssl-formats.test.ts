@@ -26,7 +26,7 @@ test("sslsniff lines: -x adds UID and TID, -l LAT(ms) with 3 decimals (N/A for 0
     "WRITE/SEND   0.500000000        curl             7       5      1000    8       0.042  \n----- DATA -----\nhello\n----- END DATA -----\n\n");
   assert.equal(formatSslEvent({ ...ev, function: "HANDSHAKE", length: 1, data: "", latencyMs: 0 }, { latency: true }),
     "HANDSHAKE    0.500000000        curl             7       1      N/A    \n");
-  assert.match(formatSslEvent({ ...ev, data: "he", truncated: true }, {}), /----- DATA \(TRUNCATED, 3 bytes lost\) -----\nhe\n/);
+  assert.match(formatSslEvent({ ...ev, data: "he", truncated: true }, {}), /----- DATA -----\nhe\n----- END DATA \(TRUNCATED, 3 bytes lost\) -----\n\n$/);
 });
 
 test("capable stacks: frames indented 8 spaces; a stack that could not be recorded is one 'Missed' line", () => {
