@@ -134,7 +134,7 @@ export const spec: ToolSpec = {
     failedOption("trace only fails, exclude exit(0)"),
     { name: "perThread", long: "per-thread", kind: "flag", help: "trace per thread termination" },
     { name: "perThread", short: "T", long: "threaded", kind: "flag", help: "the same as --per-thread (libbpf-tools' name)" },
-    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit" },
+    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit", hidden: true },
   ],
   examples: [
     ["tsbcc exitsnoop", "trace all process termination"],
@@ -145,7 +145,6 @@ export const spec: ToolSpec = {
     ["tsbcc exitsnoop --label=exit", "label each output line with 'exit'"],
     ["tsbcc exitsnoop --per-thread", "trace per thread termination"],
     ["tsbcc exitsnoop -T -p 181", "each thread of PID 181, until its main thread exits"],
-    ["tsbcc exitsnoop --ebpf -x", "print the BPF program for failed exits and exit"],
   ],
 };
 

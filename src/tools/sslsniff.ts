@@ -210,7 +210,7 @@ export const spec: ToolSpec = {
     { name: "noGnutls", short: "g", long: "no-gnutls", kind: "flag", help: "do not show GnuTLS calls" },
     { name: "noNss", short: "n", long: "no-nss", kind: "flag", help: "do not show NSS calls" },
     { name: "debug", short: "d", long: "debug", kind: "count", help: "debug mode: print the BPF program (on stderr) before starting" },
-    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit" },
+    { name: "ebpf", long: "ebpf", kind: "flag", help: "print the BPF program and exit", hidden: true },
     { name: "hexdump", long: "hexdump", kind: "flag", help: "show data as hexdump instead of trying to decode it as UTF-8" },
     { name: "maxBufferSize", long: "max-buffer-size", kind: "value", parse: "uint", default: MAX_BUF, help: `size of captured buffer (default ${MAX_BUF})` },
     { name: "latency", short: "l", long: "latency", kind: "flag", help: "show function latency" },
@@ -231,7 +231,6 @@ export const spec: ToolSpec = {
     ["tsbcc sslsniff --extra-lib openssl:/usr/bin/node", "also the OpenSSL linked into every node"],
     ["tsbcc sslsniff --hexdump", "show data as hex instead of trying to decode it as UTF-8"],
     ["tsbcc sslsniff -d", "print the BPF program before starting"],
-    ["tsbcc sslsniff --ebpf -p 181", "print the BPF program for PID 181 and exit"],
   ],
 };
 

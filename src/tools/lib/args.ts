@@ -19,6 +19,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   help: string;
   default?: unknown;
+  /** Accepted but left out of --help (argparse's SUPPRESS, as BCC does for --ebpf). */
+  hidden?: boolean;
 }
 
 export interface PositionalSpec {
@@ -163,7 +165,7 @@ function synopsisPart(o: OptionSpec): string {
 
 /** argparse's first line: `usage: prog [-h] [-T] [-p PID] [interval] [count]`, wrapped at 80 columns. */
 export function formatSynopsis(spec: ArgsSpec): string {
-  const parts = ["[-h]", ...spec.options.map(synopsisPart),
+  const parts = ["[-h]", ...spec.options.filter((o) => !o.hidden).map(synopsisPart),
     ...(spec.positionals ?? []).map((p) => (p.required ? p.name : p.rest ? `[${p.name} ...]` : `[${p.name}]`))];
   const head = `usage: ${spec.prog} `;
   const lines: string[] = [];
@@ -194,6 +196,7 @@ export function formatUsage(spec: ArgsSpec): string {
   }
   const optRows: Array<[string, string]> = [["-h, --help", "show this help message and exit"]];
   for (const o of spec.options) {
+    if (o.hidden) continue;
     const meta = o.kind === "flag" || o.kind === "count" ? "" : ` ${o.metavar ?? o.name.toUpperCase()}`;
     optRows.push([[o.short && `-${o.short}${meta}`, o.long && `--${o.long}${meta}`].filter(Boolean).join(", "), o.help]);
   }
