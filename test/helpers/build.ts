@@ -2,7 +2,7 @@
 // load generators (gcc). Results are cached by content so repeated runs are fast.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -24,9 +24,11 @@ function cached(ext: string, source: string, build: (src: string, out: string) =
   const h = createHash("sha256").update(ext).update(source).digest("hex").slice(0, 16);
   const out = join(dir, `${h}.${ext}`);
   if (!existsSync(out)) {
-    const src = join(dir, `${h}.${ext === "o" ? "c" : "src.c"}`);
+    // Built under names of this process and renamed into place: a parallel test process never reads half a file.
+    const src = join(dir, `${h}.${process.pid}.${ext === "o" ? "c" : "src.c"}`);
     writeFileSync(src, source);
-    build(src, out);
+    build(src, `${out}.${process.pid}.tmp`);
+    renameSync(`${out}.${process.pid}.tmp`, out);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 // argument string covers every x86-64 operand form.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -20,10 +20,11 @@ export function gccBuild(name: string, source: string, extra: string[] = []): st
   const h = createHash("sha256").update(name).update(source).update(extra.join(" ")).digest("hex").slice(0, 12);
   const out = join(dir, `${name}-${h}${name.endsWith(".so") ? "" : ".bin"}`);
   if (!existsSync(out)) {
-    const src = join(dir, `${name}-${h}.c`);
+    const src = join(dir, `${name}-${h}.${process.pid}.c`);
     writeFileSync(src, source);
-    execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", `${out}.tmp`, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync("mv", [`${out}.tmp`, out]);
+    // Built under a name of this process, renamed into place: a parallel test process never sees half a binary.
+    execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", `${out}.${process.pid}.tmp`, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+    renameSync(`${out}.${process.pid}.tmp`, out);
   }
   return out;
 }

@@ -3,7 +3,7 @@
 // cache folder. Each waits for one byte on stdin before doing its work, so a tool can attach first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -16,8 +16,12 @@ export function buildTarget(name: string, source: string, libs: string[] = []): 
   const out = join(folder, name);
   if (!existsSync(out)) {
     mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, `${name}.c`), source);
-    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", out, join(folder, `${name}.c`), ...libs], { stdio: ["ignore", "ignore", "pipe"] });
+    // Built under a name of this process and renamed into place: another test process (a parallel run) must never
+    // see, trace or execute a half-written binary (a uprobe beyond its end fails with EINVAL).
+    const src = join(folder, `${name}.${process.pid}.c`);
+    writeFileSync(src, source);
+    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", `${out}.${process.pid}.tmp`, src, ...libs], { stdio: ["ignore", "ignore", "pipe"] });
+    renameSync(`${out}.${process.pid}.tmp`, out);
   }
   return out;
 }
