@@ -1,7 +1,7 @@
 // trace: prints a line per hit of one or more probes (uprobes, uretprobes, tracepoints, USDT, and kprobes where the
 // kernel has them) with a printf-style message of their arguments, as BCC's trace does:
-// 'p:lib:func (filter) "format", arg1, arg2' with arg1..arg6, retval (r:), args->field (t:) and the USDT probe's own
-// arguments (u:). -s FILES records user stacks as build-id frames resolved from those files (lib/trace-stacks.ts).
+// 'p:lib:func[(signature)] (filter) "format", arg1, arg2' with arg1..arg6 (or the signature's names), retval (r:),
+// args->field (t:) and the USDT probe's own arguments (u:). -s FILES records user stacks as build-id frames resolved from those files (lib/trace-stacks.ts).
 import { closeSync, openSync, statSync } from "node:fs";
 import { BPF } from "../index.js";
 import { symbolizeFrame } from "../symbols/index.js";
@@ -229,6 +229,7 @@ export const spec: ToolSpec = {
     ["tsbcc trace -p 1005 'u:/usr/bin/node:http__server__request'", "a USDT probe of process 1005"],
     ["tsbcc trace 'u:/usr/lib/x86_64-linux-gnu/libc.so.6:memory_malloc_retry \"bytes=%d\", arg1'", "a USDT probe's first argument (libc's malloc retry)"],
     ["tsbcc trace -p 1005 'u:pthread:pthread_create (arg4 != 0) \"start=%llx\", arg3'", "USDT probe of a library mapped by process 1005, filtered on its 4th argument"],
+    ["tsbcc trace 'p:c:write(int fd, const char *buf, size_t n) (fd == 1) \"%d bytes: %s\", n, buf'", "a signature names the arguments (BCC: right after the function, no space)"],
     ["tsbcc trace 't:net:net_dev_queue \"%s len=%d\", ((struct sk_buff *)args->skbaddr)->dev->name, args->len'", "a tracepoint pointer cast to its kernel struct (BTF): the device's name"],
     ["tsbcc trace 't:syscalls:sys_enter_getpid \"%s\", $task->mm->exe_file->f_path.dentry->d_name.name'", "a string through kernel structs of the current task"],
     ["tsbcc trace -I linux/fs_struct.h 't:syscalls:sys_enter_chdir \"users = %d\", $task->fs->users'", "an extra header (kernel header names resolve to BTF types)"],

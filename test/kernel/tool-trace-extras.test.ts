@@ -4,13 +4,18 @@
 // child's executable name through mm->exe_file and its comm. -I adds a header from disk (its macro scales the
 // printed value; changing the file changes the output, so the compile cache follows the header) and a kernel
 // header name. -s records user stacks by build-id: read after the child has exited, they still name its functions
-// (without -s those frames are unknown). Wrong -I/-s input is a usage error.
+// (without -s those frames are unknown). BCC's signature names a uprobe's arguments; a kprobe program casting its
+// arguments to kernel structs (needs kprobes to attach) compiles and passes the verifier here. Wrong -I/-s input
+// is a usage error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tool } from "../../src/tools/trace.js";
+import { BPF } from "../../src/index.js";
+import { parseTraceProbe, traceProgram } from "../../src/tools/lib/trace-program.js";
+import type { ProbePlan } from "../../src/tools/lib/probe-spec.js";
 import { trace, type TraceEvent } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
@@ -97,4 +102,26 @@ test("trace -I / -s: wrong input is a usage error", { skip }, async () => {
     assert.match(t.err(), why, argv.join(" "));
   }
   await assert.rejects(trace({ probes: [probe], includes: [""] }), /invalid header/);
+});
+
+test("trace 'p:BIN:fn(long a, long b) (a >= 2) ...': the signature names the uprobe's arguments", { skip }, async () => {
+  const child = pausedChild(caller(), [String(N)]);
+  const stream = await trace({ pid: child.pid, duration: 20, maxEvents: N - 1,
+    probes: [`p:${caller()}:tsbcc_work(long a, long b) (a >= 2) "a=%d b=%d", a, b`] });
+  assert.equal(await child.go(), 0);
+  assert.deepEqual((await collect(stream)).map((e) => e.message), ["a=2 b=20", "a=3 b=30"]);
+  await assert.rejects(trace({ probes: [`r:${caller()}:tsbcc_work(long a) "%d", a`] }), /only entry probes \(p:\) take a signature/);
+});
+
+test("trace: a kprobe program casting its arguments to kernel structs compiles and loads (attaching needs kprobes)", { skip }, async () => {
+  const p = parseTraceProbe('p::tcp_v4_connect(struct sock *sk) (sk->__sk_common.skc_family == 2) "%s %d %s", ' +
+    "sk->__sk_common.skc_prot->name, ((struct sock *)arg1)->__sk_common.skc_dport, $task->comm");
+  const plan = { spec: { type: "p", library: "", pattern: "tcp_v4_connect", text: p.probe }, targets: [{ name: "tcp_v4_connect", fnName: "probe0_0" }],
+    source: { kind: "kprobe", targets: ["tcp_v4_connect"], forced: false } } as unknown as ProbePlan;
+  const b = await BPF.load({ text: traceProgram([{ p, plan }], { stringSize: 32 }) });
+  try {
+    assert.ok(b.loadFunc("probe0_0", BPF.KPROBE).fd > 0);
+  } finally {
+    b.close();
+  }
 });

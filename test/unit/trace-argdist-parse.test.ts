@@ -96,3 +96,14 @@ test("-I headers: a file (absolute or relative) hashed into its line, a kernel h
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("trace: BCC's signature (parentheses touching the probe) vs a filter (after a space)", () => {
+  const sig = parseTraceProbe('p:c:write(int fd, const char *buf) (fd == 1) "%s", buf');
+  assert.deepEqual([sig.probe, sig.params, sig.filter, sig.args], ["p:c:write", [{ type: "int", name: "fd" }, { type: "const char *", name: "buf" }], "fd == 1", ["buf"]]);
+  assert.deepEqual(parseTraceProbe("p::tcp_v4_connect(struct sock *sk)").params, [{ type: "struct sock *", name: "sk" }]);
+  assert.deepEqual(parseTraceProbe("p:c:write(arg1 == 1)").params, []);
+  assert.equal(parseTraceProbe('p:c:write (arg1 == 1) "x"').filter, "arg1 == 1");
+  assert.throws(() => parseTraceProbe("r:c:malloc(size_t n)"), /only entry probes/);
+  assert.throws(() => parseTraceProbe("t:sched:sched_switch(int x)"), /only entry probes/);
+  assert.throws(() => parseTraceProbe("p:c:f(int a, int b, int c, int d, int e, int f, int g)"), /at most 6 parameters/);
+});

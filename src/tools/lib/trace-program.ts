@@ -1,4 +1,4 @@
-// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC [(filter)] ["format"[, arg...]]', rewrites the
+// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]', rewrites the
 // expressions (arg1..arg6, retval, $pid/$tgid/$uid/$gid/$cpu/$task, STRCMP("lit", expr)) into C (in a u: probe
 // argN is the USDT probe's argument, read by bpf_usdt_readarg: usdt-args.ts), and writes one
 // handler per probe that applies the in-kernel filters (pid, tid, uid, own process, cgroup, the probe's filter)
@@ -18,6 +18,8 @@ export type ArgKind = "s" | "n" | "K" | "U";
 export interface TraceProbe {
   text: string;
   probe: string;
+  /** BCC's signature, "(type name, ...)" right after the probe (no space): names (and types) p:'s arguments. */
+  params: { type: string; name: string }[];
   filter?: string;
   format: string;
   args: string[];
@@ -43,17 +45,38 @@ function splitArgs(s: string): string[] {
 
 export const CONVERSION = /%(-?\d*)(ll|l|h|hh|z)?([diuxXcspKU%])/g;
 
+/**
+ * The signature of 'p:lib:func(type a, type b) ...' (BCC: the parentheses touch the probe; a filter follows a
+ * space): the probe without it and its parameters, or the text unchanged when it has none.
+ */
+function splitSignature(text: string): { rest: string; params: { type: string; name: string }[] } {
+  const m = /^(\s*[^\s(]+)\(([^()]*)\)(?=\s|$)/.exec(text);
+  const declaration = /^\s*[A-Za-z_][\w\s*]*[\s*]\s*[A-Za-z_]\w*\s*$/;
+  if (!m || !m[2]!.split(",").every((p) => declaration.test(p))) return { rest: text, params: [] };
+  const params = m[2]!.split(",").map((p) => {
+    const pm = /^\s*(.*?[\s*])([A-Za-z_]\w*)\s*$/.exec(p);
+    if (!pm || !pm[1]!.trim()) throw new UsageError(NAME, `"${text}": bad parameter "${p.trim()}" in the signature (want "type name")`);
+    return { type: pm[1]!.trim(), name: pm[2]! };
+  });
+  if (params.length > MAX_ARGS) throw new UsageError(NAME, `"${text}": at most ${MAX_ARGS} parameters in the signature`);
+  return { rest: m[1]! + text.slice(m[0].length), params };
+}
+
 export function parseTraceProbe(text: string): TraceProbe {
   if (typeof text !== "string" || !text.trim()) throw new UsageError(NAME, "a probe is required");
-  const m = /^\s*(\S+?)(?:\s*\((.*?)\))?\s*(?:"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?)?\s*$/.exec(text);
-  if (!m) throw new UsageError(NAME, `invalid probe "${text}": want TYPE:LIB:FUNC [(filter)] ["format"[, arg...]]`);
+  const { rest: unsigned, params } = splitSignature(text);
+  const m = /^\s*(\S+?)(?:\s*\((.*?)\))?\s*(?:"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?)?\s*$/.exec(unsigned);
+  if (!m) throw new UsageError(NAME, `invalid probe "${text}": want TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]`);
   const [, probe, filter, format = "", rest = ""] = m;
+  if (params.length && !/^(p:)?[^:]*:[^:]+$|^[^:]+$/.test(probe!)) {
+    throw new UsageError(NAME, `"${text}": only entry probes (p:) take a signature (a return probe sees retval; USDT and tracepoint probes use arg1, arg2, ... or args->field)`);
+  }
   const args = rest.trim() ? splitArgs(rest) : [];
   const convs = [...format.matchAll(CONVERSION)].filter((c) => c[3] !== "%");
   if (convs.length !== args.length) throw new UsageError(NAME, `"${text}": the format has ${convs.length} conversions for ${args.length} arguments`);
   if (args.length > MAX_ARGS) throw new UsageError(NAME, `"${text}": at most ${MAX_ARGS} arguments`);
   const kinds = convs.map((c): ArgKind => (c[3] === "s" ? "s" : c[3] === "K" ? "K" : c[3] === "U" ? "U" : "n"));
-  return { text, probe: probe!, filter, format, args, kinds, strings: kinds.map((k) => k === "s") };
+  return { text, probe: probe!, params, filter, format, args, kinds, strings: kinds.map((k) => k === "s") };
 }
 
 const ALIASES: [RegExp, string][] = [
@@ -156,7 +179,7 @@ export function traceProgram(probes: { p: TraceProbe; plan: ProbePlan }[], o: Pr
     ${o.selfPid !== undefined ? `if ((id >> 32) == ${o.selfPid}) return 0;` : ""}
     ${o.uid !== undefined ? `if ((u32)bpf_get_current_uid_gid() != ${o.uid}) return 0;` : ""}
     ${o.cgroup ? "if (trace_cgroup.check_current_task(0) <= 0) return 0;" : ""}
-${usdtArgReads(NAME, plan, [p.filter, ...p.args])}    ${p.filter ? `if (!(${c(p.filter)})) return 0;` : ""}
+${p.params.map((a, j) => `    ${a.type} ${a.name} = (${a.type})PT_REGS_PARM${j + 1}(ctx);\n`).join("")}${usdtArgReads(NAME, plan, [p.filter, ...p.args])}    ${p.filter ? `if (!(${c(p.filter)})) return 0;` : ""}
     int zero = 0;
     struct trace_event_t *ev = scratch.lookup(&zero);
     if (!ev) return 0;
