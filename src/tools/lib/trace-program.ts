@@ -1,9 +1,10 @@
-// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]', rewrites the
-// expressions (arg1..arg6, retval, $pid/$tgid/$uid/$gid/$cpu/$task, STRCMP("lit", expr)) into C (in a u: probe
-// argN is the USDT probe's argument, read by bpf_usdt_readarg: usdt-args.ts), and writes one
-// handler per probe that applies the in-kernel filters (pid, tid, uid, own process, cgroup, the probe's filter)
-// and submits the captured values (numbers, strings, stack ids) as one perf event. The formatting of an event
-// (printf conversions, %K/%U symbols) is here too, so trace.ts holds only the stream and the command line.
+// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]',
+// rewrites the expressions (arg1..arg6 or the signature's names, retval, $pid/$tgid/$uid/$gid/$cpu/$task,
+// STRCMP("lit", expr)) into C (in a u: probe argN is the USDT probe's argument, read by bpf_usdt_readarg:
+// usdt-args.ts), and writes one handler per probe that applies the in-kernel filters (pid, tid, uid, own process,
+// cgroup, the probe's filter) and submits the captured values (numbers, strings, stack ids) as one perf event. The
+// formatting of an event (printf conversions, %K/%U symbols) is here too, so trace.ts holds only the stream and the
+// command line.
 import { UsageError } from "./errors.js";
 import { probeFunction, type ProbePlan } from "./probe-spec.js";
 import { usdtAliases, usdtArgReads } from "./usdt-args.js";
