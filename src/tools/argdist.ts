@@ -1,13 +1,16 @@
 // argdist: the distribution of a traced function's argument (or return value, or tracepoint field) as a log2
 // histogram (-H) or as counts of each value (-C), per interval. Specifiers follow BCC's
-// {p,r,t}:{library,category}:function(signature):type[,type...]:expr[,expr...][:filter][#label] (parsed and turned
-// into C in lib/argdist-program.ts): numbers and char* strings, $retval, $latency and $entry(param) in return probes.
+// {p,r,t,u}:{library,category}:function(signature):type[,type...]:expr[,expr...][:filter][#label] (parsed and turned
+// into C in lib/argdist-program.ts): numbers and char* strings, $retval, $latency and $entry(param) in return probes,
+// arg1..argN of USDT probes (u:); -I adds headers (lib/extra-includes.ts).
 import { UsageError } from "./lib/errors.js";
 import { formatHistogramMetric, histogramMetric, readSlots } from "./lib/histogram.js";
 import { report, toNumber, type CounterMetric, type HistogramMetric, type IntervalReport, type Metric } from "./lib/metrics.js";
 import { positiveInt, positiveNumber } from "./lib/options.js";
 import { argdistProgram, DEFAULT_STRING_SIZE, parseSpecifier, placements, type ArgdistSpecifier, type Planned } from "./lib/argdist-program.js";
 import { attachPlan, parseProbeSpec, planProbes } from "./lib/probe-spec.js";
+import { extraIncludes } from "./lib/extra-includes.js";
+import { planUsdt } from "../usdt/index.js";
 import { attachToolProgram, intervalStream, loadToolProgram, type StreamOptions, type ToolStream } from "./lib/stream.js";
 import type { CliTool, ToolRun, ToolSpec } from "./lib/tool.js";
 import type { BPF } from "../index.js";
@@ -30,6 +33,8 @@ export interface ArgdistOptions extends Omit<StreamOptions, "source"> {
   /** Interval in seconds (default 1), `count` reports. */
   interval?: number;
   count?: number;
+  /** Extra headers for the program (-I): a file path, or a kernel header name such as "linux/sched.h". */
+  includes?: string[];
 }
 
 function planAll(o: ArgdistOptions): Planned[] {
@@ -40,14 +45,23 @@ function planAll(o: ArgdistOptions): Planned[] {
   const specs = [...(o.histograms ?? []).map((t) => parseSpecifier(t, "histogram")), ...(o.counts ?? []).map((t) => parseSpecifier(t, "count"))];
   if (specs.length === 0) throw new UsageError(NAME, "at least one probe must be specified (-H or -C)");
   return specs.map((spec, i) => {
-    const plan = planProbes(NAME, parseProbeSpec(NAME, spec.probe, ["p", "r", "t"]), { pid: o.pid, prefix: `probe${i}` });
+    const plan = planProbes(NAME, parseProbeSpec(NAME, spec.probe, ["p", "r", "t", "u"]), { pid: o.pid, prefix: `probe${i}` });
     if (plan.targets.length !== 1) throw new UsageError(NAME, `"${spec.text}" matches ${plan.targets.length} functions; name one`);
     return { spec, plan };
   });
 }
 
 function program(planned: Planned[], o: ArgdistOptions): string {
-  return argdistProgram(planned, { pid: o.pid, tid: o.tid, stringSize: o.stringSize ?? DEFAULT_STRING_SIZE });
+  return argdistProgram(planned, { pid: o.pid, tid: o.tid, stringSize: o.stringSize ?? DEFAULT_STRING_SIZE, includes: extraIncludes(NAME, o.includes) });
+}
+
+const usdtOf = (planned: Planned[]) => planned.flatMap((p) => (p.plan.usdt ? [p.plan.usdt] : []));
+
+/** The program text argdist would load for `opts` (-v), preceded by the USDT argument readers it generates. */
+export function argdistProgramText(opts: ArgdistOptions): string {
+  const planned = planAll(opts);
+  const usdt = usdtOf(planned);
+  return `${usdt.length ? planUsdt(usdt).prelude : ""}${program(planned, opts)}`;
 }
 
 /** The label of a key's expression j ("value" for the first, "value2", ... after it). */
@@ -74,7 +88,7 @@ function valueText(v: unknown, type: string): string {
 /** argdist as a library: IntervalReports, one metric per specifier (histogram for -H, counter by value for -C). */
 export async function argdist(opts: ArgdistOptions): Promise<ToolStream<IntervalReport> & { specifiers: ArgdistSpecifier[] }> {
   const planned = planAll(opts);
-  const usdt = planned.flatMap((p) => (p.plan.usdt ? [p.plan.usdt] : []));
+  const usdt = usdtOf(planned);
   const b = await loadToolProgram(NAME, program(planned, opts), usdt.length ? { usdtContexts: usdt } : {});
   attachToolProgram(NAME, b, (x) => placements(planned).forEach((pl) => {
     attachPlan(x, { ...pl.plan, targets: [{ ...pl.plan.targets[0]!, fnName: pl.fnName }] }, { pid: opts.pid, ret: pl.ret });
@@ -100,6 +114,7 @@ export const spec: ToolSpec = {
     { name: "top", short: "T", long: "top", kind: "value", parse: positiveInt, help: "number of top results to show (not applicable to histograms)" },
     { name: "histogram", short: "H", long: "histogram", kind: "list", metavar: "specifier", help: "probe specifier to capture histogram of (see examples below)" },
     { name: "count", short: "C", long: "count", kind: "list", metavar: "specifier", help: "probe specifier to capture count of (see examples below)" },
+    { name: "include", short: "I", long: "include", kind: "list", metavar: "header", help: "additional header to include in the BPF program: a file path (or relative to the current directory), or a kernel header name such as linux/sched.h (kernel types come from BTF)" },
   ],
   examples: [
     ["tsbcc argdist -H 'p::__kmalloc(u64 size):u64:size'", "histogram of kmalloc sizes (needs kprobes)"],
@@ -112,6 +127,9 @@ export const spec: ToolSpec = {
     ["tsbcc argdist -H 'r:c:usleep():u64:$latency'", "histogram of usleep() latency in nanoseconds"],
     ["tsbcc argdist -H 'r:c:read(int fd, void *buf, size_t n):size_t:$entry(n):$latency > 1000000'", "sizes of reads that took over 1 ms"],
     ["tsbcc argdist -C 'p:c:write(int fd, char *buf, size_t n):int,size_t:fd,n'", "count of (fd, size) pairs written"],
+    ["tsbcc argdist -p 1337 -C 'u:pthread:pthread_start():u64:arg2'", "start functions of new threads in process 1337 (libc's USDT probe pthread_start)"],
+    ["tsbcc argdist -H 'u:/usr/lib/x86_64-linux-gnu/libc.so.6:memory_sbrk_more():u64:arg2'", "histogram of the sizes libc's sbrk grows the heap by (USDT argument 2)"],
+    ["tsbcc argdist -I linux/sched.h -C 't:sched:sched_process_fork():int:((struct task_struct *)bpf_get_current_task())->prio'", "an extra header; the cast struct comes from BTF"],
   ],
 };
 
@@ -127,8 +145,8 @@ function formatCounts(m: CounterMetric, s: ArgdistSpecifier, top?: number): stri
 }
 
 async function main(o: Record<string, any>, run: ToolRun): Promise<number> {
-  const opts: ArgdistOptions = { histograms: o.histogram, counts: o.count, pid: o.pid, tid: o.tid, stringSize: o.stringSize, cumulative: o.cumulative, interval: o.interval, count: o.number, duration: o.duration, signal: run.signal };
-  if (o.verbose) run.err.write(program(planAll(opts), opts) + "\n");
+  const opts: ArgdistOptions = { histograms: o.histogram, counts: o.count, pid: o.pid, tid: o.tid, stringSize: o.stringSize, cumulative: o.cumulative, interval: o.interval, count: o.number, duration: o.duration, includes: o.include.length ? o.include : undefined, signal: run.signal };
+  if (o.verbose) run.err.write(argdistProgramText(opts) + "\n");
   const stream = await argdist(opts);
   for await (const r of stream) {
     if (run.json) {

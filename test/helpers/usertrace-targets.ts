@@ -107,3 +107,33 @@ export async function loadedSince(before: number, ms = 30000): Promise<void> {
 
 /** The current count, to pass to loadedSince. */
 export const progCount = bpfProgFds;
+
+/**
+ * A USDT probe in a shared library: libtsbccprobe.so's tsbcc_lib_step(i) fires tsbcclib:step(i, -7 * i) (a signed
+ * 4-byte second argument); the executable tsbcclibcall (rpath to the library) calls it argv[1] times, i = 1..N,
+ * after a byte on stdin. Returns { exe, lib }.
+ */
+export function usdtLibCaller(): { exe: string; lib: string } {
+  const libSource = `#include <sys/sdt.h>
+__attribute__((noinline)) void tsbcc_lib_step(long i) { int neg = (int)(-7 * i); STAP_PROBE2(tsbcclib, step, i, neg); }
+`;
+  const exeSource = `#include <unistd.h>
+#include <stdlib.h>
+${WAIT}
+void tsbcc_lib_step(long i);
+int main(int argc, char **argv) { wait_go(); for (long i = 1; i <= atol(argv[1]); i++) tsbcc_lib_step(i); return 0; }
+`;
+  const h = createHash("sha256").update(libSource).update(exeSource).digest("hex").slice(0, 12);
+  const folder = join(dir, `lib-${h}`);
+  const lib = join(folder, "libtsbccprobe.so");
+  const exe = join(folder, "tsbcclibcall");
+  if (!existsSync(exe)) {
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, "probe.c"), libSource);
+    writeFileSync(join(folder, "main.c"), exeSource);
+    const gcc = (args: string[]): void => void execFileSync("gcc", args, { stdio: ["ignore", "ignore", "pipe"] });
+    gcc(["-O0", "-fno-omit-frame-pointer", "-shared", "-fPIC", "-o", lib, join(folder, "probe.c")]);
+    gcc(["-O0", "-fno-omit-frame-pointer", "-o", exe, join(folder, "main.c"), `-L${folder}`, "-ltsbccprobe", `-Wl,-rpath,${folder}`]);
+  }
+  return { exe, lib };
+}

@@ -1,8 +1,15 @@
 // Tier 1 (no kernel): trace's expression rewriting (aliases, STRCMP with and without -B) and message rendering,
 // and argdist's specifier parsing (char* keys, several expressions, $entry/$latency, BCC's defaults), with the
-// usage errors wrong specifiers give.
+// usage errors wrong specifiers give; USDT arguments (aliases, reads typed by the probe's specs, u:LIB:PROVIDER:PROBE)
+// and -I headers (files hashed into the line, kernel header names, usage errors).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { extraIncludes } from "../../src/tools/lib/extra-includes.js";
+import { parseUsdtAwareSpec, usdtArgReads } from "../../src/tools/lib/usdt-args.js";
+import type { ProbePlan } from "../../src/tools/lib/probe-spec.js";
 import { cExpr, parseTraceProbe, renderMessage } from "../../src/tools/lib/trace-program.js";
 import { needsEntry, parseSpecifier } from "../../src/tools/lib/argdist-program.js";
 
@@ -45,4 +52,58 @@ test("argdist: char* keys, several expressions, $entry/$latency, defaults and er
   assert.throws(() => parseSpecifier("p:c:w(int a):u64:$latency", "histogram"), /return probes/);
   assert.throws(() => parseSpecifier("r:c:w(int a):u64:$entry(b)", "histogram"), /no such parameter/);
   assert.throws(() => parseSpecifier("r:c:w(int a):int:a", "count"), /not the parameters/);
+});
+
+test("USDT arguments: aliases in expressions and STRCMP, reads typed by the probe's argument specs, u:LIB:PROVIDER:PROBE", () => {
+  const helpers: string[] = [];
+  assert.equal(cExpr('arg1 > 2 && STRCMP("x", arg2)', helpers, false, true), "__usdt_arg1 > 2 && tsbcc_streq_0((u64)(__usdt_arg2))");
+  assert.equal(cExpr("arg1", []), "PT_REGS_PARM1(ctx)");
+  const location = { args: [{ signed: true }, { signed: false }] };
+  const plan = {
+    spec: { type: "u", library: "x", pattern: "work", text: "u:x:work" }, targets: [{ name: "tsbcc:work", fnName: "probe0_0" }],
+    usdt: { enabled: () => [{ probe: { provider: "tsbcc", name: "work", locations: [location] }, fnName: "probe0_0" }] },
+  } as unknown as ProbePlan;
+  assert.equal(usdtArgReads("trace", plan, ["arg2 + arg1", undefined, "arg2"]),
+    "    s64 __usdt_arg1 = 0;\n    bpf_usdt_readarg(1, ctx, &__usdt_arg1);\n    u64 __usdt_arg2 = 0;\n    bpf_usdt_readarg(2, ctx, &__usdt_arg2);\n");
+  assert.equal(usdtArgReads("trace", plan, ["1"]), "");
+  assert.throws(() => usdtArgReads("trace", plan, ["arg3"]), /tsbcc:work has 2 arguments \(arg1\.\.arg2\); there is no arg3/);
+  assert.equal(usdtArgReads("trace", { ...plan, spec: { ...plan.spec, type: "p" } }, ["arg3"]), "");
+  assert.deepEqual(parseUsdtAwareSpec("trace", "u:lib:prov:probe", ["p", "u"]), { type: "u", library: "lib", pattern: "prov:probe", text: "u:lib:prov:probe" });
+  assert.equal(parseUsdtAwareSpec("trace", "u:lib:probe", ["u"]).pattern, "probe");
+  assert.throws(() => parseUsdtAwareSpec("trace", "p:a:b:c", ["p", "u"]), /unrecognized probe/);
+  assert.throws(() => parseUsdtAwareSpec("argdist", "u:lib:prov:probe", ["p"]), /unrecognized probe/);
+  assert.equal(parseSpecifier("u:lib:probe():u64:arg1", "count").probe, "u:lib:probe");
+  assert.throws(() => parseSpecifier("u:lib:probe(int a):int:a", "count"), /USDT probe has no signature/);
+  assert.throws(() => parseSpecifier("u:lib:probe():int:$retval", "count"), /return probes/);
+});
+
+test("-I headers: a file (absolute or relative) hashed into its line, a kernel header name, errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsbcc-inc-"));
+  try {
+    const file = join(dir, "my.h");
+    writeFileSync(file, "#define A 1\n");
+    const first = extraIncludes("trace", [file, relative(process.cwd(), file), "linux/sched.h"]);
+    assert.match(first, new RegExp(`^#include "${file}" /\\* sha256 [0-9a-f]{16} \\*/\n#include <linux/sched.h>\n$`));
+    writeFileSync(file, "#define A 2\n");
+    assert.notEqual(extraIncludes("trace", [file]), first.split("\n")[0] + "\n");
+    assert.equal(extraIncludes("trace", undefined), "");
+    assert.throws(() => extraIncludes("trace", ["kernel/sched/sched.h"]), /neither a file nor a kernel header/);
+    assert.throws(() => extraIncludes("argdist", [join(dir, "none.h")]), /none\.h: no such file/);
+    assert.throws(() => extraIncludes("trace", [dir]), /no such file/);
+    assert.throws(() => extraIncludes("trace", ['a"b.h']), /invalid header/);
+    assert.throws(() => extraIncludes("trace", "linux/sched.h" as unknown as string[]), /must be an array/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("trace: BCC's signature (parentheses touching the probe) vs a filter (after a space)", () => {
+  const sig = parseTraceProbe('p:c:write(int fd, const char *buf) (fd == 1) "%s", buf');
+  assert.deepEqual([sig.probe, sig.params, sig.filter, sig.args], ["p:c:write", [{ type: "int", name: "fd" }, { type: "const char *", name: "buf" }], "fd == 1", ["buf"]]);
+  assert.deepEqual(parseTraceProbe("p::tcp_v4_connect(struct sock *sk)").params, [{ type: "struct sock *", name: "sk" }]);
+  assert.deepEqual(parseTraceProbe("p:c:write(arg1 == 1)").params, []);
+  assert.equal(parseTraceProbe('p:c:write (arg1 == 1) "x"').filter, "arg1 == 1");
+  assert.throws(() => parseTraceProbe("r:c:malloc(size_t n)"), /only entry probes/);
+  assert.throws(() => parseTraceProbe("t:sched:sched_switch(int x)"), /only entry probes/);
+  assert.throws(() => parseTraceProbe("p:c:f(int a, int b, int c, int d, int e, int f, int g)"), /at most 6 parameters/);
 });

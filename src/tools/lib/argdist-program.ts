@@ -1,11 +1,13 @@
 // argdist's specifiers and BPF program. A specifier is BCC's
-// {p,r,t}:{library,category}:function(signature)[:type[,type...]:expr[,expr...][:filter]][#label]: the signature
-// names the arguments (p: PT_REGS_PARM1..), a return probe reads $retval, and also $latency (ns since the entry)
+// {p,r,t,u}:{library,category}:function(signature)[:type[,type...]:expr[,expr...][:filter]][#label]: the signature
+// names the arguments (p: PT_REGS_PARM1..), a USDT probe (u:) names its own arguments arg1..argN (read with
+// bpf_usdt_readarg: usdt-args.ts), a return probe reads $retval, and also $latency (ns since the entry)
 // and $entry(param) (the parameter's value at the entry): those add an entry probe that saves the time and the
 // parameters per thread. -C keys may have several expressions, numbers or char* strings; -H takes one number.
 // Specifiers probing the same place share one handler, since a probe attaches once per program.
 import { UsageError } from "./errors.js";
 import { pidFilter, probeFunction, type ProbePlan } from "./probe-spec.js";
+import { usdtAliases, usdtArgReads } from "./usdt-args.js";
 
 const NAME = "argdist";
 export const DEFAULT_STRING_SIZE = 80;
@@ -49,8 +51,8 @@ export function parseSpecifier(text: string, kind: "histogram" | "count"): Argdi
   const hash = text.indexOf("#");
   const label = hash >= 0 ? text.slice(hash + 1) : undefined;
   const body = hash >= 0 ? text.slice(0, hash) : text;
-  const m = /^([prt]):([^:]*):([A-Za-z_][\w.]*)(?:\(([^)]*)\))?(?::([^:]+):([^:]+)(?::(.+))?)?$/.exec(body.trim());
-  if (!m) throw new UsageError(NAME, `invalid specifier "${text}": expected {p,r,t}:{library,category}:function(signature):type[,type...]:expr[,expr...][:filter][#label]`);
+  const m = /^([prtu]):([^:]*):([A-Za-z_][\w.]*)(?:\(([^)]*)\))?(?::([^:]+):([^:]+)(?::(.+))?)?$/.exec(body.trim());
+  if (!m) throw new UsageError(NAME, `invalid specifier "${text}": expected {p,r,t,u}:{library,category}:function(signature):type[,type...]:expr[,expr...][:filter][#label]`);
   const [, type, lib, fn, sig, ctypes, exprText, filter] = m;
   const bad = (why: string): never => { throw new UsageError(NAME, `"${text}": ${why}`); };
   const params = (sig ?? "").split(",").map((p) => p.trim()).filter(Boolean).map((p) => {
@@ -59,6 +61,7 @@ export function parseSpecifier(text: string, kind: "histogram" | "count"): Argdi
     return { type: pm![1]!.trim(), name: pm![2]! };
   });
   if (params.length > 6) bad("at most 6 parameters");
+  if (type === "u" && params.length) bad("a USDT probe has no signature: its arguments are arg1, arg2, ...");
   const defaultExpr = ctypes === undefined;
   let exprs: { type: string; expr: string }[];
   if (defaultExpr) {
@@ -93,15 +96,21 @@ function entryParams(s: ArgdistSpecifier): { type: string; name: string }[] {
   return s.params.filter((p) => names.has(p.name));
 }
 
-/** Our names for BCC's variables inside a handler. */
-function cOf(e: string): string {
-  return e.replace(/\$retval/g, "PT_REGS_RC(ctx)").replace(/\$latency/g, "(bpf_ktime_get_ns() - __e->ts)")
+/** Our names for BCC's variables inside a handler (and a USDT probe's arg1..argN). */
+function cExprOf(e: string, usdt: boolean): string {
+  return (usdt ? usdtAliases(e) : e).replace(/\$retval/g, "PT_REGS_RC(ctx)").replace(/\$latency/g, "(bpf_ktime_get_ns() - __e->ts)")
     .replace(ENTRY, "__e->p_$1").replace(/\$PID\b/g, "(bpf_get_current_pid_tgid() >> 32)");
 }
 
 export interface Planned { spec: ArgdistSpecifier; plan: ProbePlan }
 
-export interface ProgramOptions { pid?: number; tid?: number; stringSize: number }
+export interface ProgramOptions {
+  pid?: number;
+  tid?: number;
+  stringSize: number;
+  /** Extra #include lines (-I), placed first. */
+  includes?: string;
+}
 
 function maps(s: ArgdistSpecifier, i: number, o: ProgramOptions): string {
   let text = s.kind === "histogram" ? `BPF_HISTOGRAM(hist_${i}, u64, 64);\n` : `struct key_${i}_t {\n${s.exprs.map((e, j) => (isString(e.type)
@@ -114,7 +123,9 @@ function maps(s: ArgdistSpecifier, i: number, o: ProgramOptions): string {
 }
 
 /** The record part of a handler: the key (or log2 slot) from the expressions, filtered. */
-function record(s: ArgdistSpecifier, i: number, user: boolean): string {
+function record(s: ArgdistSpecifier, i: number, user: boolean, plan: ProbePlan): string {
+  const usdt = plan.spec.type === "u";
+  const cOf = (e: string): string => cExprOf(e, usdt);
   const params = s.probe.startsWith("r:") ? "" : s.params.map((p, j) => `    ${p.type} ${p.name} = (${p.type})PT_REGS_PARM${j + 1}(ctx);\n`).join("");
   const entry = needsEntry(s) ? `    u32 __tid = (u32)bpf_get_current_pid_tgid();
     struct entry_${i}_t *__e = entry_${i}.lookup(&__tid);
@@ -123,7 +134,7 @@ function record(s: ArgdistSpecifier, i: number, user: boolean): string {
     entry_${i}.delete(&__tid);
     __e = &__saved;
 ` : "";
-  const filter = s.filter ? `    if (!(${cOf(s.filter)})) break;\n` : "";
+  const filter = `${usdtArgReads(NAME, plan, [...s.exprs.map((e) => e.expr), s.filter])}${s.filter ? `    if (!(${cOf(s.filter)})) break;\n` : ""}`;
   if (s.kind === "histogram") return `${params}${entry}${filter}    ${s.type} v = (${s.type})(${cOf(s.expr)});\n    hist_${i}.atomic_increment(bpf_log2l((u64)v));`;
   const fields = s.exprs.map((e, j) => {
     if (!isString(e.type)) return `    key.v${j} = (${e.type})(${cOf(e.expr)});\n`;
@@ -145,19 +156,23 @@ ${ps.map((p) => `    __e.p_${p.name} = (${p.type})PT_REGS_PARM${s.params.indexOf
 /** One attachment of the program: a place (entry, return or tracepoint of a target) and the C run there. */
 export interface Placement { plan: ProbePlan; ret: boolean; fnName: string; bodies: string[] }
 
-/** Groups every specifier's record (and entry) code by place; each place becomes one C function. */
+/**
+ * Groups every specifier's record (and entry) code by place; each place becomes one C function. A USDT specifier
+ * keeps its own function, named as its USDT context enabled it (each context attaches its own locations).
+ */
 export function placements(planned: Planned[]): Placement[] {
   const by = new Map<string, Placement>();
   const add = (plan: ProbePlan, ret: boolean, body: string): void => {
-    const key = `${plan.spec.type === "t" ? "t" : ret ? "r" : "p"}:${plan.binary ?? plan.spec.library}:${plan.targets[0]!.name}`;
+    const usdt = plan.spec.type === "u";
+    const key = usdt ? `u:${plan.targets[0]!.fnName}` : `${plan.spec.type === "t" ? "t" : ret ? "r" : "p"}:${plan.binary ?? plan.spec.library}:${plan.targets[0]!.name}`;
     const hit = by.get(key);
     if (hit) hit.bodies.push(body);
-    else by.set(key, { plan, ret, fnName: `argdist_at_${by.size}`, bodies: [body] });
+    else by.set(key, { plan, ret, fnName: usdt ? plan.targets[0]!.fnName : `argdist_at_${by.size}`, bodies: [body] });
   };
   planned.forEach(({ spec, plan }, i) => {
     const user = plan.binary !== undefined;
     if (needsEntry(spec)) add(plan, false, `    do {\n${entrySave(spec, i)}\n    } while (0);`);
-    add(plan, spec.probe.startsWith("r:"), `    do {\n${record(spec, i, user || plan.spec.type === "t")}\n    } while (0);`);
+    add(plan, spec.probe.startsWith("r:"), `    do {\n${record(spec, i, user || plan.spec.type === "t", plan)}\n    } while (0);`);
   });
   return [...by.values()];
 }
@@ -166,5 +181,5 @@ export function placements(planned: Planned[]): Placement[] {
 export function argdistProgram(planned: Planned[], o: ProgramOptions): string {
   const tid = o.tid === undefined ? "" : `    if ((u32)bpf_get_current_pid_tgid() != ${o.tid}) return 0;\n`;
   const fns = placements(planned).map((pl) => probeFunction(pl.plan, { ...pl.plan.targets[0]!, fnName: pl.fnName }, `${pidFilter(o.pid)}${tid}${pl.bodies.join("\n")}`));
-  return `${planned.map(({ spec }, i) => maps(spec, i, o)).join("")}\n${fns.join("\n")}`;
+  return `${o.includes ?? ""}${planned.map(({ spec }, i) => maps(spec, i, o)).join("")}\n${fns.join("\n")}`;
 }

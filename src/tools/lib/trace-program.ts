@@ -1,10 +1,13 @@
-// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC [(filter)] ["format"[, arg...]]', rewrites the
-// expressions (arg1..arg6, retval, $pid/$tgid/$uid/$gid/$cpu/$task, STRCMP("lit", expr)) into C, and writes one
-// handler per probe that applies the in-kernel filters (pid, tid, uid, own process, cgroup, the probe's filter)
-// and submits the captured values (numbers, strings, stack ids) as one perf event. The formatting of an event
-// (printf conversions, %K/%U symbols) is here too, so trace.ts holds only the stream and the command line.
+// trace's probe text and BPF program: parses BCC's 'TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]',
+// rewrites the expressions (arg1..arg6 or the signature's names, retval, $pid/$tgid/$uid/$gid/$cpu/$task,
+// STRCMP("lit", expr)) into C (in a u: probe argN is the USDT probe's argument, read by bpf_usdt_readarg:
+// usdt-args.ts), and writes one handler per probe that applies the in-kernel filters (pid, tid, uid, own process,
+// cgroup, the probe's filter) and submits the captured values (numbers, strings, stack ids) as one perf event. The
+// formatting of an event (printf conversions, %K/%U symbols) is here too, so trace.ts holds only the stream and the
+// command line.
 import { UsageError } from "./errors.js";
 import { probeFunction, type ProbePlan } from "./probe-spec.js";
+import { usdtAliases, usdtArgReads } from "./usdt-args.js";
 
 const NAME = "trace";
 export const MAX_ARGS = 6;
@@ -16,6 +19,8 @@ export type ArgKind = "s" | "n" | "K" | "U";
 export interface TraceProbe {
   text: string;
   probe: string;
+  /** BCC's signature, "(type name, ...)" right after the probe (no space): names (and types) p:'s arguments. */
+  params: { type: string; name: string }[];
   filter?: string;
   format: string;
   args: string[];
@@ -41,17 +46,38 @@ function splitArgs(s: string): string[] {
 
 export const CONVERSION = /%(-?\d*)(ll|l|h|hh|z)?([diuxXcspKU%])/g;
 
+/**
+ * The signature of 'p:lib:func(type a, type b) ...' (BCC: the parentheses touch the probe; a filter follows a
+ * space): the probe without it and its parameters, or the text unchanged when it has none.
+ */
+function splitSignature(text: string): { rest: string; params: { type: string; name: string }[] } {
+  const m = /^(\s*[^\s(]+)\(([^()]*)\)(?=\s|$)/.exec(text);
+  const declaration = /^\s*[A-Za-z_][\w\s*]*[\s*]\s*[A-Za-z_]\w*\s*$/;
+  if (!m || !m[2]!.split(",").every((p) => declaration.test(p))) return { rest: text, params: [] };
+  const params = m[2]!.split(",").map((p) => {
+    const pm = /^\s*(.*?[\s*])([A-Za-z_]\w*)\s*$/.exec(p);
+    if (!pm || !pm[1]!.trim()) throw new UsageError(NAME, `"${text}": bad parameter "${p.trim()}" in the signature (want "type name")`);
+    return { type: pm[1]!.trim(), name: pm[2]! };
+  });
+  if (params.length > MAX_ARGS) throw new UsageError(NAME, `"${text}": at most ${MAX_ARGS} parameters in the signature`);
+  return { rest: m[1]! + text.slice(m[0].length), params };
+}
+
 export function parseTraceProbe(text: string): TraceProbe {
   if (typeof text !== "string" || !text.trim()) throw new UsageError(NAME, "a probe is required");
-  const m = /^\s*(\S+?)(?:\s*\((.*?)\))?\s*(?:"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?)?\s*$/.exec(text);
-  if (!m) throw new UsageError(NAME, `invalid probe "${text}": want TYPE:LIB:FUNC [(filter)] ["format"[, arg...]]`);
+  const { rest: unsigned, params } = splitSignature(text);
+  const m = /^\s*(\S+?)(?:\s*\((.*?)\))?\s*(?:"((?:[^"\\]|\\.)*)"\s*(?:,(.*))?)?\s*$/.exec(unsigned);
+  if (!m) throw new UsageError(NAME, `invalid probe "${text}": want TYPE:LIB:FUNC[(signature)] [(filter)] ["format"[, arg...]]`);
   const [, probe, filter, format = "", rest = ""] = m;
+  if (params.length && !/^(p:)?[^:]*:[^:]+$|^[^:]+$/.test(probe!)) {
+    throw new UsageError(NAME, `"${text}": only entry probes (p:) take a signature (a return probe sees retval; USDT and tracepoint probes use arg1, arg2, ... or args->field)`);
+  }
   const args = rest.trim() ? splitArgs(rest) : [];
   const convs = [...format.matchAll(CONVERSION)].filter((c) => c[3] !== "%");
   if (convs.length !== args.length) throw new UsageError(NAME, `"${text}": the format has ${convs.length} conversions for ${args.length} arguments`);
   if (args.length > MAX_ARGS) throw new UsageError(NAME, `"${text}": at most ${MAX_ARGS} arguments`);
   const kinds = convs.map((c): ArgKind => (c[3] === "s" ? "s" : c[3] === "K" ? "K" : c[3] === "U" ? "U" : "n"));
-  return { text, probe: probe!, filter, format, args, kinds, strings: kinds.map((k) => k === "s") };
+  return { text, probe: probe!, params, filter, format, args, kinds, strings: kinds.map((k) => k === "s") };
 }
 
 const ALIASES: [RegExp, string][] = [
@@ -70,15 +96,15 @@ const ALIASES: [RegExp, string][] = [
  * `helpers`): true when the bytes at expr start with the literal's bytes (BCC's meaning). With `binCmp` (-B) the
  * quoted text is a C array initializer ("{0x41,0x42,0}") and every element but the last is compared.
  */
-export function cExpr(e: string, helpers: string[], binCmp = false): string {
+export function cExpr(e: string, helpers: string[], binCmp = false, usdt = false): string {
   let out = "";
   let rest = e;
   for (let at = rest.search(/\bSTRCMP\s*\(/); at >= 0; at = rest.search(/\bSTRCMP\s*\(/)) {
     const call = strcmpCall(rest.slice(at), e);
-    out += rest.slice(0, at) + strcmpHelper(call.lit, call.ptr, helpers, binCmp);
+    out += rest.slice(0, at) + strcmpHelper(call.lit, call.ptr, helpers, binCmp, usdt);
     rest = rest.slice(at + call.length);
   }
-  return ALIASES.reduce((s, [re, c]) => s.replace(re, c), out + rest);
+  return ALIASES.reduce((s, [re, c]) => s.replace(re, c), usdt ? usdtAliases(out + rest) : out + rest);
 }
 
 /** STRCMP("lit", expr) at the start of `s`: the literal, the expression (parentheses balanced) and the call's length. */
@@ -97,7 +123,7 @@ function strcmpCall(s: string, whole: string): { lit: string; ptr: string; lengt
   return bad();
 }
 
-function strcmpHelper(lit: string, ptr: string, helpers: string[], binCmp: boolean): string {
+function strcmpHelper(lit: string, ptr: string, helpers: string[], binCmp: boolean, usdt: boolean): string {
   if (binCmp && !/^\s*\{.*\}\s*$/.test(lit)) throw new UsageError(NAME, `-B/--bin_cmp: STRCMP's first argument must be a C array initializer such as "{0x41,0x42,0}", got "${lit}"`);
   if (!binCmp && lit === "") throw new UsageError(NAME, "STRCMP needs a non-empty string");
   const fn = `tsbcc_streq_${helpers.length}`;
@@ -110,7 +136,7 @@ function strcmpHelper(lit: string, ptr: string, helpers: string[], binCmp: boole
         if (want[i] != got[i]) return 0;
     return 1;
 }`);
-  return `${fn}((u64)(${cExpr(ptr, helpers, binCmp)}))`;
+  return `${fn}((u64)(${cExpr(ptr, helpers, binCmp, usdt)}))`;
 }
 
 export interface ProgramOptions {
@@ -124,6 +150,10 @@ export interface ProgramOptions {
   userStack?: boolean;
   stringSize: number;
   binCmp?: boolean;
+  /** User stacks as build-id frames (-s: symbolized from the listed files, even after the process is gone). */
+  buildIdStacks?: boolean;
+  /** Extra #include lines (-I), placed first. */
+  includes?: string;
 }
 
 /** The C that stores argument `j` (a string read from user memory, else kernel memory; or a number). */
@@ -139,15 +169,18 @@ function captureC(j: number, kind: ArgKind, c: string): string {
 /** The whole program: the event struct, maps, compare helpers and one handler per probe. */
 export function traceProgram(probes: { p: TraceProbe; plan: ProbePlan }[], o: ProgramOptions): string {
   const helpers: string[] = [];
-  const stacks = o.kernelStack || o.userStack;
-  const handlers = probes.map(({ p, plan }, i) => probeFunction(plan, plan.targets[0]!, `
+  const ustacks = o.buildIdStacks ? "trace_ustacks" : "trace_stacks";
+  const handlers = probes.map(({ p, plan }, i) => {
+    const usdt = plan.spec.type === "u";
+    const c = (e: string): string => cExpr(e, helpers, o.binCmp, usdt);
+    return probeFunction(plan, plan.targets[0]!, `
     u64 id = bpf_get_current_pid_tgid();
     ${o.pid !== undefined ? `if ((id >> 32) != ${o.pid}) return 0;` : ""}
     ${o.tid !== undefined ? `if ((u32)id != ${o.tid}) return 0;` : ""}
     ${o.selfPid !== undefined ? `if ((id >> 32) == ${o.selfPid}) return 0;` : ""}
     ${o.uid !== undefined ? `if ((u32)bpf_get_current_uid_gid() != ${o.uid}) return 0;` : ""}
     ${o.cgroup ? "if (trace_cgroup.check_current_task(0) <= 0) return 0;" : ""}
-    ${p.filter ? `if (!(${cExpr(p.filter, helpers, o.binCmp)})) return 0;` : ""}
+${p.params.map((a, j) => `    ${a.type} ${a.name} = (${a.type})PT_REGS_PARM${j + 1}(ctx);\n`).join("")}${usdtArgReads(NAME, plan, [p.filter, ...p.args])}    ${p.filter ? `if (!(${c(p.filter)})) return 0;` : ""}
     int zero = 0;
     struct trace_event_t *ev = scratch.lookup(&zero);
     if (!ev) return 0;
@@ -157,11 +190,14 @@ export function traceProgram(probes: { p: TraceProbe; plan: ProbePlan }[], o: Pr
     ev->cpu = bpf_get_smp_processor_id();
     ev->ts = bpf_ktime_get_ns();
     ev->kstack = ${o.kernelStack ? "trace_stacks.get_stackid(__ctx, 0)" : "-1"};
-    ev->ustack = ${o.userStack ? "trace_stacks.get_stackid(__ctx, BPF_F_USER_STACK)" : "-1"};
+    ev->ustack = ${o.userStack ? `${ustacks}.get_stackid(__ctx, BPF_F_USER_STACK)` : "-1"};
     bpf_get_current_comm(&ev->comm, sizeof(ev->comm));
-${p.args.map((a, j) => captureC(j, p.kinds[j]!, cExpr(a, helpers, o.binCmp))).join("\n")}
-    events.perf_submit(__ctx, ev, sizeof(*ev));`)).join("\n");
-  return `
+${p.args.map((a, j) => captureC(j, p.kinds[j]!, c(a))).join("\n")}
+    events.perf_submit(__ctx, ev, sizeof(*ev));`);
+  }).join("\n");
+  const stackTables = (o.kernelStack || (o.userStack && !o.buildIdStacks) ? "BPF_STACK_TRACE(trace_stacks, 1024);\n" : "") +
+    (o.userStack && o.buildIdStacks ? "BPF_STACK_TRACE_BUILDID(trace_ustacks, 1024);\n" : "");
+  return `${o.includes ?? ""}
 struct trace_event_t {
     u64 ts;
     u32 probe;
@@ -176,7 +212,7 @@ struct trace_event_t {
 };
 BPF_PERCPU_ARRAY(scratch, struct trace_event_t, 1);
 BPF_PERF_OUTPUT(events);
-${stacks ? "BPF_STACK_TRACE(trace_stacks, 1024);" : ""}
+${stackTables}
 ${o.cgroup ? "BPF_CGROUP_ARRAY(trace_cgroup, 1);" : ""}
 ${helpers.join("\n")}
 ${handlers}`;
