@@ -5,10 +5,11 @@
 // argument string covers every x86-64 operand form.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { buildOnce } from "./build.js";
 
 const dir = join(tmpdir(), "tsbcc-test-build");
 
@@ -19,13 +20,8 @@ export function gccBuild(name: string, source: string, extra: string[] = []): st
   mkdirSync(dir, { recursive: true });
   const h = createHash("sha256").update(name).update(source).update(extra.join(" ")).digest("hex").slice(0, 12);
   const out = join(dir, `${name}-${h}${name.endsWith(".so") ? "" : ".bin"}`);
-  if (!existsSync(out)) {
-    const src = join(dir, `${name}-${h}.c`);
-    writeFileSync(src, source);
-    execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", `${out}.tmp`, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-    execFileSync("mv", [`${out}.tmp`, out]);
-  }
-  return out;
+  const src = buildOnce(join(dir, `${name}-${h}.c`), (tmp) => writeFileSync(tmp, source));
+  return buildOnce(out, (tmp) => execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", tmp, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] }));
 }
 
 /** Expected values of the "tsbcc:forms" probe's 14 arguments, in order (see FORMS_ARGS). */
@@ -100,7 +96,7 @@ export function buildTargets(): { lib: string; target: string } {
   const libDir = join(dir, `libdir-${createHash("sha256").update(lib).digest("hex").slice(0, 8)}`);
   mkdirSync(libDir, { recursive: true });
   const link = join(libDir, "libtsbccprobe.so");
-  if (!existsSync(link)) execFileSync("cp", [lib, link]);
+  buildOnce(link, (tmp) => copyFileSync(lib, tmp));
   const target = gccBuild("usdt-target", TARGET_SOURCE,
     ["-fPIE", "-pie", `-L${libDir}`, `-Wl,-rpath,${libDir}`, "-ltsbccprobe"]);
   return { lib: link, target };

@@ -3,9 +3,10 @@
 // cache folder. Each waits for one byte on stdin before doing its work, so a tool can attach first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildOnce } from "./build.js";
 
 const dir = join(tmpdir(), "tsbcc-usertrace-targets");
 
@@ -14,12 +15,11 @@ export function buildTarget(name: string, source: string, libs: string[] = []): 
   const h = createHash("sha256").update(source).update(libs.join(" ")).digest("hex").slice(0, 12);
   const folder = join(dir, h);
   const out = join(folder, name);
-  if (!existsSync(out)) {
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, `${name}.c`), source);
-    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", out, join(folder, `${name}.c`), ...libs], { stdio: ["ignore", "ignore", "pipe"] });
-  }
-  return out;
+  mkdirSync(folder, { recursive: true });
+  const src = buildOnce(join(folder, `${name}.c`), (tmp) => writeFileSync(tmp, source));
+  return buildOnce(out, (tmp) => {
+    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", tmp, src, ...libs], { stdio: ["ignore", "ignore", "pipe"] });
+  });
 }
 
 const WAIT = `static void wait_go(void) { char c; if (read(0, &c, 1) < 0) _exit(2); }`;

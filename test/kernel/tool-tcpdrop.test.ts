@@ -59,7 +59,7 @@ test("tcpdrop CLI: BCC's header, the drop line and its stack; wrong input", { sk
     assert.ok(await t.waitFor(/\(FLAGS\)\n/), t.err());
     assert.equal(t.out(), "TIME     PID     IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)\n");
     const pid = await refusedConnect(ns);
-    const m = await t.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${pid} +4  127\\.0\\.0\\.1:\\d+ +> 127\\.0\\.0\\.1:${PORT} +- \\(SYN\\)\\n((\\t.*\\n)+)\\n`, "m"), 5000);
+    const m = await t.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${pid} +4  127\\.0\\.0\\.1:\\d+ +> 127\\.0\\.0\\.1:${PORT} +- \\(SYN\\)\\n((\\t.*\\n)+)\\n`, "m"));
     assert.equal(await t.stop(), 0);
     assert.ok(m, t.out());
     assert.match(m[1], /\ttcp_v4_rcv\+0x[0-9a-f]+\n/);
