@@ -1,5 +1,14 @@
 // Runs a tsbcc tool in-process as the command line would (runTool), capturing its output, for tool tests.
+// A tool a failed test left running is stopped once the file's tests are done: otherwise its attachments and
+// polling would keep the test process alive until the runner's timeout (a failure would turn into a long hang).
+import { after } from "node:test";
 import { runTool, type CliTool } from "../../src/tools/lib/tool.js";
+
+const running = new Map<AbortController, Promise<number>>();
+after(() => {
+  for (const ac of running.keys()) ac.abort();
+  return Promise.allSettled(running.values()).then(() => undefined);
+});
 
 export interface RunningTool {
   /** Everything written to stdout so far. */
@@ -19,7 +28,8 @@ export function startTool(tool: CliTool, argv: string[]): RunningTool {
   const ac = new AbortController();
   const done = runTool(tool, argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, signal: ac.signal });
   let finished = false;
-  done.then(() => (finished = true), () => (finished = true));
+  running.set(ac, done);
+  done.then(() => (finished = true), () => (finished = true)).finally(() => running.delete(ac));
   return {
     out: () => out,
     err: () => err,

@@ -24,13 +24,16 @@ export function buildTarget(name: string, source: string, libs: string[] = []): 
 
 const WAIT = `static void wait_go(void) { char c; if (read(0, &c, 1) < 0) _exit(2); }`;
 
-/** Spins in tsbcc_hot_spin for argv[1] ms (and briefly in tsbcc_cold_path): profile's hot function. */
+/**
+ * Spins in tsbcc_hot_spin for argv[1] ms of its own CPU time (and briefly in tsbcc_cold_path): profile's hot
+ * function. CPU time, not wall time: a sampler sees as many samples when the machine is loaded (it just takes longer).
+ */
 export const hotSpin = (): string => buildTarget("tsbcchot", `#include <unistd.h>
 #include <stdlib.h>
 #include <time.h>
 ${WAIT}
 volatile unsigned long sink;
-static long now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
+static long now_ms(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
 __attribute__((noinline)) void tsbcc_cold_path(void) { for (int i = 0; i < 1000; i++) sink += i; }
 __attribute__((noinline)) void tsbcc_hot_spin(long ms) { long end = now_ms() + ms; while (now_ms() < end) for (int i = 0; i < 100000; i++) sink += i; }
 int main(int argc, char **argv) { wait_go(); tsbcc_hot_spin(atol(argv[1])); tsbcc_cold_path(); return 0; }
