@@ -4,7 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { tool } from "../../src/tools/nodestall.js";
 import { nodestall } from "../../src/tools/index.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
@@ -19,8 +21,13 @@ const step = () => { tsbccBusyLoop(${BUSY_MS}); if (++n < 3) setTimeout(step, 10
 process.stdin.once("data", () => setTimeout(step, 100));`;
 
 function nodeChild(): { pid: number; go(): Promise<number>; started(): Promise<void> } {
-  const c = spawn(process.execPath, ["--perf-basic-prof", "-e", SCRIPT], { stdio: ["pipe", "ignore", "inherit"] });
-  const exited = new Promise<number>((r) => c.on("exit", (code) => r(code ?? -1)));
+  // A scratch working directory: V8 writes an isolate log there (not into the checkout), removed at exit.
+  const cwd = mkdtempSync(join(tmpdir(), "tsbcc-nodestall-"));
+  const c = spawn(process.execPath, ["--perf-basic-prof", "-e", SCRIPT], { stdio: ["pipe", "ignore", "inherit"], cwd });
+  const exited = new Promise<number>((r) => c.on("exit", (code) => {
+    rmSync(cwd, { recursive: true, force: true });
+    r(code ?? -1);
+  }));
   const map = `/tmp/perf-${c.pid}.map`;
   return {
     pid: c.pid!,
