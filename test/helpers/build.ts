@@ -2,7 +2,7 @@
 // load generators (gcc). Results are cached by content so repeated runs are fast.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,18 +19,27 @@ export function hasTool(tool: string): boolean {
 export const haveClang = hasTool("clang");
 export const haveGcc = hasTool("gcc");
 
+/**
+ * Builds `out` through a private temporary name and renames it into place: another test run on the same machine
+ * (same /tmp) never sees, runs or loads a half-written file, and two runs building at once both end with a whole one.
+ */
+export function buildOnce(out: string, build: (tmp: string) => void): string {
+  if (existsSync(out)) return out;
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    build(tmp);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return out;
+}
+
 function cached(ext: string, source: string, build: (src: string, out: string) => void): string {
   mkdirSync(dir, { recursive: true });
   const h = createHash("sha256").update(ext).update(source).digest("hex").slice(0, 16);
-  const out = join(dir, `${h}.${ext}`);
-  if (!existsSync(out)) {
-    // Built under names of this process and renamed into place: a parallel test process never reads half a file.
-    const src = join(dir, `${h}.${process.pid}.${ext === "o" ? "c" : "src.c"}`);
-    writeFileSync(src, source);
-    build(src, `${out}.${process.pid}.tmp`);
-    renameSync(`${out}.${process.pid}.tmp`, out);
-  }
-  return out;
+  const src = buildOnce(join(dir, `${h}.${ext === "o" ? "c" : "src.c"}`), (tmp) => writeFileSync(tmp, source));
+  return buildOnce(join(dir, `${h}.${ext}`), (tmp) => build(src, tmp));
 }
 
 /** Compiles libbpf-style C to a BPF object; returns its bytes. */

@@ -1,13 +1,11 @@
-// Children started paused on stdin, so a test can attach to a known pid before the child does anything.
+// A child a failed test left waiting on its stdin is killed once the file's tests are done, so that it does not
+// keep the test process alive until the runner's timeout.
 import { spawn, type ChildProcess } from "node:child_process";
-import { afterEach } from "node:test";
+import { after } from "node:test";
 
-/** Children not yet exited: a test that fails before go() must not leave one holding its file open (a 300 s hang). */
 const waiting = new Set<ChildProcess>();
-
-afterEach(() => {
-  for (const child of waiting) child.kill("SIGKILL");
-  waiting.clear();
+after(() => {
+  for (const c of waiting) c.kill("SIGKILL");
 });
 
 /** Starts `bin args...` paused on stdin; `go()` releases it and resolves with its exit code. */

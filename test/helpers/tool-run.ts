@@ -1,15 +1,13 @@
 // Runs a tsbcc tool in-process as the command line would (runTool), capturing its output, for tool tests.
-import { afterEach } from "node:test";
+// A tool a failed test left running is stopped once the file's tests are done: otherwise its attachments and
+// polling would keep the test process alive until the runner's timeout (a failure would turn into a long hang).
+import { after } from "node:test";
 import { runTool, type CliTool } from "../../src/tools/lib/tool.js";
 
-/** Tools started and not yet finished: a test that fails before stopping its tool must not hang its file. */
-const running = new Set<() => Promise<number>>();
-
-// After each test, Ctrl-C whatever it left running (a failed assertion skips the test's own stop()).
-afterEach(async () => {
-  const left = [...running];
-  running.clear();
-  await Promise.all(left.map((stop) => stop().catch(() => 1)));
+const running = new Map<AbortController, Promise<number>>();
+after(() => {
+  for (const ac of running.keys()) ac.abort();
+  return Promise.allSettled(running.values()).then(() => undefined);
 });
 
 export interface RunningTool {
@@ -30,12 +28,8 @@ export function startTool(tool: CliTool, argv: string[]): RunningTool {
   const ac = new AbortController();
   const done = runTool(tool, argv, { out: { write: (s: string) => (out += s) }, err: { write: (s: string) => (err += s) }, signal: ac.signal });
   let finished = false;
-  const stop = (): Promise<number> => {
-    ac.abort();
-    return done;
-  };
-  running.add(stop);
-  done.then(() => (finished = true), () => (finished = true)).finally(() => running.delete(stop));
+  running.set(ac, done);
+  done.then(() => (finished = true), () => (finished = true)).finally(() => running.delete(ac));
   return {
     out: () => out,
     err: () => err,
@@ -47,7 +41,10 @@ export function startTool(tool: CliTool, argv: string[]): RunningTool {
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    stop,
+    stop() {
+      ac.abort();
+      return done;
+    },
     done,
   };
 }

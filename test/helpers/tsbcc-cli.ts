@@ -2,6 +2,7 @@
 // export bench: its stdout and stderr as they come, Ctrl-C (SIGINT, the tool prints its summary and exits), and
 // parsers for what histogram tools print (BCC's "low -> high : count |***|" rows, one block per interval).
 import { spawn, type ChildProcess } from "node:child_process";
+import { after } from "node:test";
 import { fileURLToPath } from "node:url";
 
 export const TSBCC_CLI = fileURLToPath(new URL("../../src/cli/tsbcc.mjs", import.meta.url));
@@ -18,8 +19,17 @@ export interface CliChild {
   exited: Promise<number>;
 }
 
+// A CLI child a failed test left running is killed once the file's tests are done (else the test process waits
+// for it until the runner's timeout).
+const live = new Set<ChildProcess>();
+after(() => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
 export function startCli(args: string[]): CliChild {
   const child = spawn(process.execPath, [TSBCC_CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.on("exit", () => live.delete(child));
   let out = "";
   let err = "";
   child.stdout!.on("data", (d) => (out += d));

@@ -5,10 +5,11 @@
 // argument string covers every x86-64 operand form.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { buildOnce } from "./build.js";
 
 const dir = join(tmpdir(), "tsbcc-test-build");
 
@@ -19,14 +20,8 @@ export function gccBuild(name: string, source: string, extra: string[] = []): st
   mkdirSync(dir, { recursive: true });
   const h = createHash("sha256").update(name).update(source).update(extra.join(" ")).digest("hex").slice(0, 12);
   const out = join(dir, `${name}-${h}${name.endsWith(".so") ? "" : ".bin"}`);
-  if (!existsSync(out)) {
-    const src = join(dir, `${name}-${h}.${process.pid}.c`);
-    writeFileSync(src, source);
-    // Built under a name of this process, renamed into place: a parallel test process never sees half a binary.
-    execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", `${out}.${process.pid}.tmp`, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-    renameSync(`${out}.${process.pid}.tmp`, out);
-  }
-  return out;
+  const src = buildOnce(join(dir, `${name}-${h}.c`), (tmp) => writeFileSync(tmp, source));
+  return buildOnce(out, (tmp) => execFileSync("gcc", ["-O1", "-g", "-fno-omit-frame-pointer", "-o", tmp, src, ...extra], { stdio: ["ignore", "ignore", "pipe"] }));
 }
 
 /** Expected values of the "tsbcc:forms" probe's 14 arguments, in order (see FORMS_ARGS). */
@@ -64,10 +59,11 @@ __attribute__((noinline)) void tsbcc_forms(void) {
     ".asciz \"tsbcc\"\n.asciz \"forms\"\n.asciz \"${FORMS_ARGS}\"\n994: .balign 4\n.popsection\n"
     ::: "rax", "rbx", "rcx", "r9", "memory");
 }
+/* Spins for ms of its own CPU time (not wall time): a sampler of this task sees as many samples on a loaded machine. */
 __attribute__((noinline)) long tsbcc_spin(long ms) {
   struct timespec a, b; long x = 0;
-  clock_gettime(CLOCK_MONOTONIC, &a);
-  do { for (int i = 0; i < 100000; i++) x += i ^ (x >> 3); clock_gettime(CLOCK_MONOTONIC, &b); }
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+  do { for (int i = 0; i < 100000; i++) x += i ^ (x >> 3); clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b); }
   while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
   return x;
 }
@@ -101,7 +97,7 @@ export function buildTargets(): { lib: string; target: string } {
   const libDir = join(dir, `libdir-${createHash("sha256").update(lib).digest("hex").slice(0, 8)}`);
   mkdirSync(libDir, { recursive: true });
   const link = join(libDir, "libtsbccprobe.so");
-  if (!existsSync(link)) execFileSync("cp", [lib, link]);
+  buildOnce(link, (tmp) => copyFileSync(lib, tmp));
   const target = gccBuild("usdt-target", TARGET_SOURCE,
     ["-fPIE", "-pie", `-L${libDir}`, `-Wl,-rpath,${libDir}`, "-ltsbccprobe"]);
   return { lib: link, target };

@@ -3,9 +3,10 @@
 // cache folder. Each waits for one byte on stdin before doing its work, so a tool can attach first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readlinkSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildOnce } from "./build.js";
 
 const dir = join(tmpdir(), "tsbcc-usertrace-targets");
 
@@ -14,27 +15,25 @@ export function buildTarget(name: string, source: string, libs: string[] = []): 
   const h = createHash("sha256").update(source).update(libs.join(" ")).digest("hex").slice(0, 12);
   const folder = join(dir, h);
   const out = join(folder, name);
-  if (!existsSync(out)) {
-    mkdirSync(folder, { recursive: true });
-    // Built under a name of this process and renamed into place: another test process (a parallel run) must never
-    // see, trace or execute a half-written binary (a uprobe beyond its end fails with EINVAL).
-    const src = join(folder, `${name}.${process.pid}.c`);
-    writeFileSync(src, source);
-    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", `${out}.${process.pid}.tmp`, src, ...libs], { stdio: ["ignore", "ignore", "pipe"] });
-    renameSync(`${out}.${process.pid}.tmp`, out);
-  }
-  return out;
+  mkdirSync(folder, { recursive: true });
+  const src = buildOnce(join(folder, `${name}.c`), (tmp) => writeFileSync(tmp, source));
+  return buildOnce(out, (tmp) => {
+    execFileSync("gcc", ["-O0", "-fno-omit-frame-pointer", "-o", tmp, src, ...libs], { stdio: ["ignore", "ignore", "pipe"] });
+  });
 }
 
 const WAIT = `static void wait_go(void) { char c; if (read(0, &c, 1) < 0) _exit(2); }`;
 
-/** Spins in tsbcc_hot_spin for argv[1] ms (and briefly in tsbcc_cold_path): profile's hot function. */
+/**
+ * Spins in tsbcc_hot_spin for argv[1] ms of its own CPU time (and briefly in tsbcc_cold_path): profile's hot
+ * function. CPU time, not wall time: a sampler sees as many samples when the machine is loaded (it just takes longer).
+ */
 export const hotSpin = (): string => buildTarget("tsbcchot", `#include <unistd.h>
 #include <stdlib.h>
 #include <time.h>
 ${WAIT}
 volatile unsigned long sink;
-static long now_ms(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
+static long now_ms(void) { struct timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec * 1000 + t.tv_nsec / 1000000; }
 __attribute__((noinline)) void tsbcc_cold_path(void) { for (int i = 0; i < 1000; i++) sink += i; }
 __attribute__((noinline)) void tsbcc_hot_spin(long ms) { long end = now_ms() + ms; while (now_ms() < end) for (int i = 0; i < 100000; i++) sink += i; }
 int main(int argc, char **argv) { wait_go(); tsbcc_hot_spin(atol(argv[1])); tsbcc_cold_path(); return 0; }
@@ -125,15 +124,13 @@ int main(int argc, char **argv) { wait_go(); for (long i = 1; i <= atol(argv[1])
 `;
   const h = createHash("sha256").update(libSource).update(exeSource).digest("hex").slice(0, 12);
   const folder = join(dir, `lib-${h}`);
-  const lib = join(folder, "libtsbccprobe.so");
-  const exe = join(folder, "tsbcclibcall");
-  if (!existsSync(exe)) {
-    mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, "probe.c"), libSource);
-    writeFileSync(join(folder, "main.c"), exeSource);
-    const gcc = (args: string[]): void => void execFileSync("gcc", args, { stdio: ["ignore", "ignore", "pipe"] });
-    gcc(["-O0", "-fno-omit-frame-pointer", "-shared", "-fPIC", "-o", lib, join(folder, "probe.c")]);
-    gcc(["-O0", "-fno-omit-frame-pointer", "-o", exe, join(folder, "main.c"), `-L${folder}`, "-ltsbccprobe", `-Wl,-rpath,${folder}`]);
-  }
+  mkdirSync(folder, { recursive: true });
+  const gcc = (args: string[]): void => void execFileSync("gcc", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const probeC = buildOnce(join(folder, "probe.c"), (tmp) => writeFileSync(tmp, libSource));
+  const mainC = buildOnce(join(folder, "main.c"), (tmp) => writeFileSync(tmp, exeSource));
+  // The library first, under its final name: the executable links against it by that name.
+  const lib = buildOnce(join(folder, "libtsbccprobe.so"), (tmp) => gcc(["-O0", "-fno-omit-frame-pointer", "-shared", "-fPIC", "-o", tmp, probeC]));
+  const exe = buildOnce(join(folder, "tsbcclibcall"), (tmp) =>
+    gcc(["-O0", "-fno-omit-frame-pointer", "-o", tmp, mainC, `-L${folder}`, "-ltsbccprobe", `-Wl,-rpath,${folder}`]));
   return { exe, lib };
 }

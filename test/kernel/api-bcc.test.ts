@@ -156,7 +156,7 @@ test("perf loss with startPolling: the last losses of a burst reach lostCb with 
     b.openPerfBuffer("events", () => void delivered++, { pageCnt: 1, lostCb: (n) => void (lost += n) });
     const stop = b.startPolling();
     await burst(b, N);
-    const deadline = performance.now() + 3000;
+    const deadline = performance.now() + 30_000; // a bound for a failing run; a passing one ends at once
     while (delivered + lost < N && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     stop();
     assert.equal(delivered + lost, N, `delivered ${delivered} + lost ${lost}`);
@@ -229,9 +229,31 @@ test("BCC's static helpers answer from the running kernel", { skip }, () => {
   assert.equal(syscallName(99999), "[unknown: 99999]");
   assert.ok(syscallTable().size > 300);
   assert.ok(getOnlineCpus().length >= 1 && getPossibleCpus().length >= getOnlineCpus().length);
-  const a = BPF.monotonicTime();
-  const uptime = Number(execFileSync("cat", ["/proc/uptime"]).toString().split(" ")[0]);
-  assert.ok(Math.abs(Number(a / 1_000_000n) / 1000 - uptime) < 5, "CLOCK_MONOTONIC is close to /proc/uptime");
+  assert.equal(typeof BPF.monotonicTime(), "bigint");
+});
+
+test("BPF.monotonicTime is the clock of bpf_ktime_get_ns: a kernel timestamp falls between two readings", { skip }, async () => {
+  // Not /proc/uptime: that is CLOCK_BOOTTIME, which runs on while a VM is suspended or a sandbox is checkpointed.
+  const child = pausedChild(syscallLoop("getppid"), ["1"]);
+  const b = await BPF.load({
+    text: `BPF_ARRAY(stamp, u64, 1);
+TRACEPOINT_PROBE(syscalls, sys_enter_getppid) {
+    if ((bpf_get_current_pid_tgid() >> 32) != ${child.pid}) return 0;
+    int zero = 0;
+    u64 now = bpf_ktime_get_ns();
+    stamp.update(&zero, &now);
+    return 0;
+}`,
+  });
+  try {
+    const lo = BPF.monotonicTime();
+    assert.equal(await child.go(), 0);
+    const hi = BPF.monotonicTime();
+    const kernel = b.table("stamp").get(0) as bigint;
+    assert.ok(lo <= kernel && kernel <= hi, `kernel ${kernel} between ${lo} and ${hi}`);
+  } finally {
+    b.close();
+  }
 });
 
 test("b.tableNames / has() / items() / dumpFunc / numOpenTracepoints", { skip }, async () => {

@@ -36,7 +36,9 @@ test("BPF.closeAsync: returns at once, the loop ticks while the kernel detaches,
   await done;
   const totalMs = performance.now() - t0;
   clearInterval(timer);
-  assert.ok(callMs < 50, `closeAsync() ran ${callMs.toFixed(1)} ms on the loop before returning`);
+  // A synchronous close of these 10 tracepoints takes ~900 ms here (an RCU grace period per detach); closeAsync()
+  // returns in under 1 ms. The bound leaves room for the thread being descheduled on a loaded machine.
+  assert.ok(callMs < 250, `closeAsync() ran ${callMs.toFixed(1)} ms on the loop before returning`);
   assert.ok(ticks > 0, `the 1 ms timer ticked ${ticks} times during a ${totalMs.toFixed(0)} ms teardown`);
   assert.equal(liveFds().size, before, "every perf event, program and map fd is closed");
   await b.closeAsync(); // twice is harmless

@@ -50,7 +50,8 @@ test("tsbcc syscount --otlp: the pushed counters are the printed counts, getppid
     await tool.waitFor(/pushing OTLP metrics to/);
     await tool.waitFor(/Tracing syscalls/);
     assert.equal(await loop.go(), 0);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two periodic pushes (0.5 s apart when the machine is idle; later on a loaded one), then the one at exit.
+    for (const end = Date.now() + 60_000; rx.bodies.length < 2 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await tool.interrupt(), 0);
     const rows = [...tool.out().matchAll(/^(\w+)\s+(\d+)\s+([\d.]+)$/gm)].map((m) => ({ syscall: m[1]!, count: Number(m[2]), us: Number(m[3]) }));
     t.diagnostic(`${rx.bodies.length} pushes (${rx.requests[0]}); printed ${rows.map((r) => `${r.syscall}=${r.count}`).join(" ")}`);

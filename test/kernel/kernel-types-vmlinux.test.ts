@@ -56,9 +56,12 @@ let printed: { btf: Btf; text: string; names: Map<number, string>; ms: number } 
 function print() {
   if (!printed) {
     const btf = Btf.parse(new Uint8Array(readFileSync(VMLINUX)));
-    const started = performance.now();
+    // CPU time, not wall-clock: the printing is synchronous work on this thread, and on a loaded machine the wall
+    // clock also counts the time other processes had the CPU.
+    const started = process.cpuUsage();
     const { text, names } = printCHeaderWithNames(btf);
-    printed = { btf, text, names, ms: performance.now() - started };
+    const used = process.cpuUsage(started);
+    printed = { btf, text, names, ms: (used.user + used.system) / 1000 };
   }
   return printed;
 }
@@ -67,8 +70,8 @@ test("the printed vmlinux.h compiles without warnings and is generated quickly",
   const reason = skipReason();
   if (reason) return t.skip(reason);
   const { text, ms } = print();
-  t.diagnostic(`printed ${(text.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 3000, `printing took ${ms} ms`);
+  t.diagnostic(`printed ${(text.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms of CPU`);
+  assert.ok(ms < 3000, `printing took ${ms} ms of CPU`);
   const r = clang(text, "", ["-Werror"]);
   assert.ok(r.ok, r.out.slice(0, 3000));
 });

@@ -70,14 +70,20 @@ test("warm start: a new process gets the cached kernel types in a few millisecon
   if (reason) return t.skip(reason);
   await kernelTypesInclude({ cacheDir: CACHE });
   const mod = join(ROOT, "dist", "src", "dialect", "kernel-types.js");
-  const script = `const m = await import(${JSON.stringify(mod)}); const t = performance.now();
+  // CPU time of the call, not wall-clock (on a loaded machine that also counts other processes' turns on the CPU):
+  // this process's threads plus its finished children (cutime + cstime in /proc/self/stat, 10 ms ticks), so a
+  // rebuild that runs clang would count in full.
+  const script = `const m = await import(${JSON.stringify(mod)}); const { readFileSync } = await import("node:fs");
+    const children = () => { const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" "); return (Number(f[13]) + Number(f[14])) * 10; };
+    const t = process.cpuUsage(), c = children();
     const kt = await m.kernelTypesInclude({ cacheDir: ${JSON.stringify(CACHE)} });
-    console.log(JSON.stringify({ ms: performance.now() - t, identity: kt.identity }));`;
+    const u = process.cpuUsage(t);
+    console.log(JSON.stringify({ ms: (u.user + u.system) / 1000 + children() - c, identity: kt.identity }));`;
   const runs = [0, 1, 2].map(() => JSON.parse(spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" }).stdout) as { ms: number; identity: string });
   const best = Math.min(...runs.map((r) => r.ms));
-  t.diagnostic(`warm kernelTypesInclude: ${runs.map((r) => r.ms.toFixed(1)).join(", ")} ms`);
+  t.diagnostic(`warm kernelTypesInclude: ${runs.map((r) => r.ms.toFixed(1)).join(", ")} ms of CPU`);
   assert.equal(new Set(runs.map((r) => r.identity)).size, 1);
-  assert.ok(best < 40, `warm call took ${best} ms`);
+  assert.ok(best < 40, `warm call took ${best} ms of CPU`);
 });
 
 test("every static shim resolves, compiles, and gives the kernel's types", async (t) => {

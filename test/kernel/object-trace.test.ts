@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { BPFObject } from "../../src/api/object.js";
-import { traceFields } from "../../src/api/tracepipe.js";
+import { traceClose, traceFields } from "../../src/api/tracepipe.js";
+import { openGlobalTracePipe } from "../helpers/trace-pipe.js";
 import { bpfObject, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { missing } from "../helpers/root.js";
@@ -24,11 +25,14 @@ int tsbcc_t_printk(void *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";`;
 
-test("bpf_trace_printk lines come back through trace_pipe with the writer's pid and message", { skip }, async () => {
+test("bpf_trace_printk lines come back through trace_pipe with the writer's pid and message", { skip }, async (t) => {
+  const busy = await openGlobalTracePipe();
+  t.after(() => traceClose());
+  if (busy) return t.skip(busy);
   const child = pausedChild(syscallLoop("getppid"), ["3"]);
   const obj = await BPFObject.load(bpfObject(PRINTK), { constants: { target_pid: child.pid } });
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), 10_000);
+  const timer = setTimeout(() => ac.abort(), 30_000);
   try {
     obj.program("tsbcc_t_printk").attach();
     await child.go();
@@ -38,6 +42,7 @@ test("bpf_trace_printk lines come back through trace_pipe with the writer's pid 
       seen.push(f);
       if (seen.length === 3) break;
     }
+    assert.equal(seen.length, 3, "one line per getppid call before the 30 s deadline");
     for (const f of seen) {
       assert.equal(f.pid, child.pid);
       assert.equal(f.msg, `tsbcc-hello pid=${child.pid}`);

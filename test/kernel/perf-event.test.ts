@@ -43,7 +43,7 @@ test("cpu-clock sampling of a CPU-bound target puts its samples in the target's 
     b.detachPerfEvent({ evType: PerfType.SOFTWARE, evConfig: PerfSWConfig.CPU_CLOCK });
     const own = b.table("pids").get(0) as bigint;
     assert.equal(b.table("pids").get(1), 0n, "pid-filtered: no other process sampled");
-    assert.ok(own >= 50n, `${own} samples in 400 ms at 499 Hz`);
+    assert.ok(own >= 50n, `${own} samples in 400 ms of the target's CPU time at 499 Hz`);
     const text = execMappings(t.pid).find((m) => m.path === target)!;
     let inText = 0n;
     for (const [ip, n] of b.table("ips").entries() as Iterable<[bigint, bigint]>) if (ip >= text.start && ip < text.end) inText += n;
@@ -147,7 +147,7 @@ test("attachPerfEventRaw: exclude_kernel keeps only user-mode samples, exclude_u
   try {
     const userOnly = await samplesWith({ excludeKernel: true });
     assert.equal(userOnly.kernel, 0n, "exclude_kernel: no kernel-mode sample");
-    assert.ok(userOnly.user >= 50n, `${userOnly.user} user-mode samples in 300 ms of spinning at 1 ms`);
+    assert.ok(userOnly.user >= 50n, `${userOnly.user} user-mode samples in 300 ms of spinning (CPU time) at 1 ms`);
     const kernelOnly = await samplesWith({ excludeUser: true });
     assert.equal(kernelOnly.user, 0n, "exclude_user: no user-mode sample");
     assert.ok(kernelOnly.kernel < userOnly.user / 4n, `a user-space spinner has few kernel-mode samples: ${kernelOnly.kernel}`);

@@ -20,7 +20,7 @@ test("killsnoop -p OURPID shows the signal we sent, its target and result", { sk
 });
 
 test("killsnoop as a library: -x keeps the failed kill (ESRCH) and the signal filter applies", { skip }, async () => {
-  const stream = await killsnoop({ pid: process.pid, failed: true, signalFilter: 10, duration: 10 });
+  const stream = await killsnoop({ pid: process.pid, failed: true, signalFilter: 10, duration: 30 });
   // A pid far above pid_max cannot exist: kill() fails with ESRCH.
   try { process.kill(2 ** 22 + 7, "SIGUSR1"); } catch { /* expected */ }
   try { process.kill(2 ** 22 + 8, "SIGUSR2"); } catch { /* filtered out: another signal */ }

@@ -19,7 +19,7 @@ test("memleak -a -o 0 -p PID 1: N*S bytes in N allocations from tsbcc_leaky, BCC
   const t = startTool(tool, ["-a", "-o", "0", "-p", String(child.pid), "1"]);
   assert.ok(await t.waitFor(new RegExp(`^Attaching to pid ${child.pid}, Ctrl\\+C to quit\\.\\n`)), t.err());
   assert.equal(await child.go(), 0);
-  const m = await t.waitFor(/\t(\d+) bytes in (\d+) allocations from stack\n\t\ttsbcc_leaky\+0x[0-9a-f]+ \[tsbccleak\]\n\t\tmain\+0x[0-9a-f]+ \[tsbccleak\]\n/, 8000);
+  const m = await t.waitFor(/\t(\d+) bytes in (\d+) allocations from stack\n\t\ttsbcc_leaky\+0x[0-9a-f]+ \[tsbccleak\]\n\t\tmain\+0x[0-9a-f]+ \[tsbccleak\]\n/);
   assert.equal(await t.stop(), 0);
   assert.ok(m, t.out());
   assert.deepEqual([Number(m[1]), Number(m[2])], [N * SIZE, N]);

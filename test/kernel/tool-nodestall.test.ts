@@ -4,6 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { tool } from "../../src/tools/nodestall.js";
 import { nodestall } from "../../src/tools/index.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
@@ -17,15 +20,32 @@ let n = 0;
 const step = () => { tsbccBusyLoop(${BUSY_MS}); if (++n < 3) setTimeout(step, 100); else setTimeout(() => process.exit(0), 100); };
 process.stdin.once("data", () => setTimeout(step, 100));`;
 
-function nodeChild(): { pid: number; go(): Promise<number> } {
-  const c = spawn(process.execPath, ["--perf-basic-prof", "-e", SCRIPT], { stdio: ["pipe", "ignore", "inherit"] });
-  const exited = new Promise<number>((r) => c.on("exit", (code) => r(code ?? -1)));
-  return { pid: c.pid!, go: () => { c.stdin!.write("x"); return exited; } };
+function nodeChild(): { pid: number; go(): Promise<number>; started(): Promise<void> } {
+  // A scratch working directory: V8 writes an isolate log there (not into the checkout), removed at exit.
+  const cwd = mkdtempSync(join(tmpdir(), "tsbcc-nodestall-"));
+  const c = spawn(process.execPath, ["--perf-basic-prof", "-e", SCRIPT], { stdio: ["pipe", "ignore", "inherit"], cwd });
+  const exited = new Promise<number>((r) => c.on("exit", (code) => {
+    rmSync(cwd, { recursive: true, force: true });
+    r(code ?? -1);
+  }));
+  const map = `/tmp/perf-${c.pid}.map`;
+  return {
+    pid: c.pid!,
+    go: () => { c.stdin!.write("x"); return exited; },
+    // Node has started once V8 has written code entries to its perf map (a fixed sleep was too short under load).
+    async started() {
+      for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+        if (existsSync(map) && statSync(map).size > 0) return;
+        if (c.exitCode !== null) break;
+      }
+      throw new Error(`node ${c.pid} wrote nothing to ${map}`);
+    },
+  };
 }
 
 test("nodestall -p PID: three >= 300 ms stalls in the histogram, the worst with the JS function's stack", { skip }, async () => {
   const child = nodeChild();
-  await new Promise((r) => setTimeout(r, 500)); // node has started and written its perf map header
+  await child.started();
   const t = startTool(tool, ["-p", String(child.pid)]);
   assert.ok(await t.waitFor(new RegExp(`^Tracing event loop stalls of PID ${child.pid}\\.\\.\\. Hit Ctrl-C to end\\.\\n`)), t.err());
   assert.equal(await child.go(), 0);
@@ -43,7 +63,7 @@ test("nodestall -p PID: three >= 300 ms stalls in the histogram, the worst with 
 
 test("nodestall as a library (usecs), wrong input", { skip }, async () => {
   const child = nodeChild();
-  await new Promise((r) => setTimeout(r, 500));
+  await child.started();
   const stream = await nodestall({ pid: child.pid, unit: "usecs", top: 2 });
   await child.go();
   stream.close();

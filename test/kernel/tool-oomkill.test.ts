@@ -13,11 +13,15 @@ const skip = await toolSkip();
 test("oomkill shows the OOM kill of a child in a small memory cgroup", { skip }, async (t) => {
   const cg = memoryCgroup(`tsbcc-oomkill-${process.pid}`, 32 << 20);
   if ("reason" in cg) return t.skip(cg.reason);
+  const cleanups: (() => unknown)[] = []; // on a failed assertion: stop the tool and the stream, or the file hangs
   try {
     const child = pausedChild("/bin/sh", ["-c", `read x; echo $$ > ${cg.procs}; exec /usr/bin/python3 -c "b = b'x' * (256 << 20)"`]);
+    cleanups.push(() => child.child.kill("SIGKILL"));
     const run = startTool(tool, []);
+    cleanups.push(() => run.stop());
     assert.ok(await run.waitFor(/Ctrl-C to stop\.\n/), run.err());
     const lib = await oomkill({ duration: 20 });
+    cleanups.push(() => lib.close());
     const code = await child.go();
     assert.equal(code, 128, "killed by a signal");
     const line = await run.waitFor(new RegExp(`OOM kill of PID ${child.pid} \\("python3"\\), \\d+ pages, loadavg: .+$`, "m"));
@@ -35,6 +39,7 @@ test("oomkill shows the OOM kill of a child in a small memory cgroup", { skip },
     assert.equal(ev.victimComm, "python3");
     assert.ok(ev.anonRssKb > 16 << 10, `anon rss ${ev.anonRssKb} kB near the 32 MiB limit`);
   } finally {
+    for (const c of cleanups.reverse()) await c();
     await cg.remove();
   }
 });

@@ -14,16 +14,21 @@ const skip = await toolSkip();
 
 /**
  * A shell in `cwd` that, once it reads a line, opens "present.txt", "sub/../present.txt" and "missing.txt"
- * itself (redirections of the "true" builtin, no fork; a failed one does not end the shell) and then stays alive a while, like a long-lived process.
+ * itself (redirections of the "true" builtin, no fork; a failed one does not end the shell) and then stays alive,
+ * like a long-lived process, until `finish()` (-F reads the cwd from /proc/PID when the event is printed: a fixed
+ * lifetime could end first on a loaded machine).
  */
-function shellIn(cwd: string, absolute: string): { pid: number; go(): Promise<number> } {
-  const script = `read x; true < present.txt; true < sub/../present.txt; true 2>/dev/null < missing.txt; true < ${absolute}; sleep 3`;
+function shellIn(cwd: string, absolute: string): { pid: number; go(): void; finish(): Promise<number> } {
+  const script = `read x; true < present.txt; true < sub/../present.txt; true 2>/dev/null < missing.txt; true < ${absolute}; read y`;
   const child = spawn("/bin/sh", ["-c", script], { cwd, stdio: ["pipe", "ignore", "inherit"] });
   const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
   return {
     pid: child.pid!,
     go() {
-      child.stdin!.end("go\n");
+      child.stdin!.write("go\n");
+    },
+    finish() {
+      if (!child.stdin!.writableEnded) child.stdin!.end("done\n");
       return exited;
     },
   };
@@ -45,7 +50,8 @@ test("opensnoop -F prints a child's relative opens as <its cwd>/<path>; absolute
     const child = shellIn(dir, absolute);
     const t = startTool(tool, ["-F", "-p", String(child.pid)]);
     assert.ok(await t.waitFor(/PATH\n/), t.err());
-    const exited = child.go();
+    child.go();
+    const exited = t.done.then(() => child.finish(), () => child.finish()); // the shell lives until the tool ends
     assert.ok(await t.waitFor(new RegExp(`${absolute}$`, "m")), t.out());
     assert.equal(await t.stop(), 0);
     const paths = t.out().split("\n").slice(1).filter(Boolean).map((l) => l.trim().split(/\s+/));
@@ -69,25 +75,27 @@ test("opensnoop without -F prints the relative path as the process gave it (libr
   const { dir, absolute } = fixture();
   try {
     const child = shellIn(dir, absolute);
-    const stream = await opensnoop({ pid: child.pid, duration: 10 });
-    const exited = child.go();
+    const stream = await opensnoop({ pid: child.pid, duration: 30 });
+    child.go();
     const seen: string[] = [];
     for await (const ev of stream) {
       seen.push(ev.path);
       if (ev.path === absolute) break;
     }
+    const exited = child.finish();
     assert.ok(seen.includes("present.txt"), seen.join("\n"));
     assert.ok(!seen.includes(`${dir}/present.txt`), seen.join("\n"));
     assert.equal(await exited, 0);
     // The same through the library with fullPath.
     const child2 = shellIn(dir, absolute);
-    const full = await opensnoop({ pid: child2.pid, fullPath: true, duration: 10 });
-    const exited2 = child2.go();
+    const full = await opensnoop({ pid: child2.pid, fullPath: true, duration: 30 });
+    child2.go();
     const seen2: string[] = [];
     for await (const ev of full) {
       seen2.push(ev.path);
       if (ev.path === absolute) break;
     }
+    const exited2 = child2.finish();
     assert.ok(seen2.includes(`${dir}/present.txt`), seen2.join("\n"));
     assert.equal(await exited2, 0);
   } finally {

@@ -51,7 +51,7 @@ test("opensnoop as a library yields typed events; -x via failed: true keeps only
   const { dir, file, missing } = fixture();
   try {
     const child = pausedChild(openFiles(), [file, missing]);
-    const stream = await opensnoop({ pid: child.pid, failed: true, duration: 10 });
+    const stream = await opensnoop({ pid: child.pid, failed: true, duration: 30 });
     assert.equal(stream.source.kind, "tracepoint");
     const code = child.go();
     let found;

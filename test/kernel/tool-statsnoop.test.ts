@@ -32,7 +32,7 @@ test("statsnoop -p PID shows the child's stat calls with result and errno", { sk
 
 test("statsnoop as a library names the syscall", { skip }, async () => {
   const child = pausedChild("/bin/sh", ["-c", "read x; exec /usr/bin/stat /"]);
-  const stream = await statsnoop({ pid: child.pid, duration: 10 });
+  const stream = await statsnoop({ pid: child.pid, duration: 30 });
   const exited = child.go();
   let found;
   for await (const ev of stream) {

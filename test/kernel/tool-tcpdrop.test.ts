@@ -60,7 +60,7 @@ test("tcpdrop CLI: BCC's header, the drop line and its stack; wrong input", { sk
     // Only the header line is ours to expect: the tool sees every drop on the machine (other sessions too).
     assert.ok(t.out().startsWith("TIME     PID     IP SADDR:SPORT          > DADDR:DPORT          STATE (FLAGS)\n"), t.out());
     const pid = await refusedConnect(ns);
-    const m = await t.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${pid} +4  127\\.0\\.0\\.1:\\d+ +> 127\\.0\\.0\\.1:${PORT} +- \\(SYN\\)\\n((\\t.*\\n)+)\\n`, "m"), 5000);
+    const m = await t.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d ${pid} +4  127\\.0\\.0\\.1:\\d+ +> 127\\.0\\.0\\.1:${PORT} +- \\(SYN\\)\\n((\\t.*\\n)+)\\n`, "m"));
     assert.equal(await t.stop(), 0);
     assert.ok(m, t.out());
     assert.match(m[1], /\ttcp_v4_rcv\+0x[0-9a-f]+\n/);

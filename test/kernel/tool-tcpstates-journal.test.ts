@@ -40,7 +40,7 @@ test("tcpstates with journal: one entry per state change of a local session, BCC
   try {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
-    const stream = await tcpstates({ journal: socketPath, remotePorts: [port], duration: 10 });
+    const stream = await tcpstates({ journal: socketPath, remotePorts: [port], duration: 30 });
     const client = connect(port, "127.0.0.1");
     await new Promise((r) => client.on("connect", r));
     const clientPort = client.localPort!;

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { once } from "node:events";
 import { TracePipe, traceClose, traceFields, tracePrint } from "../../src/api/tracepipe.js";
+import { openGlobalTracePipe } from "../helpers/trace-pipe.js";
 import type { TraceFields } from "../../src/api/tracepipe-parse.js";
 import { onlineCpus } from "../../src/kernel/cpus.js";
 import {
@@ -104,7 +105,9 @@ test("idle reader costs little, wakes promptly, stops promptly and never starves
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     t.diagnostic(`${READERS} idle readers for 1 s: ${cpuMs.toFixed(1)} ms CPU; 8 parallel fs reads took ${fsMs.toFixed(1)} ms`);
-    assert.ok(fsMs < 500, `threadpool stays available (${fsMs} ms)`);
+    // Wall-clock bounds below are generous for a loaded 2-core machine: what they catch never ends at all (a wedged
+    // threadpool, a read that ignores the abort) or waits far past the 50 ms back-off cap (an uncapped back-off).
+    assert.ok(fsMs < 2000, `threadpool stays available (${fsMs} ms)`);
     assert.ok(cpuMs < 150, `idle polling is cheap (${cpuMs} ms CPU per second)`);
 
     // After a long idle period the back-off is at its maximum: a new line still arrives soon.
@@ -115,14 +118,14 @@ test("idle reader costs little, wakes promptly, stops promptly and never starves
     const latency = performance.now() - sent;
     t.diagnostic(`line delivered ${latency.toFixed(1)} ms after the write`);
     assert.ok(typeof line === "string" && line.endsWith(`tracing_mark_write: ${marker}`), `got ${String(line)}`);
-    assert.ok(latency < 250, `latency ${latency} ms`);
+    assert.ok(latency < 500, `latency ${latency} ms`);
 
     const stopAt = performance.now();
     ac.abort();
     const results = await Promise.all(pending);
     const stopMs = performance.now() - stopAt;
     t.diagnostic(`abort settled all readers in ${stopMs.toFixed(1)} ms`);
-    assert.ok(stopMs < 100, `abort is prompt (${stopMs} ms)`);
+    assert.ok(stopMs < 500, `abort is prompt (${stopMs} ms)`);
     assert.equal(results.filter((r) => r === "AbortError").length, READERS - 1);
   } finally {
     await Promise.all(readers.map((r) => r.close()));
@@ -131,6 +134,8 @@ test("idle reader costs little, wakes promptly, stops promptly and never starves
 
 test("shared global trace_pipe: traceFields and tracePrint see our marker", async (t) => {
   if (!isRoot) return t.skip("needs root for tracefs");
+  const busy = await openGlobalTracePipe();
+  if (busy) return t.skip(busy);
   const markerPath = join(root, "trace_marker");
   // Another program on this machine may read the global trace_pipe too and take a line:
   // try a few markers before concluding anything.
