@@ -1,11 +1,11 @@
 // Tier 2: an event tool's lost samples are reported on the error output of the tool run that made the stream (the
-// in-process runTool's `err`, as the CLI's stderr), not on the process's own stderr, which an embedding program
+// in-process runTool's `err`, as the CLI's stderr; found through the run's signal), not on the process's own stderr, which an embedding program
 // may use for something else. A 1-page ring takes 2000 events of 256 bytes from a child that nobody reads.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BPF } from "../../src/index.js";
 import { eventStream } from "../../src/tools/lib/stream.js";
-import { withRunErr } from "../../src/tools/lib/report-sink.js";
+import { setRunErr } from "../../src/tools/lib/report-sink.js";
 import { pausedChild } from "../helpers/child.js";
 import { syscallLoop, haveGcc } from "../helpers/build.js";
 import { toolSkip } from "../helpers/tool-run.js";
@@ -34,9 +34,10 @@ test("lost samples of a tool stream go to its run's error output, not the proces
     return (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
   }) as typeof process.stderr.write;
   try {
-    const stream = withRunErr({ write: (s: string) => written.push(s) }, () =>
-      eventStream<{ pid: number }, number>(b, "events", { kind: "tracepoint", targets: ["syscalls:sys_enter_getppid"], forced: false },
-        { pageCnt: 1, duration: 30 }, (raw) => raw.pid));
+    const run = new AbortController(); // a tool run's signal, as runTool registers it
+    setRunErr(run.signal, { write: (s: string) => written.push(s) });
+    const stream = eventStream<{ pid: number }, number>(b, "events", { kind: "tracepoint", targets: ["syscalls:sys_enter_getppid"], forced: false },
+      { pageCnt: 1, duration: 30, signal: run.signal }, (raw) => raw.pid);
     assert.equal(await child.go(), 0);
     let delivered = 0;
     const lostSoFar = (): number => written.map((s) => /^Possibly lost (\d+) samples\n$/.exec(s)).reduce((n, m) => n + Number(m![1]), 0);

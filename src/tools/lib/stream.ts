@@ -6,7 +6,7 @@ import { BPF, getPossibleCpus, type BPFLoadOptions } from "../../index.js";
 import { ToolConstants, type ProgramText } from "./constants.js";
 import { ToolProgramError } from "./errors.js";
 import { mergeReports, type IntervalReport } from "./metrics.js";
-import { currentReportSink, currentRunErr } from "./report-sink.js";
+import { currentReportSink, runErrOf } from "./report-sink.js";
 import type { ChosenSource } from "./source.js";
 
 export interface ToolStream<T> extends AsyncIterable<T> {
@@ -152,7 +152,7 @@ export function eventStream<R, T>(b: BPF, table: string, source: ChosenSource, o
   const signal = stopSignal(opts, own);
   let queue: T[] = [];
   const batched = (opts.wakeupEvents ?? 1) > 1;
-  const err = currentRunErr(); // taken now: the loss callback runs later, from the event loop
+  const err = runErrOf(opts.signal);
   try {
     b.openPerfBuffer(table, (_cpu: number, raw: R) => {
       const ev = map(raw);

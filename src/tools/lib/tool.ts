@@ -7,7 +7,7 @@ import { formatSynopsis, formatUsage, parseCommandLine, type ArgsSpec, type Opti
 import { UsageError } from "./errors.js";
 import { requireTracingPrivileges } from "../../kernel/privileges.js";
 import { EXPORTER_OPTIONS, withExporters } from "./exporter-options.js";
-import { withRunErr } from "./report-sink.js";
+import { setRunErr } from "./report-sink.js";
 import { chooseSource, describeSource, SOURCE_KINDS, type ChosenSource, type SourceCandidate, type SourceKind } from "./source.js";
 
 export interface ToolContext {
@@ -129,7 +129,8 @@ async function runToolUnbuffered(tool: CliTool, argv: readonly string[], ctx: To
       run.source = chooseSource(tool.spec.name, tool.spec.sources, values.source as SourceKind | undefined);
       if (run.verbose) ctx.err.write(`${tool.spec.name}: event source: ${describeSource(run.source)}\n`);
     }
-    return await withRunErr(ctx.err, () => withExporters(args.prog, values, ctx.err, () => tool.main(values, run)));
+    setRunErr(ctx.signal, ctx.err);
+    return await withExporters(args.prog, values, ctx.err, () => tool.main(values, run));
   } catch (e) {
     if (e instanceof UsageError) {
       ctx.err.write(`${formatSynopsis(args)}\n${args.prog}: error: ${e.message}\n`);
