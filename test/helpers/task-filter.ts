@@ -5,6 +5,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killedAfterFile } from "./child.js";
 
 export interface Bpffs {
   dir: string;
@@ -91,12 +92,13 @@ export function waitingShell(cmd: string[], newMountNs = false, stdout: "ignore"
   const script = `read x; exec ${cmd.map((c) => `'${c}'`).join(" ")}`;
   const argv = newMountNs ? ["unshare", "-m", "sh", "-c", script] : ["sh", "-c", script];
   const child = spawn(argv[0], argv.slice(1), { stdio: ["pipe", stdout, "inherit"] });
+  const exited = killedAfterFile(child); // a test failing before go() must not leave it holding the file open
   return {
     child,
-    go: () => new Promise((resolve) => {
+    go: async () => {
       child.stdin!.end("go\n");
-      child.on("exit", () => resolve());
-    }),
+      await exited;
+    },
     // unshare execs the shell in the new namespace under the same pid: wait until the pid's namespace differs.
     async mountNs() {
       const ours = readlinkSync("/proc/self/ns/mnt");

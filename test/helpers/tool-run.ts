@@ -56,3 +56,10 @@ export async function toolSkip(): Promise<string | false> {
   const { haveClang } = await import("./build.js");
   return !haveClang ? "clang is needed" : process.getuid?.() !== 0 ? "needs root" : false;
 }
+
+/** Every item of a stream that ends by itself (e.g. a library tool given a `duration`). */
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of stream) all.push(item);
+  return all;
+}

@@ -3,7 +3,7 @@
 // cache folder. Each waits for one byte on stdin before doing its work, so a tool can attach first.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildOnce } from "./build.js";
@@ -133,4 +133,13 @@ int main(int argc, char **argv) { wait_go(); for (long i = 1; i <= atol(argv[1])
   const exe = buildOnce(join(folder, "tsbcclibcall"), (tmp) =>
     gcc(["-O0", "-fno-omit-frame-pointer", "-o", tmp, mainC, `-L${folder}`, "-ltsbccprobe", `-Wl,-rpath,${folder}`]));
   return { exe, lib };
+}
+
+/** Waits until `pid` has mapped a file whose path ends with `suffix` (the dynamic linker runs before main). */
+export async function mapped(pid: number, suffix: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (readFileSync(`/proc/${pid}/maps`, "utf8").split("\n").some((l) => l.endsWith(suffix))) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${suffix} never mapped in ${pid}`);
 }

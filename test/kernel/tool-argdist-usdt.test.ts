@@ -5,15 +5,15 @@
 // prints the program with the USDT reads. Wrong u: specifiers and headers are usage errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tool } from "../../src/tools/argdist.js";
 import { argdist, type CounterMetric, type IntervalReport } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
-import { sleepMs, startTool, toolSkip } from "../helpers/tool-run.js";
-import { caller, loadedSince, progCount, usdtLibCaller } from "../helpers/usertrace-targets.js";
+import { startTool, toolSkip } from "../helpers/tool-run.js";
+import { caller, loadedSince, mapped, progCount, usdtLibCaller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 8;
@@ -42,7 +42,7 @@ test("argdist -C and -H on a USDT probe: each (arg1, arg2) pair once, exact log2
 test("argdist -p PID on a USDT probe of the process's shared library: signed values, filtered on arg1", { skip }, async () => {
   const { exe } = usdtLibCaller();
   const child = pausedChild(exe, ["5"]);
-  for (let i = 0; i < 500 && !readFileSync(`/proc/${child.pid}/maps`, "utf8").includes("/libtsbccprobe.so"); i++) await sleepMs(10);
+  await mapped(child.pid, "/libtsbccprobe.so");
   const stream = await argdist({ pid: child.pid, interval: 30, counts: ["u:tsbccprobe:step():int:arg2:arg1 > 2#negatives"] });
   assert.equal(await child.go(), 0);
   const [m] = (await firstReport(stream)).metrics as CounterMetric[];

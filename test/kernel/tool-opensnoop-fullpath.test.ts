@@ -74,30 +74,25 @@ test("opensnoop -F prints a child's relative opens as <its cwd>/<path>; absolute
 test("opensnoop without -F prints the relative path as the process gave it (library: fullPath option)", { skip }, async () => {
   const { dir, absolute } = fixture();
   try {
-    const child = shellIn(dir, absolute);
-    const stream = await opensnoop({ pid: child.pid, duration: 30 });
-    child.go();
-    const seen: string[] = [];
-    for await (const ev of stream) {
-      seen.push(ev.path);
-      if (ev.path === absolute) break;
-    }
-    const exited = child.finish();
-    assert.ok(seen.includes("present.txt"), seen.join("\n"));
-    assert.ok(!seen.includes(`${dir}/present.txt`), seen.join("\n"));
-    assert.equal(await exited, 0);
+    // The paths a shell in `dir` opens, up to its last (absolute) one, through the library.
+    const pathsSeen = async (fullPath: boolean): Promise<string[]> => {
+      const child = shellIn(dir, absolute);
+      const stream = await opensnoop({ pid: child.pid, fullPath, duration: 30 });
+      child.go();
+      const seen: string[] = [];
+      for await (const ev of stream) {
+        seen.push(ev.path);
+        if (ev.path === absolute) break;
+      }
+      assert.equal(await child.finish(), 0);
+      return seen;
+    };
+    const relative = await pathsSeen(false);
+    assert.ok(relative.includes("present.txt"), relative.join("\n"));
+    assert.ok(!relative.includes(`${dir}/present.txt`), relative.join("\n"));
     // The same through the library with fullPath.
-    const child2 = shellIn(dir, absolute);
-    const full = await opensnoop({ pid: child2.pid, fullPath: true, duration: 30 });
-    child2.go();
-    const seen2: string[] = [];
-    for await (const ev of full) {
-      seen2.push(ev.path);
-      if (ev.path === absolute) break;
-    }
-    const exited2 = child2.finish();
-    assert.ok(seen2.includes(`${dir}/present.txt`), seen2.join("\n"));
-    assert.equal(await exited2, 0);
+    const full = await pathsSeen(true);
+    assert.ok(full.includes(`${dir}/present.txt`), full.join("\n"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,11 +1,15 @@
 // Tier 2: syscount counts exactly the N getppid calls a child makes, in BCC's table and in JSON interval reports.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { tool } from "../../src/tools/syscount.js";
 import { syscount, type CounterMetric } from "../../src/tools/index.js";
 import { syscallNumber } from "../../src/tools/lib/syscall-table.js";
 import { haveGcc, syscallLoop } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
+import { withEnv } from "../helpers/env.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
@@ -57,12 +61,7 @@ test("syscount --json -i prints one interval report per line; wrong input is a u
 });
 
 test("a new -p value reuses the compiled object: the filter is a load-time constant, each child counted exactly", { skip }, async () => {
-  const { mkdtempSync, readdirSync, rmSync } = await import("node:fs");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
   const cache = mkdtempSync(join(tmpdir(), "tsbcc-const-cache-"));
-  const saved = process.env.TSBCC_CACHE_DIR;
-  process.env.TSBCC_CACHE_DIR = cache;
   const files = (): string[] => readdirSync(cache, { recursive: true }).map(String).sort();
   const countFor = async (n: number): Promise<number> => {
     const child = pausedChild(syscallLoop("getppid"), [String(n)]);
@@ -74,14 +73,14 @@ test("a new -p value reuses the compiled object: the filter is a load-time const
     return value;
   };
   try {
-    assert.equal(await countFor(300), 300);
-    const afterFirst = files();
-    assert.ok(afterFirst.length > 0, "the first run compiled and cached an object");
-    assert.equal(await countFor(200), 200);
-    assert.deepEqual(files(), afterFirst, "the second pid added nothing to the cache: no new compile");
+    await withEnv({ TSBCC_CACHE_DIR: cache }, async () => {
+      assert.equal(await countFor(300), 300);
+      const afterFirst = files();
+      assert.ok(afterFirst.length > 0, "the first run compiled and cached an object");
+      assert.equal(await countFor(200), 200);
+      assert.deepEqual(files(), afterFirst, "the second pid added nothing to the cache: no new compile");
+    });
   } finally {
-    if (saved === undefined) delete process.env.TSBCC_CACHE_DIR;
-    else process.env.TSBCC_CACHE_DIR = saved;
     rmSync(cache, { recursive: true, force: true });
   }
 });

@@ -16,20 +16,14 @@ import { tool } from "../../src/tools/trace.js";
 import { BPF } from "../../src/index.js";
 import { parseTraceProbe, traceProgram } from "../../src/tools/lib/trace-program.js";
 import type { ProbePlan } from "../../src/tools/lib/probe-spec.js";
-import { trace, type TraceEvent } from "../../src/tools/index.js";
+import { trace } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
-import { startTool, toolSkip } from "../helpers/tool-run.js";
+import { startTool, toolSkip, collect } from "../helpers/tool-run.js";
 import { caller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 3;
-
-async function collect(stream: AsyncIterable<TraceEvent>): Promise<TraceEvent[]> {
-  const all: TraceEvent[] = [];
-  for await (const ev of stream) all.push(ev);
-  return all;
-}
 
 /** A node child that, after a byte on stdin, sends one 123-byte UDP datagram to its own socket on 127.0.0.1. */
 const UDP_SENDER = `const d = require("dgram"); const r = d.createSocket("udp4");

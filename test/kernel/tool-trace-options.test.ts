@@ -7,21 +7,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { tool } from "../../src/tools/trace.js";
-import { trace, type TraceEvent } from "../../src/tools/index.js";
+import { trace } from "../../src/tools/index.js";
 import { haveGcc, openFiles } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { nmFunctions as nm } from "../helpers/nm.js";
-import { startTool, toolSkip, sleepMs } from "../helpers/tool-run.js";
+import { startTool, toolSkip, sleepMs, collect } from "../helpers/tool-run.js";
 import { caller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 5;
-
-async function collect(stream: AsyncIterable<TraceEvent>): Promise<TraceEvent[]> {
-  const all: TraceEvent[] = [];
-  for await (const ev of stream) all.push(ev);
-  return all;
-}
 
 test("trace -U -a -t -C -p PID: the binary's callers under each line, addresses = nm + one load base", { skip }, async () => {
   const child = pausedChild(caller(), [String(N)]);

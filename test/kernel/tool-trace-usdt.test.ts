@@ -5,27 +5,17 @@
 // traces. Wrong input (an argument the probe does not have, an unknown provider, a bad probe) is a usage error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { tool } from "../../src/tools/trace.js";
 import { trace } from "../../src/tools/index.js";
 import { haveGcc } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
-import { sleepMs, startTool, toolSkip } from "../helpers/tool-run.js";
-import { caller, usdtLibCaller } from "../helpers/usertrace-targets.js";
+import { startTool, toolSkip } from "../helpers/tool-run.js";
+import { caller, mapped, usdtLibCaller } from "../helpers/usertrace-targets.js";
 
 const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
 const N = 6;
 
 const squash = (out: string): string[] => out.trim().split("\n").slice(1).map((l) => l.replace(/ +/g, " "));
-
-/** Waits until `pid` has mapped a file whose path ends with `suffix` (the dynamic linker runs before main). */
-async function mapped(pid: number, suffix: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (readFileSync(`/proc/${pid}/maps`, "utf8").split("\n").some((l) => l.endsWith(suffix))) return;
-    await sleepMs(10);
-  }
-  throw new Error(`${suffix} never mapped in ${pid}`);
-}
 
 test("trace 'u:BIN:work (arg1 >= 3) \"a=%d b=%ld\", arg1, arg2': the probe's own arguments, filtered", { skip }, async () => {
   const child = pausedChild(caller(), [String(N)]);
@@ -45,7 +35,7 @@ test("trace -p PID on a USDT probe in the process's shared library (signed argum
     'u:tsbccprobe:step "i=%d neg=%d", arg1, arg2',
     'u:libtsbccprobe.so:tsbcclib:step (arg2 < -14) "neg=%ld", arg2',
   ] });
-  await child.go();
+  assert.equal(await child.go(), 0);
   const msgs: string[] = [];
   for await (const ev of stream) {
     assert.equal(ev.function, "tsbcclib:step");
