@@ -17,6 +17,14 @@ export function hasTool(tool: string): boolean {
   }
 }
 export const haveClang = hasTool("clang");
+
+/**
+ * A program a test needs from a package scripts/setup.sh installs. Missing, the test file fails at once, naming the
+ * package: a skip would hide a missing install step (tests skip only for what the kernel lacks).
+ */
+export function requireTool(tool: string, pkg: string): void {
+  if (!hasTool(tool)) throw new Error(`${tool} is needed: install the Debian package ${pkg} (scripts/setup.sh does)`);
+}
 export const haveGcc = hasTool("gcc");
 
 /**

@@ -24,15 +24,6 @@ const hexBytes = (n: bigint, size: number): string[] => {
   return [...b].map((x) => x.toString(16).padStart(2, "0"));
 };
 
-export function haveBpftool(): boolean {
-  try {
-    execFileSync("bpftool", ["version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function update(path: string, id: bigint, keySize: number, valueSize: number): void {
   execFileSync("bpftool", ["map", "update", "pinned", path, "key", "hex", ...hexBytes(id, keySize), "value", "hex", ...hexBytes(1n, valueSize)]);
 }

@@ -10,12 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tool } from "../../src/tools/argdist.js";
 import { argdist, type CounterMetric, type IntervalReport } from "../../src/tools/index.js";
-import { haveGcc } from "../helpers/build.js";
+import { requireTool } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 import { caller, loadedSince, mapped, progCount, usdtLibCaller } from "../helpers/usertrace-targets.js";
 
-const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
+requireTool("gcc", "gcc");
+const skip = await toolSkip();
 const N = 8;
 
 async function firstReport(stream: AsyncIterable<IntervalReport> & { close(): void }): Promise<IntervalReport> {

@@ -6,9 +6,10 @@ import { execFileSync, spawn } from "node:child_process";
 import { tool } from "../../src/tools/exitsnoop.js";
 import { exitsnoop, UsageError } from "../../src/tools/index.js";
 import { pausedChild } from "../helpers/child.js";
-import { hasTool } from "../helpers/build.js";
+import { requireTool } from "../helpers/build.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 
+requireTool("python3", "python3");
 const skip = await toolSkip();
 
 test("exitsnoop -p PID shows the child's exit code, pid, ppid and age", { skip }, async () => {
@@ -70,7 +71,7 @@ test("exitsnoop -p PID -t --label=: one line for a shell that forked 3 times and
   assert.deepEqual([Number(m[2]), Number(m[3]), Number(m[4])], [child.pid, process.pid, child.pid]);
 });
 
-test("exitsnoop -T -p PID: each of 3 threads' exits (code 0, own TIDs), then the main thread's code 3 ends the tool", { skip: skip || (!hasTool("python3") && "python3 is needed") }, async () => {
+test("exitsnoop -T -p PID: each of 3 threads' exits (code 0, own TIDs), then the main thread's code 3 ends the tool", { skip }, async () => {
   const script = "import sys, threading\nsys.stdin.read(1)\nts = [threading.Thread(target=lambda: None) for _ in range(3)]\n" +
     "for t in ts: t.start()\nfor t in ts: t.join()\nsys.exit(3)\n";
   const child = pausedChild("python3", ["-c", script]);

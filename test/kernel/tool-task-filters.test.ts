@@ -21,10 +21,12 @@ import { tcptop, tcptopRows } from "../../src/tools/tcptop.js";
 import { ErrorCode } from "../../src/index.js";
 import { liveFds } from "../../src/sys/index.js";
 import { startTool, sleepMs, toolSkip, type RunningTool } from "../helpers/tool-run.js";
-import { cgroup2Root, cgroup2Dir, haveBpftool, mountBpffs, waitingShell } from "../helpers/task-filter.js";
+import { cgroup2Root, cgroup2Dir, mountBpffs, waitingShell } from "../helpers/task-filter.js";
+import { requireTool } from "../helpers/build.js";
 
 const base = await toolSkip();
-const skip = base || (!haveBpftool() ? "bpftool is needed (package bpftool)" : false);
+requireTool("bpftool", "bpftool");
+const skip = base;
 const cgSkip = skip || (!cgroup2Root() ? "no cgroup v2 mount on this host" : false);
 
 /** Runs /bin/echo MARKER outside any filter set; resolves with its pid once it has exited. */

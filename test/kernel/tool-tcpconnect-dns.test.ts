@@ -11,9 +11,11 @@ import { join } from "node:path";
 import { tool as connectTool, tcpconnect } from "../../src/tools/tcpconnect.js";
 import { queryColumn } from "../../src/tools/lib/dns-names.js";
 import { startTool, sleepMs, toolSkip } from "../helpers/tool-run.js";
-import { hasTool } from "../helpers/build.js";
+import { requireTool } from "../helpers/build.js";
 
-const skip = (await toolSkip()) || (!hasTool("unshare") ? "unshare (util-linux) is needed" : !hasTool("python3") ? "python3 is needed" : false);
+requireTool("unshare", "util-linux");
+requireTool("python3", "python3");
+const skip = await toolSkip();
 
 async function listen(host: string): Promise<{ server: Server; port: number }> {
   const server = createServer((s) => s.destroy());

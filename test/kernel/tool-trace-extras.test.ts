@@ -17,12 +17,13 @@ import { BPF } from "../../src/index.js";
 import { parseTraceProbe, traceProgram } from "../../src/tools/lib/trace-program.js";
 import type { ProbePlan } from "../../src/tools/lib/probe-spec.js";
 import { trace } from "../../src/tools/index.js";
-import { haveGcc } from "../helpers/build.js";
+import { requireTool } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { startTool, toolSkip, collect } from "../helpers/tool-run.js";
 import { caller } from "../helpers/usertrace-targets.js";
 
-const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
+requireTool("gcc", "gcc");
+const skip = await toolSkip();
 const N = 3;
 
 /** A node child that, after a byte on stdin, sends one 123-byte UDP datagram to its own socket on 127.0.0.1. */

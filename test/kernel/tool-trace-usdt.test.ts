@@ -7,12 +7,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tool } from "../../src/tools/trace.js";
 import { trace } from "../../src/tools/index.js";
-import { haveGcc } from "../helpers/build.js";
+import { requireTool } from "../helpers/build.js";
 import { pausedChild } from "../helpers/child.js";
 import { startTool, toolSkip } from "../helpers/tool-run.js";
 import { caller, mapped, usdtLibCaller } from "../helpers/usertrace-targets.js";
 
-const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
+requireTool("gcc", "gcc");
+const skip = await toolSkip();
 const N = 6;
 
 const squash = (out: string): string[] => out.trim().split("\n").slice(1).map((l) => l.replace(/ +/g, " "));

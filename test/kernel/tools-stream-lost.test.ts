@@ -7,10 +7,11 @@ import { BPF } from "../../src/index.js";
 import { eventStream } from "../../src/tools/lib/stream.js";
 import { setRunErr } from "../../src/tools/lib/report-sink.js";
 import { pausedChild } from "../helpers/child.js";
-import { syscallLoop, haveGcc } from "../helpers/build.js";
+import { syscallLoop, requireTool } from "../helpers/build.js";
 import { toolSkip } from "../helpers/tool-run.js";
 
-const skip = (await toolSkip()) || (!haveGcc && "gcc is needed");
+requireTool("gcc", "gcc");
+const skip = await toolSkip();
 
 const TEXT = `
 struct big_t { u32 pid; char pad[252]; };

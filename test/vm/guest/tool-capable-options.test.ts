@@ -10,7 +10,10 @@ import { writeFileSync } from "node:fs";
 import { capable, tool, type CapabilityEvent } from "../../../src/tools/capable.js";
 import { haveKprobes } from "../../../src/kernel/features.js";
 import { startTool, type RunningTool } from "../../helpers/tool-run.js";
-import { cgroup2Dir, cgroup2Root, haveBpftool, mountBpffs, waitingShell } from "../../helpers/task-filter.js";
+import { cgroup2Dir, cgroup2Root, mountBpffs, waitingShell } from "../../helpers/task-filter.js";
+import { requireTool } from "../../helpers/build.js";
+
+requireTool("bpftool", "bpftool");
 
 const SETUIDS = 5;
 const CHOWNS = 6;
@@ -73,7 +76,7 @@ test("capable -x --unique: each process's CAP_SETUID and CAP_CHOWN once (a secon
 });
 
 test("capable --unique --cgroupmap: keyed by cgroup, a second process in it repeats nothing; its new capability shows", {
-  skip: noKprobes || (!haveBpftool() && "bpftool is needed") || (!cgroup2Root() && "no cgroup v2 mount"),
+  skip: noKprobes || (!cgroup2Root() && "no cgroup v2 mount"),
 }, async () => {
   writeFileSync(FILE, "x");
   const fs = mountBpffs();

@@ -6,9 +6,12 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { capable } from "../../../src/tools/capable.js";
 import { haveKprobes } from "../../../src/kernel/features.js";
-import { cgroup2Root, cgroup2Dir, haveBpftool, mountBpffs, waitingShell } from "../../helpers/task-filter.js";
+import { cgroup2Root, cgroup2Dir, mountBpffs, waitingShell } from "../../helpers/task-filter.js";
+import { requireTool } from "../../helpers/build.js";
 
-const skip = !haveKprobes().supported ? `no kprobes: ${haveKprobes().reason}` : !haveBpftool() ? "bpftool is needed" : !cgroup2Root() ? "no cgroup v2 mount" : false;
+requireTool("bpftool", "bpftool");
+
+const skip = !haveKprobes().supported ? `no kprobes: ${haveKprobes().reason}` : !cgroup2Root() ? "no cgroup v2 mount" : false;
 
 test("capable --cgroupmap: a denied CAP_CHOWN inside the listed cgroup is reported, the same outside is not", { skip }, async (t) => {
   if (process.env.TSBCC_VM !== "1") return t.skip("not inside the VM guest");
